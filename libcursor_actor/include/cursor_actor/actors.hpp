@@ -1,0 +1,93 @@
+#pragma once
+
+// The typed interfaces of the cursor store. A host application includes this
+// header (or `cursor_actor/cursor_actor.hpp`, which adds the factory) and
+// talks to the store only through these messages. Every message, its reply
+// and its errors are listed in docs/PROTOCOL.md.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "cursor_actor/atoms.hpp"
+#include "cursor_actor/checkpoint_info.hpp"
+#include "cursor_actor/cursor_entry.hpp"
+#include "cursor_actor/stats.hpp"
+#include "cursor_actor/write_batch.hpp"
+
+namespace cursor {
+
+/// The cursor actor: owns peer -> stream ID in memory and the set of changes
+/// not yet committed. It never blocks: every SQLite call happens in its
+/// writer. Reads are answered from memory at once, also while SQLite is busy.
+using cursor_actor = caf::typed_actor<
+  /// set(peer, stream_id): validates both, stores the value in memory and
+  /// marks it dirty (debounced; nothing is written yet). Setting the current
+  /// value again changes nothing. Errors: invalid_peer_id, invalid_stream_id,
+  /// regression (the value is lower than the current one), closed.
+  caf::replies_to<set_atom, std::string, std::string>::with<ok_atom>,
+  /// set(force, peer, stream_id): as set, but may move a cursor backwards.
+  /// For operators repairing a cursor. Errors: as set, minus regression.
+  caf::replies_to<set_atom, force_atom, std::string, std::string>::with<
+    ok_atom>,
+  /// get(peer): the cursor, or `found == false` for an unknown peer.
+  /// Errors: invalid_peer_id.
+  caf::replies_to<get_atom, std::string>::with<cursor_lookup>,
+  /// get(start, peer): the cursor's stream ID, or "0" for an unknown peer.
+  /// Errors: invalid_peer_id.
+  caf::replies_to<get_atom, start_atom, std::string>::with<std::string>,
+  /// list: every cursor in memory, sorted by peer, with `durable` telling
+  /// whether its current value is committed.
+  caf::replies_to<list_atom>::with<std::vector<cursor_entry>>,
+  /// dirty: the number of peers with a change not yet committed.
+  caf::replies_to<dirty_atom>::with<uint64_t>,
+  /// flush: commits every pending change in one transaction and answers with
+  /// the number of rows that transaction wrote, only after COMMIT. Requests
+  /// arriving together share one transaction; a request is answered once
+  /// everything that was dirty when it arrived is committed. Errors: busy
+  /// (after every retry; the changes stay dirty), storage_error, writer_down,
+  /// stopped.
+  caf::replies_to<flush_atom>::with<uint64_t>,
+  /// delete(peer): removes the cursor from memory at once and from the
+  /// database in the next transaction, which this request starts; answers
+  /// after that COMMIT with whether the peer was known. An unknown peer is
+  /// not an error. Errors: invalid_peer_id, closed, and those of flush (the
+  /// delete then stays pending and a later flush retries it).
+  caf::replies_to<delete_atom, std::string>::with<bool>,
+  /// checkpoint: `wal_checkpoint(TRUNCATE)`, retried with backoff while busy.
+  /// Errors: checkpoint_incomplete (with the frame counts), storage_error,
+  /// writer_down, closed.
+  caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
+  /// stats: counters and health.
+  caf::replies_to<stats_atom>::with<cursor_stats>,
+  /// close: final flush, TRUNCATE checkpoint, database closed; answers with
+  /// the rows the final flush wrote. Afterwards writes fail with `closed`
+  /// while reads keep working. If the final flush fails, the store stays open
+  /// and the error is returned, so nothing is dropped.
+  caf::replies_to<close_atom>::with<uint64_t>,
+  /// Internal: the delayed retry of a busy operation. Carries a random token;
+  /// a message whose token is not the one pending does nothing.
+  caf::reacts_to<retry_atom, uint64_t>,
+  /// Internal: the automatic flush timer, with a random token like retry.
+  caf::reacts_to<tick_atom, uint64_t>>;
+
+/// The writer actor: the only code that touches SQLite. Spawned detached (its
+/// own thread) in production; local to the process, never published.
+using writer_actor = caf::typed_actor<
+  /// load: opens the database (creating file and schema if missing, refusing
+  /// a foreign or newer file untouched) and returns every stored row.
+  caf::replies_to<load_atom>::with<std::vector<stored_cursor>>,
+  /// write(batch): one BEGIN IMMEDIATE ... COMMIT; answers the number of rows
+  /// written after COMMIT, or the SQLite error (busy/locked classified as
+  /// errc::busy) after rolling back.
+  caf::replies_to<write_atom, write_batch>::with<uint64_t>,
+  /// checkpoint: wal_checkpoint(TRUNCATE); `busy` set when it could not
+  /// complete.
+  caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
+  /// close: TRUNCATE checkpoint, close the connection, then terminate.
+  caf::replies_to<close_atom>::with<ok_atom>>;
+
+} // namespace cursor

@@ -1,0 +1,48 @@
+#pragma once
+
+// The atoms of the cursor store's protocol. CAF 0.17 atoms hold at most ten
+// characters from [0-9A-Za-z_]; CAF's predefined get/flush/delete/close/tick/ok
+// atoms are reused where their names fit.
+
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+namespace cursor {
+
+using caf::close_atom;
+using caf::delete_atom;
+using caf::flush_atom;
+using caf::get_atom;
+using caf::ok_atom;
+using caf::tick_atom;
+
+using caf::close_atom_v;
+using caf::delete_atom_v;
+using caf::flush_atom_v;
+using caf::get_atom_v;
+using caf::ok_atom_v;
+using caf::tick_atom_v;
+
+using set_atom = caf::atom_constant<caf::atom("set")>;
+using force_atom = caf::atom_constant<caf::atom("force")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using dirty_atom = caf::atom_constant<caf::atom("dirty")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+
+constexpr set_atom set_atom_v = set_atom{};
+constexpr force_atom force_atom_v = force_atom{};
+constexpr start_atom start_atom_v = start_atom{};
+constexpr list_atom list_atom_v = list_atom{};
+constexpr dirty_atom dirty_atom_v = dirty_atom{};
+constexpr checkpoint_atom checkpoint_atom_v = checkpoint_atom{};
+constexpr stats_atom stats_atom_v = stats_atom{};
+constexpr retry_atom retry_atom_v = retry_atom{};
+constexpr load_atom load_atom_v = load_atom{};
+constexpr write_atom write_atom_v = write_atom{};
+
+} // namespace cursor

@@ -1,0 +1,73 @@
+#pragma once
+
+// Every failure the cursor store reports, as a CAF error value. Errors reach
+// every requester that waits on the failed operation; they carry context (the
+// SQLite result code and message, the offending input) as their message.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+namespace cursor {
+
+/// Error codes of the category `cursor` (the atom `cursor`).
+enum class errc : uint8_t {
+  /// Not an error.
+  none = 0,
+  /// A peer ID is empty, longer than 255 bytes, not UTF-8, or holds a
+  /// control character. Context: the reason. Nothing changed.
+  invalid_peer_id,
+  /// A stream ID is neither `0` nor `<ms>-<seq>` with two canonical unsigned
+  /// 64-bit decimals. Context: the reason. Nothing changed.
+  invalid_stream_id,
+  /// A plain set would move a cursor backwards. Context: current and refused
+  /// value. Use the forced set to move a cursor backwards on purpose.
+  regression,
+  /// The store was closed or is stopping: writes are refused.
+  closed,
+  /// SQLite stayed busy or locked through every retry attempt. The cursors
+  /// stay dirty and the next flush tries again. Context: SQLite code, message,
+  /// attempts.
+  busy,
+  /// Any other SQLite failure (I/O error, disk full, read-only, corrupt…).
+  /// Never retried by the backoff. Context: SQLite code and message.
+  storage_error,
+  /// The database file cannot be opened (missing directory, no permission).
+  cannot_open,
+  /// The file exists but is not a SQLite database. It was not modified.
+  not_a_database,
+  /// The database's `user_version` is newer than this build understands, or
+  /// its `cursors` table lacks a required column. It was not modified.
+  incompatible_schema,
+  /// The database file or its directory is read-only.
+  read_only,
+  /// A stored row holds an invalid peer or stream ID; the store refuses to
+  /// start rather than silently dropping it. Context: the row.
+  corrupt_row,
+  /// A TRUNCATE checkpoint could not complete (readers or writers of other
+  /// connections still use the WAL). Context: log and checkpointed frames.
+  checkpoint_incomplete,
+  /// The writer actor terminated; nothing can be persisted any more.
+  writer_down,
+  /// The store terminated before the request could be completed.
+  stopped,
+  /// An option value is out of range. Context: option name and reason.
+  invalid_option,
+};
+
+/// Returns the enumerator's name, e.g. `"invalid_peer_id"`.
+std::string to_string(errc code);
+
+/// Renders any error of the `cursor` category: name plus context.
+std::string render(const caf::error& err);
+
+/// Returns whether `err` belongs to the `cursor` category and has `code`.
+bool is(const caf::error& err, errc code);
+
+} // namespace cursor
+
+CAF_ERROR_CODE_ENUM(cursor::errc, "cursor")

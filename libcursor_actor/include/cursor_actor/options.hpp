@@ -1,0 +1,72 @@
+#pragma once
+
+// Configuration of the cursor store, settable in code or from CAF's config
+// system under the `cursor.` prefix (INI group `[cursor]`, CLI
+// `--cursor.db-path=...`).
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+namespace cursor {
+
+/// Backoff for SQLITE_BUSY / SQLITE_LOCKED: attempt n (n >= 1) that fails
+/// busy is retried after min(base_delay * multiplier^(n-1), max_delay), up to
+/// `max_attempts` attempts in all.
+struct retry_policy {
+  caf::timespan base_delay = std::chrono::milliseconds(10);
+  uint32_t multiplier = 2;
+  caf::timespan max_delay = std::chrono::milliseconds(500);
+  uint32_t max_attempts = 5;
+
+  /// The delay before attempt `attempt + 1`, after attempt `attempt` failed.
+  caf::timespan delay_after(uint32_t attempt) const;
+};
+
+/// How the SQLite file is opened.
+struct storage_options {
+  /// Path of the database file, passed to SQLite as a plain path.
+  std::string db_path = "data/replication_cursors.db";
+  /// `PRAGMA journal_mode`: wal (default), delete, truncate, persist.
+  std::string journal_mode = "wal";
+  /// `PRAGMA synchronous`: off, normal (default), full, extra.
+  std::string synchronous = "normal";
+  /// `PRAGMA max_page_count` when non-zero: caps the file size, making a
+  /// full disk reproducible (writes then fail with SQLITE_FULL).
+  uint64_t max_page_count = 0;
+};
+
+/// Everything the factory needs.
+struct cursor_options {
+  storage_options storage;
+  /// Automatic flush interval; zero disables the timer.
+  caf::timespan flush_interval = std::chrono::seconds(5);
+  /// Flush early once this many peers are dirty; zero disables it.
+  uint64_t dirty_threshold = 0;
+  retry_policy retry;
+  /// How long the factory waits for the writer to open and load.
+  caf::timespan open_timeout = std::chrono::seconds(30);
+  /// Spawn the writer detached (own thread). Tests on the deterministic
+  /// scheduler turn this off.
+  bool detached_writer = true;
+
+  /// Checks every value; returns `errc::invalid_option` naming the first bad
+  /// option, or an empty error.
+  caf::error validate() const;
+};
+
+/// Declares every `cursor.*` option, so that CAF parses them from the INI file
+/// and the command line. Call it from the constructor of your
+/// `actor_system_config` subclass: `cursor::add_options(custom_options_);`.
+void add_options(caf::config_option_set& options);
+
+/// Reads the `cursor.*` options of `cfg` (defaults for unset ones), checks that
+/// each set value has the right type (CAF drops wrong-typed INI values
+/// silently; this does not), and validates them.
+caf::expected<cursor_options> read_options(const caf::actor_system_config& cfg);
+
+} // namespace cursor

@@ -1,0 +1,142 @@
+#include "cursor_actor/options.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/config_option_adder.hpp>
+#include <caf/settings.hpp>
+
+#include "cursor_actor/error.hpp"
+
+namespace cursor {
+
+namespace {
+
+caf::error bad(const std::string& option, const std::string& reason) {
+  return caf::make_error(errc::invalid_option,
+                         "cursor." + option + ": " + reason);
+}
+
+bool one_of(const std::string& value,
+            std::initializer_list<std::string_view> allowed) {
+  return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+}
+
+// Every key of the [cursor] group; anything else there is a typo.
+constexpr std::array<std::string_view, 11> known_keys{
+  "db-path",          "journal-mode",      "synchronous",
+  "max-page-count",   "flush-interval",    "dirty-threshold",
+  "retry-base-delay", "retry-multiplier",  "retry-max-delay",
+  "retry-max-attempts", "open-timeout",
+};
+
+} // namespace
+
+caf::timespan retry_policy::delay_after(uint32_t attempt) const {
+  auto delay = base_delay;
+  for (uint32_t i = 1; i < attempt && delay < max_delay; ++i)
+    delay *= multiplier;
+  return std::min(delay, max_delay);
+}
+
+caf::error cursor_options::validate() const {
+  if (storage.db_path.empty())
+    return bad("db-path", "must not be empty");
+  if (storage.db_path.find('\0') != std::string::npos)
+    return bad("db-path", "must not contain NUL");
+  if (!one_of(storage.journal_mode, {"wal", "delete", "truncate", "persist"}))
+    return bad("journal-mode", "'" + storage.journal_mode
+                                 + "' is not one of wal, delete, truncate, "
+                                   "persist");
+  if (!one_of(storage.synchronous, {"off", "normal", "full", "extra"}))
+    return bad("synchronous", "'" + storage.synchronous
+                                + "' is not one of off, normal, full, extra");
+  if (flush_interval.count() < 0)
+    return bad("flush-interval", "must not be negative");
+  if (retry.base_delay.count() <= 0)
+    return bad("retry-base-delay", "must be positive");
+  if (retry.max_delay < retry.base_delay)
+    return bad("retry-max-delay", "must not be less than retry-base-delay");
+  if (retry.multiplier < 1)
+    return bad("retry-multiplier", "must be at least 1");
+  if (retry.max_attempts < 1 || retry.max_attempts > 100)
+    return bad("retry-max-attempts", "must be between 1 and 100");
+  if (open_timeout.count() <= 0)
+    return bad("open-timeout", "must be positive");
+  return caf::none;
+}
+
+void add_options(caf::config_option_set& options) {
+  caf::config_option_adder{options, "cursor"}
+    .add<std::string>("db-path", "SQLite file (default "
+                                   "data/replication_cursors.db)")
+    .add<std::string>("journal-mode", "wal|delete|truncate|persist (wal)")
+    .add<std::string>("synchronous", "off|normal|full|extra (normal)")
+    .add<size_t>("max-page-count", "cap on database pages, 0 = none (0)")
+    .add<caf::timespan>("flush-interval", "automatic flush, 0 = off (5s)")
+    .add<size_t>("dirty-threshold", "flush early at N dirty, 0 = off (0)")
+    .add<caf::timespan>("retry-base-delay", "first busy retry delay (10ms)")
+    .add<size_t>("retry-multiplier", "delay factor per retry (2)")
+    .add<caf::timespan>("retry-max-delay", "longest retry delay (500ms)")
+    .add<size_t>("retry-max-attempts", "attempts per busy operation (5)")
+    .add<caf::timespan>("open-timeout", "time to open and load (30s)");
+}
+
+caf::expected<cursor_options> read_options(const caf::actor_system_config& cfg) {
+  cursor_options result;
+  const auto& content = cfg.content;
+  if (auto group = caf::get_if<caf::settings>(&content, "cursor")) {
+    for (auto& kvp : *group)
+      if (std::find(known_keys.begin(), known_keys.end(), kvp.first)
+          == known_keys.end())
+        return bad(kvp.first, "unknown option");
+  } else if (caf::get_if(&content, "cursor") != nullptr) {
+    return bad("", "'cursor' must be a group");
+  }
+  caf::error err;
+  auto read = [&](const char* key, auto& out) {
+    using value_type = std::decay_t<decltype(out)>;
+    if (err)
+      return;
+    std::string path = std::string{"cursor."} + key;
+    auto raw = caf::get_if(&content, path);
+    if (raw == nullptr)
+      return;
+    if (auto value = caf::get_if<value_type>(raw))
+      out = *value;
+    else
+      err = bad(key, "has the wrong type (" + caf::to_string(*raw) + ")");
+  };
+  size_t max_pages = result.storage.max_page_count;
+  size_t threshold = result.dirty_threshold;
+  size_t multiplier = result.retry.multiplier;
+  size_t attempts = result.retry.max_attempts;
+  read("db-path", result.storage.db_path);
+  read("journal-mode", result.storage.journal_mode);
+  read("synchronous", result.storage.synchronous);
+  read("max-page-count", max_pages);
+  read("flush-interval", result.flush_interval);
+  read("dirty-threshold", threshold);
+  read("retry-base-delay", result.retry.base_delay);
+  read("retry-multiplier", multiplier);
+  read("retry-max-delay", result.retry.max_delay);
+  read("retry-max-attempts", attempts);
+  read("open-timeout", result.open_timeout);
+  if (err)
+    return err;
+  if (multiplier > 1000)
+    return bad("retry-multiplier", "must be at most 1000");
+  if (attempts > 100)
+    return bad("retry-max-attempts", "must be between 1 and 100");
+  result.storage.max_page_count = max_pages;
+  result.dirty_threshold = threshold;
+  result.retry.multiplier = static_cast<uint32_t>(multiplier);
+  result.retry.max_attempts = static_cast<uint32_t>(attempts);
+  if (auto verr = result.validate())
+    return verr;
+  return result;
+}
+
+} // namespace cursor

@@ -1,0 +1,289 @@
+#include "sqlite/database.hpp"
+
+#include <string>
+
+#include <sqlite3.h>
+
+#include "cursor_actor/error.hpp"
+#include "sqlite/result_code.hpp"
+
+namespace cursor::sqlite {
+
+namespace {
+
+// Reads a single integer from a one-row query.
+caf::expected<int64_t> query_int(sqlite3* db, const char* sql,
+                                 const char* what) {
+  sqlite3_stmt* raw = nullptr;
+  auto rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  if (rc != SQLITE_OK)
+    return to_error(rc, db, what);
+  statement stmt{db, raw};
+  rc = stmt.step();
+  if (rc == SQLITE_ROW)
+    return stmt.column_int64(0);
+  if (rc == SQLITE_DONE)
+    return int64_t{0};
+  return to_error(rc, db, what);
+}
+
+} // namespace
+
+void database::closer::operator()(sqlite3* db) const {
+  sqlite3_close_v2(db);
+}
+
+database::~database() {
+  close();
+}
+
+caf::error database::close() {
+  // Statements first: sqlite3_close refuses a connection with live statements.
+  begin_ = statement{};
+  commit_ = statement{};
+  rollback_ = statement{};
+  upsert_ = statement{};
+  erase_ = statement{};
+  if (!db_)
+    return caf::none;
+  auto rc = sqlite3_close(db_.get());
+  if (rc != SQLITE_OK) {
+    auto err = to_error(rc, db_.get(), "close");
+    db_.reset(); // sqlite3_close_v2 defers the close to the last statement
+    return err;
+  }
+  db_.release();
+  return caf::none;
+}
+
+caf::expected<database> database::open(const storage_options& opts) {
+  database result;
+  sqlite3* raw = nullptr;
+  // SQLITE_OPEN_NOMUTEX: the connection is used by the writer only.
+  // No SQLITE_OPEN_URI: the path is a plain path, '?', '#' and '%' included.
+  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+               | SQLITE_OPEN_NOMUTEX;
+  auto rc = sqlite3_open_v2(opts.db_path.c_str(), &raw, flags, nullptr);
+  result.db_.reset(raw);
+  if (rc != SQLITE_OK)
+    return to_error(rc, raw, "open '" + opts.db_path + "'");
+  sqlite3_extended_result_codes(raw, 1);
+  // Waiting on a busy database is the cursor actor's job (backoff by delayed
+  // messages); SQLite itself must fail at once.
+  sqlite3_busy_timeout(raw, 0);
+  if (sqlite3_db_readonly(raw, "main") == 1)
+    return caf::make_error(errc::read_only,
+                           "open '" + opts.db_path
+                             + "': the file is read-only");
+  // Everything up to here only read the file; verify before changing it.
+  if (auto err = result.verify_schema())
+    return caf::make_error(static_cast<errc>(err.code()),
+                           "open '" + opts.db_path + "': " + render(err));
+  if (auto err = result.apply_pragmas(opts))
+    return caf::make_error(static_cast<errc>(err.code()),
+                           "open '" + opts.db_path + "': " + render(err));
+  if (auto err = result.create_schema())
+    return caf::make_error(static_cast<errc>(err.code()),
+                           "open '" + opts.db_path + "': " + render(err));
+  if (auto err = result.prepare_statements())
+    return err;
+  return result;
+}
+
+caf::error database::exec(const char* sql, const char* what) {
+  char* msg = nullptr;
+  auto rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &msg);
+  sqlite3_free(msg);
+  if (rc != SQLITE_OK)
+    return to_error(rc, db_.get(), what);
+  return caf::none;
+}
+
+caf::expected<statement> database::prepare(const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  auto rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               &raw, nullptr);
+  if (rc != SQLITE_OK)
+    return to_error(rc, db_.get(), std::string{"prepare "} + sql);
+  return statement{db_.get(), raw};
+}
+
+caf::error database::verify_schema() {
+  auto db = db_.get();
+  // Reading the header is the first access: a foreign file fails here with
+  // SQLITE_NOTADB, before anything was written.
+  auto version = query_int(db, "PRAGMA user_version", "read user_version");
+  if (!version)
+    return std::move(version.error());
+  if (*version > schema_version || *version < 0)
+    return caf::make_error(errc::incompatible_schema,
+                           "schema version " + std::to_string(*version)
+                             + " is not supported (this build reads up to "
+                             + std::to_string(schema_version) + ")");
+  auto has_table = query_int(db,
+                             "SELECT count(*) FROM sqlite_master WHERE "
+                             "type = 'table' AND name = 'cursors'",
+                             "read schema");
+  if (!has_table)
+    return std::move(has_table.error());
+  if (*has_table == 0)
+    return caf::none;
+  for (auto column : {"peer_id", "stream_id", "updated_at"}) {
+    auto sql = std::string{"SELECT count(*) FROM pragma_table_info('cursors') "
+                           "WHERE name = '"}
+               + column + "'";
+    auto n = query_int(db, sql.c_str(), "read schema");
+    if (!n)
+      return std::move(n.error());
+    if (*n == 0)
+      return caf::make_error(errc::incompatible_schema,
+                             std::string{"table 'cursors' has no column '"}
+                               + column + "'");
+  }
+  return caf::none;
+}
+
+caf::error database::apply_pragmas(const storage_options& opts) {
+  auto db = db_.get();
+  auto sql = "PRAGMA journal_mode = " + opts.journal_mode;
+  sqlite3_stmt* raw = nullptr;
+  auto rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr);
+  if (rc != SQLITE_OK)
+    return to_error(rc, db, "set journal_mode");
+  statement stmt{db, raw};
+  rc = stmt.step();
+  if (rc != SQLITE_ROW)
+    return to_error(rc, db, "set journal_mode");
+  auto mode = std::string{stmt.column_text(0)};
+  if (mode != opts.journal_mode)
+    return caf::make_error(errc::storage_error,
+                           "journal_mode is '" + mode + "', not '"
+                             + opts.journal_mode + "'");
+  sql = "PRAGMA synchronous = " + opts.synchronous;
+  if (auto err = exec(sql.c_str(), "set synchronous"))
+    return err;
+  if (opts.max_page_count > 0) {
+    sql = "PRAGMA max_page_count = " + std::to_string(opts.max_page_count);
+    if (auto err = exec(sql.c_str(), "set max_page_count"))
+      return err;
+  }
+  return caf::none;
+}
+
+caf::error database::create_schema() {
+  auto sql = "BEGIN IMMEDIATE;"
+             "CREATE TABLE IF NOT EXISTS cursors ("
+             "  peer_id TEXT PRIMARY KEY,"
+             "  stream_id TEXT NOT NULL,"
+             "  updated_at INTEGER NOT NULL);"
+             "PRAGMA user_version = "
+             + std::to_string(schema_version) + ";COMMIT;";
+  if (auto err = exec(sql.c_str(), "create schema")) {
+    rollback();
+    return err;
+  }
+  return caf::none;
+}
+
+caf::error database::prepare_statements() {
+  struct {
+    statement* target;
+    const char* sql;
+  } table[] = {
+    {&begin_, "BEGIN IMMEDIATE"},
+    {&commit_, "COMMIT"},
+    {&rollback_, "ROLLBACK"},
+    {&upsert_, "INSERT INTO cursors (peer_id, stream_id, updated_at) "
+               "VALUES (?1, ?2, ?3) ON CONFLICT (peer_id) DO UPDATE SET "
+               "stream_id = excluded.stream_id, "
+               "updated_at = excluded.updated_at"},
+    {&erase_, "DELETE FROM cursors WHERE peer_id = ?1"},
+  };
+  for (auto& entry : table) {
+    auto stmt = prepare(entry.sql);
+    if (!stmt)
+      return std::move(stmt.error());
+    *entry.target = std::move(*stmt);
+  }
+  return caf::none;
+}
+
+void database::rollback() {
+  if (db_ && sqlite3_get_autocommit(db_.get()) == 0) {
+    if (rollback_.get() != nullptr)
+      rollback_.run("rollback");
+    else
+      exec("ROLLBACK", "rollback");
+  }
+}
+
+caf::expected<std::vector<stored_cursor>> database::load() {
+  auto stmt = prepare("SELECT peer_id, stream_id, updated_at FROM cursors "
+                      "ORDER BY peer_id");
+  if (!stmt)
+    return std::move(stmt.error());
+  std::vector<stored_cursor> result;
+  int rc;
+  while ((rc = stmt->step()) == SQLITE_ROW) {
+    if (stmt->column_type(0) != SQLITE_TEXT
+        || stmt->column_type(1) != SQLITE_TEXT)
+      return caf::make_error(errc::corrupt_row,
+                             "a row of 'cursors' has a peer_id or stream_id "
+                             "that is not text (row "
+                               + std::to_string(result.size() + 1) + ")");
+    result.push_back(stored_cursor{std::string{stmt->column_text(0)},
+                                   std::string{stmt->column_text(1)},
+                                   stmt->column_int64(2)});
+  }
+  if (rc != SQLITE_DONE)
+    return to_error(rc, db_.get(), "load cursors");
+  return result;
+}
+
+caf::expected<uint64_t> database::write(const write_batch& batch) {
+  if (auto err = begin_.run("begin"))
+    return err;
+  auto fail = [this](caf::error err) {
+    rollback();
+    return err;
+  };
+  for (auto& op : batch.ops) {
+    if (op.erase) {
+      if (auto err = erase_.bind(1, op.peer))
+        return fail(std::move(err));
+      if (auto err = erase_.run("delete"))
+        return fail(std::move(err));
+    } else {
+      if (auto err = upsert_.bind(1, op.peer))
+        return fail(std::move(err));
+      if (auto err = upsert_.bind(2, op.stream_id))
+        return fail(std::move(err));
+      if (auto err = upsert_.bind(3, op.updated_at))
+        return fail(std::move(err));
+      if (auto err = upsert_.run("upsert"))
+        return fail(std::move(err));
+    }
+  }
+  if (auto err = commit_.run("commit"))
+    return fail(std::move(err));
+  return static_cast<uint64_t>(batch.ops.size());
+}
+
+caf::expected<checkpoint_info> database::checkpoint() {
+  int log = 0;
+  int done = 0;
+  auto rc = sqlite3_wal_checkpoint_v2(db_.get(), "main",
+                                      SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  checkpoint_info result;
+  result.log_frames = log;
+  result.checkpointed_frames = done;
+  if (is_busy(rc)) {
+    result.busy = true;
+    return result;
+  }
+  if (rc != SQLITE_OK)
+    return to_error(rc, db_.get(), "checkpoint");
+  return result;
+}
+
+} // namespace cursor::sqlite

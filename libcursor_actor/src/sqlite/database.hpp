@@ -1,0 +1,83 @@
+#pragma once
+
+// The cursor database: one SQLite connection with the cursor schema and its
+// cached statements. Used only by the writer actor, on one thread at a time.
+// Construction either yields an opened, verified database or an error; no
+// half-opened object exists.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "cursor_actor/checkpoint_info.hpp"
+#include "cursor_actor/options.hpp"
+#include "cursor_actor/write_batch.hpp"
+#include "sqlite/statement.hpp"
+
+struct sqlite3;
+
+namespace cursor::sqlite {
+
+/// The `user_version` this build writes and the newest it reads. Version 0 is
+/// a database of the Rust CursorStore (same table, no stamp) or a new file.
+constexpr int64_t schema_version = 1;
+
+class database {
+public:
+  /// Opens `opts.db_path` (a plain path, never a URI) read-write, creating it
+  /// if missing. Refuses without writing to it: a file that is not a SQLite
+  /// database, a newer schema version, a `cursors` table without the
+  /// reference columns, a read-only file. Then applies the journal mode,
+  /// synchronous and max_page_count pragmas, creates the table and stamps
+  /// the schema version. SQLite's busy timeout stays 0.
+  static caf::expected<database> open(const storage_options& opts);
+
+  database(database&&) noexcept = default;
+  database& operator=(database&&) noexcept = default;
+  ~database();
+
+  /// Every stored row, sorted by peer.
+  caf::expected<std::vector<stored_cursor>> load();
+
+  /// Commits `batch` in one BEGIN IMMEDIATE ... COMMIT with the cached
+  /// statements; rolls back on any failure. Returns the number of rows
+  /// written.
+  caf::expected<uint64_t> write(const write_batch& batch);
+
+  /// wal_checkpoint(TRUNCATE). A busy checkpoint is a result with `busy`
+  /// set, not an error.
+  caf::expected<checkpoint_info> checkpoint();
+
+  /// Closes the connection (finalizing the statements first). Idempotent.
+  caf::error close();
+
+  bool is_open() const {
+    return static_cast<bool>(db_);
+  }
+
+private:
+  struct closer {
+    void operator()(sqlite3* db) const;
+  };
+
+  database() = default;
+
+  caf::error exec(const char* sql, const char* what);
+  caf::expected<statement> prepare(const char* sql);
+  caf::error verify_schema();
+  caf::error apply_pragmas(const storage_options& opts);
+  caf::error create_schema();
+  caf::error prepare_statements();
+  void rollback();
+
+  std::unique_ptr<sqlite3, closer> db_;
+  statement begin_;
+  statement commit_;
+  statement rollback_;
+  statement upsert_;
+  statement erase_;
+};
+
+} // namespace cursor::sqlite

@@ -1,0 +1,53 @@
+#include "sqlite/result_code.hpp"
+
+#include <string>
+
+#include <sqlite3.h>
+
+#include "cursor_actor/error.hpp"
+
+namespace cursor::sqlite {
+
+bool is_busy(int rc) {
+  auto primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+caf::error to_error(int rc, sqlite3* db, std::string_view what) {
+  auto code = errc::storage_error;
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = errc::busy;
+      break;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      code = errc::cannot_open;
+      break;
+    case SQLITE_NOTADB:
+      code = errc::not_a_database;
+      break;
+    case SQLITE_READONLY:
+      code = errc::read_only;
+      break;
+    default:
+      break;
+  }
+  std::string text{what};
+  text += ": SQLite error ";
+  text += std::to_string(rc);
+  text += " (";
+  text += sqlite3_errstr(rc);
+  text += ")";
+  if (db != nullptr) {
+    // The connection's message is only about this call while its code
+    // matches; otherwise it describes an earlier statement.
+    if (sqlite3_extended_errcode(db) == rc) {
+      text += ": ";
+      text += sqlite3_errmsg(db);
+    }
+  }
+  return caf::make_error(code, std::move(text));
+}
+
+} // namespace cursor::sqlite

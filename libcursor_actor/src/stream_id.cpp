@@ -1,0 +1,71 @@
+#include "cursor_actor/stream_id.hpp"
+
+#include <caf/error.hpp>
+
+#include "cursor_actor/error.hpp"
+
+namespace cursor {
+
+namespace {
+
+constexpr size_t max_text_size = 41; // 20 digits, '-', 20 digits
+
+// Parses one canonical unsigned 64-bit decimal; returns a reason on failure.
+const char* parse_u64(std::string_view text, uint64_t& out) {
+  if (text.empty())
+    return "empty number";
+  if (text.size() > 1 && text[0] == '0')
+    return "leading zero";
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return "not a decimal digit";
+    auto digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10)
+      return "number exceeds 64 bits";
+    value = value * 10 + digit;
+  }
+  out = value;
+  return nullptr;
+}
+
+caf::error invalid(std::string_view text, const char* reason) {
+  std::string shown;
+  if (text.size() <= max_text_size)
+    shown = std::string{text};
+  else
+    shown = std::string{text.substr(0, max_text_size)} + "...";
+  // Control bytes would garble a log line or a terminal.
+  for (auto& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  return caf::make_error(errc::invalid_stream_id,
+                         std::string{reason} + " in '" + shown
+                           + "' (expected 0 or <ms>-<seq>)");
+}
+
+} // namespace
+
+caf::expected<stream_id> stream_id::parse(std::string_view text) {
+  if (text == "0")
+    return stream_id{};
+  if (text.size() > max_text_size)
+    return invalid(text, "too long");
+  auto dash = text.find('-');
+  if (dash == std::string_view::npos)
+    return invalid(text, "missing '-'");
+  stream_id result;
+  if (auto reason = parse_u64(text.substr(0, dash), result.ms))
+    return invalid(text, reason);
+  if (auto reason = parse_u64(text.substr(dash + 1), result.seq))
+    return invalid(text, reason);
+  return result;
+}
+
+std::string stream_id::to_string() const {
+  if (ms == 0 && seq == 0)
+    return "0";
+  return std::to_string(ms) + '-' + std::to_string(seq);
+}
+
+} // namespace cursor

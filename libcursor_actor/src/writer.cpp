@@ -1,0 +1,96 @@
+// The writer actor: owns the SQLite connection. Every call here may block;
+// that is why it runs detached, on its own thread, in production.
+
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "cursor_actor/actors.hpp"
+#include "cursor_actor/error.hpp"
+#include "cursor_actor/spawn.hpp"
+#include "logger.hpp"
+#include "sqlite/database.hpp"
+
+namespace cursor {
+
+namespace {
+
+struct writer_state {
+  storage_options opts;
+  std::optional<sqlite::database> db;
+  static inline const char* name = "cursor_writer";
+};
+
+caf::error not_open() {
+  return caf::make_error(errc::closed, "the database is not open");
+}
+
+writer_actor::behavior_type
+writer(writer_actor::stateful_pointer<writer_state> self,
+       storage_options opts) {
+  self->state.opts = std::move(opts);
+  return {
+    [self](load_atom) -> caf::result<std::vector<stored_cursor>> {
+      auto& st = self->state;
+      if (!st.db) {
+        auto db = sqlite::database::open(st.opts);
+        if (!db) {
+          // No half-open writer: report and terminate.
+          auto rp = self->make_response_promise<std::vector<stored_cursor>>();
+          rp.deliver(db.error());
+          self->quit(db.error());
+          return rp;
+        }
+        st.db.emplace(std::move(*db));
+      }
+      return st.db->load();
+    },
+    [self](write_atom, const write_batch& batch) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (!st.db)
+        return not_open();
+      return st.db->write(batch);
+    },
+    [self](checkpoint_atom) -> caf::result<checkpoint_info> {
+      auto& st = self->state;
+      if (!st.db)
+        return not_open();
+      return st.db->checkpoint();
+    },
+    [self](close_atom) -> caf::result<ok_atom> {
+      auto& st = self->state;
+      caf::error err;
+      if (st.db) {
+        auto info = st.db->checkpoint();
+        if (!info)
+          log()->warn("final checkpoint of '{}' failed: {}", st.opts.db_path,
+                      render(info.error()));
+        else if (!info->complete())
+          log()->warn("final checkpoint of '{}' incomplete: {} of {} frames",
+                      st.opts.db_path, info->checkpointed_frames,
+                      info->log_frames);
+        err = st.db->close();
+        st.db.reset();
+      }
+      auto rp = self->make_response_promise<ok_atom>();
+      if (err)
+        rp.deliver(err);
+      else
+        rp.deliver(ok_atom_v);
+      self->quit();
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+writer_actor spawn_sqlite_writer(caf::actor_system& sys,
+                                 const storage_options& storage,
+                                 bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(writer, storage);
+  return sys.spawn(writer, storage);
+}
+
+} // namespace cursor
