@@ -625,6 +625,7 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
       result.entries = st.cursors.size();
       result.dirty = st.dirty.size();
       result.closed = st.closed;
+      result.db_path = st.opts.storage.db_path;
       if (!st.dirty.empty()) {
         auto oldest = self->clock().now();
         for (auto& kvp : st.dirty)

@@ -42,6 +42,8 @@ struct cursor_stats {
   bool closed = false;
   /// The rendered last write error; empty when the last write succeeded.
   std::string last_error;
+  /// The database path the store was opened with.
+  std::string db_path;
 };
 
 template <class Inspector>
@@ -50,7 +52,7 @@ typename Inspector::result_type inspect(Inspector& f, cursor_stats& x) {
            x.rows_written, x.flush_errors, x.retries_flush, x.retries_delete,
            x.retries_checkpoint, x.checkpoints, x.checkpoint_errors,
            x.last_flush_unix_ms, x.oldest_dirty_age_ms, x.degraded, x.closed,
-           x.last_error);
+           x.last_error, x.db_path);
 }
 
 /// Renders `x` in the Prometheus text exposition format (version 0.0.4),

@@ -1,0 +1,121 @@
+#include "node/front.hpp"
+
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/sec.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/logger.h>
+
+#include "cursor_actor/error.hpp"
+
+namespace cursor::node {
+
+namespace {
+
+struct front_state {
+  cursor_actor store;
+  caf::timespan timeout = caf::timespan{0};
+  std::shared_ptr<spdlog::logger> log;
+
+  static inline const char* name = "cursor_front";
+};
+
+using front_pointer = cursor_actor::stateful_pointer<front_state>;
+
+caf::error wrap(caf::error err) {
+  if (err.category() == caf::atom("cursor"))
+    return err;
+  return caf::make_error(errc::stopped, "the store did not answer: "
+                                          + caf::to_string(err));
+}
+
+// Forwards (xs...) to the store and answers the original sender, through a
+// promise, with the store's reply or error. Never delegate(): that would
+// hand the store's handle to the (remote) sender.
+template <class Result, class... Ts>
+caf::result<Result> forward(front_pointer self, Ts... xs) {
+  auto rp = self->make_response_promise<Result>();
+  self
+    ->request(self->state.store, self->state.timeout, std::move(xs)...)
+    .then([rp](Result& x) mutable { rp.deliver(std::move(x)); },
+          [rp](caf::error& err) mutable { rp.deliver(wrap(std::move(err))); });
+  return rp;
+}
+
+caf::error refused(const char* what) {
+  return caf::make_error(caf::sec::unexpected_message,
+                         std::string{what}
+                           + " is internal to the store and not accepted "
+                             "from clients");
+}
+
+cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
+                                  caf::timespan timeout,
+                                  std::shared_ptr<spdlog::logger> log) {
+  self->state.store = std::move(store);
+  self->state.timeout = timeout;
+  self->state.log = std::move(log);
+  // Anyone who can reach the published front can send these.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (msg.reason)
+      self->state.log->debug("front: ignored exit message ({})",
+                             caf::to_string(msg.reason));
+  });
+  self->set_error_handler([self](caf::error& err) {
+    self->state.log->debug("front: ignored stray error message ({})",
+                           caf::to_string(err));
+  });
+  self->set_down_handler([](caf::down_msg&) {
+    // We monitor nobody: a forged down message means nothing.
+  });
+  self->set_default_handler(
+    [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+      return caf::sec::unexpected_message;
+    });
+  return {
+    [self](set_atom a, std::string& peer, std::string& id) {
+      return forward<ok_atom>(self, a, std::move(peer), std::move(id));
+    },
+    [self](set_atom a, force_atom f, std::string& peer, std::string& id) {
+      return forward<ok_atom>(self, a, f, std::move(peer), std::move(id));
+    },
+    [self](get_atom a, std::string& peer) {
+      return forward<cursor_lookup>(self, a, std::move(peer));
+    },
+    [self](get_atom a, start_atom s, std::string& peer) {
+      return forward<std::string>(self, a, s, std::move(peer));
+    },
+    [self](list_atom a) {
+      return forward<std::vector<cursor_entry>>(self, a);
+    },
+    [self](dirty_atom a) { return forward<uint64_t>(self, a); },
+    [self](flush_atom a) { return forward<uint64_t>(self, a); },
+    [self](delete_atom a, std::string& peer) {
+      return forward<bool>(self, a, std::move(peer));
+    },
+    [self](checkpoint_atom a) { return forward<checkpoint_info>(self, a); },
+    [self](stats_atom a) { return forward<cursor_stats>(self, a); },
+    [self](close_atom a) { return forward<uint64_t>(self, a); },
+    [self](retry_atom, uint64_t) -> caf::result<void> {
+      self->state.log->debug("front: refused a retry message from a client");
+      return refused("retry");
+    },
+    [self](tick_atom, uint64_t) -> caf::result<void> {
+      self->state.log->debug("front: refused a tick message from a client");
+      return refused("tick");
+    },
+  };
+}
+
+} // namespace
+
+cursor_actor spawn_front(caf::actor_system& sys, cursor_actor store,
+                         caf::timespan timeout,
+                         std::shared_ptr<spdlog::logger> log) {
+  return sys.spawn(front, std::move(store), timeout, std::move(log));
+}
+
+} // namespace cursor::node

@@ -1,0 +1,39 @@
+#pragma once
+
+// The front actor: the only actor the node publishes.
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "cursor_actor/actors.hpp"
+
+namespace spdlog {
+class logger;
+} // namespace spdlog
+
+namespace cursor::node {
+
+/// Spawns a front for `store`. The front implements the store's public
+/// interface (`cursor_actor`) and forwards every request to the store through
+/// a response promise, waiting at most `timeout` for the store:
+/// - the store sees the front as the sender, so no remote peer ever learns
+///   the store's (or the writer's) handle and no reply carries one;
+/// - the front is neither linked to nor monitoring the store: a peer that
+///   kills the front (any peer can send `exit_reason::kill` to a published
+///   actor) kills only the front, and the node publishes a fresh one;
+/// - the internal `retry` and `tick` messages are refused with
+///   `sec::unexpected_message`, never forwarded;
+/// - errors from outside the store's `cursor` category (the store is gone,
+///   the request timed out) reach the client as `errc::stopped` with the
+///   cause as context, so clients see one error vocabulary;
+/// - exit messages other than `kill` are ignored, stray errors, down
+///   messages and unknown messages are dropped (unknown ones answered with
+///   `sec::unexpected_message`).
+/// `log` receives one line per refused or ignored message at debug level.
+cursor_actor spawn_front(caf::actor_system& sys, cursor_actor store,
+                         caf::timespan timeout,
+                         std::shared_ptr<spdlog::logger> log);
+
+} // namespace cursor::node

@@ -1,0 +1,99 @@
+#include "node/lock_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace cursor::node {
+
+namespace {
+
+std::string errno_text(int code) {
+  return std::strerror(code);
+}
+
+// Reads the holder's pid, or returns an empty string when the file holds
+// none (yet): the holder writes it right after locking.
+std::string read_pid(int fd) {
+  char buf[32] = {};
+  auto n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0)
+    return {};
+  std::string_view text{buf, static_cast<size_t>(n)};
+  auto end = text.find_first_not_of("0123456789");
+  text = text.substr(0, end);
+  return std::string{text};
+}
+
+} // namespace
+
+std::optional<lock_file> lock_file::acquire(const std::string& path,
+                                            std::string& error) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "cannot open lock file '" + path + "': " + errno_text(errno);
+    return std::nullopt;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    auto code = errno;
+    if (code == EWOULDBLOCK) {
+      auto pid = read_pid(fd);
+      error = "the database is held by another cursor node (pid "
+              + (pid.empty() ? std::string{"unknown"} : pid)
+              + ", lock file '" + path + "')";
+    } else {
+      error = "cannot lock '" + path + "': " + errno_text(code);
+    }
+    ::close(fd);
+    return std::nullopt;
+  }
+  auto text = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0
+      || ::pwrite(fd, text.data(), text.size(), 0)
+           != static_cast<ssize_t>(text.size())) {
+    error = "cannot write lock file '" + path + "': " + errno_text(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  return lock_file{fd, path};
+}
+
+lock_file::lock_file(int fd, std::string path)
+  : fd_(fd), path_(std::move(path)) {
+  // nop
+}
+
+lock_file::lock_file(lock_file&& other) noexcept
+  : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {
+  // nop
+}
+
+lock_file& lock_file::operator=(lock_file&& other) noexcept {
+  if (this != &other) {
+    release();
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+lock_file::~lock_file() {
+  release();
+}
+
+void lock_file::release() {
+  if (fd_ < 0)
+    return;
+  // Best effort: a stale pid in the file would only mislead a reader, the
+  // lock itself goes with the descriptor.
+  [[maybe_unused]] auto rc = ::ftruncate(fd_, 0);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+} // namespace cursor::node

@@ -1,0 +1,22 @@
+#pragma once
+
+// Writing the Prometheus textfile that node_exporter's textfile collector
+// reads: atomically, so the collector never sees half a file.
+
+#include <string>
+
+namespace cursor::node {
+
+/// Writes `content` to `path`: first to `<path>.tmp.<pid>` in the same
+/// directory (the collector ignores names not ending in `.prom`), flushed to
+/// disk, then renamed over `path`. Returns an empty string on success,
+/// otherwise one readable line; the temporary file is removed on failure.
+std::string write_file_atomically(const std::string& path,
+                                  const std::string& content);
+
+/// Checks at start-up that the directory of `path` exists and is writable,
+/// so that a typo fails at once instead of every few seconds. Returns an
+/// empty string or one readable line.
+std::string check_writable_location(const std::string& path);
+
+} // namespace cursor::node

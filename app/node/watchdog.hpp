@@ -1,0 +1,37 @@
+#pragma once
+
+// Bounds the shutdown: if the node has not finished by the deadline (a writer
+// stuck in a system call would keep CAF's actor_system destructor waiting),
+// the watchdog runs its expiry action, which exits the process.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace cursor::node {
+
+class watchdog {
+public:
+  watchdog() = default;
+  watchdog(const watchdog&) = delete;
+  watchdog& operator=(const watchdog&) = delete;
+  ~watchdog();
+
+  /// Runs `on_expiry` on the watchdog's thread unless disarm() is called
+  /// within `limit`. Arming an armed watchdog does nothing.
+  void arm(std::chrono::steady_clock::duration limit,
+           std::function<void()> on_expiry);
+
+  /// Cancels the expiry and joins the thread.
+  void disarm();
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool disarmed_ = false;
+  std::thread thread_;
+};
+
+} // namespace cursor::node

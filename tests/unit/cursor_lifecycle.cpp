@@ -1,0 +1,269 @@
+// Coalesced flushes, the automatic flush timer and threshold, and every exit
+// path: close, exit messages, a dying writer, kill.
+
+#define CAF_SUITE cursor_lifecycle
+
+#include "test.hpp"
+
+using namespace cursor;
+using namespace std::chrono_literals;
+using test::busy_error;
+using test::store_fixture;
+
+namespace {
+
+void release(store_fixture& f) {
+  caf::anon_send(caf::actor_cast<test::mock_writer_actor>(f.writer),
+                 test::release_atom_v);
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cursor_lifecycle_tests, store_fixture)
+
+CAF_TEST(flush requests arriving together share one transaction) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  CAF_CHECK(!set("peer-b", "1-0"));
+  auto r1 = send<uint64_t>(flush_atom_v);
+  auto r2 = send<uint64_t>(flush_atom_v);
+  auto r3 = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 1u);
+  for (auto* r : {&r1, &r2, &r3})
+    CAF_CHECK_EQUAL(r->value(), 2u);
+}
+
+CAF_TEST(a flush arriving during a write waits for what was dirty then) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto r1 = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK(!set("peer-b", "1-0")); // not in the running write
+  auto r2 = send<uint64_t>(flush_atom_v);
+  auto r3 = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK_EQUAL(script->held.size(), 1u);
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  // r1 is answered by the first commit; r2 and r3 only after the second,
+  // which carries peer-b, and they share it.
+  CAF_CHECK_EQUAL(r1.value(), 1u);
+  CAF_CHECK_EQUAL(r2.value(), 1u);
+  CAF_CHECK_EQUAL(r3.value(), 1u);
+  CAF_REQUIRE_EQUAL(script->batches.size(), 2u);
+  CAF_CHECK_EQUAL(script->batches[1].ops[0].peer, "peer-b");
+  CAF_CHECK_EQUAL(script->disk.size(), 2u);
+}
+
+CAF_TEST(a flush that arrives during a write is not answered by that write) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto r1 = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK(!set("peer-a", "2-0")); // newer value while 1-0 is being written
+  auto r2 = send<uint64_t>(flush_atom_v);
+  drain();
+  release(*this); // commits 1-0; the second write is held again
+  drain();
+  CAF_CHECK(r1.arrived());
+  CAF_CHECK(!r2.arrived());
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "1-0");
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK_EQUAL(r2.value(), 1u);
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "2-0");
+}
+
+CAF_TEST(a failed write answers the queued requests with the error too) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  script->write_outcomes.push_back(test::storage_error(10, "disk I/O error"));
+  auto r1 = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK(!set("peer-b", "1-0"));
+  auto r2 = send<uint64_t>(flush_atom_v);
+  drain();
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK(is(r1.error(), errc::storage_error));
+  CAF_CHECK(is(r2.error(), errc::storage_error));
+  CAF_CHECK_EQUAL(dirty_count(), 2u);
+  CAF_CHECK_EQUAL(ask<uint64_t>(flush_atom_v).value(), 2u);
+}
+
+CAF_TEST(the flush timer writes dirty cursors every interval) {
+  opts.flush_interval = 5s;
+  start();
+  CAF_CHECK(!set("peer-a", "1-0"));
+  CAF_CHECK_EQUAL(advance_time(5s - 1ms), 0u);
+  drain();
+  CAF_CHECK(script->batches.empty());
+  CAF_CHECK_EQUAL(advance_time(1ms), 1u);
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 1u);
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "1-0");
+  // Nothing dirty: the next tick writes nothing.
+  advance_time(5s);
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 1u);
+  CAF_CHECK(!set("peer-a", "2-0"));
+  advance_time(5s);
+  drain();
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "2-0");
+}
+
+CAF_TEST(the timer retries a degraded store by itself) {
+  opts.flush_interval = 1s;
+  start();
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->write_outcomes.push_back(test::storage_error(13, "full"));
+  advance_time(1s);
+  drain();
+  CAF_CHECK(stats().degraded);
+  advance_time(1s);
+  drain();
+  CAF_CHECK(!stats().degraded);
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "1-0");
+}
+
+CAF_TEST(no timer is armed when the interval is zero) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  CAF_CHECK_EQUAL(advance_time(1h), 0u);
+  CAF_CHECK(script->batches.empty());
+}
+
+CAF_TEST(the dirty threshold flushes early) {
+  opts.dirty_threshold = 3;
+  start();
+  CAF_CHECK(!set("a", "1-0"));
+  CAF_CHECK(!set("b", "1-0"));
+  CAF_CHECK(script->batches.empty());
+  CAF_CHECK(!set("c", "1-0"));
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 1u);
+  CAF_CHECK_EQUAL(script->disk.size(), 3u);
+  CAF_CHECK_EQUAL(dirty_count(), 0u);
+}
+
+CAF_TEST(oldest dirty age grows with simulated time) {
+  CAF_CHECK(!set("a", "1-0"));
+  advance_time(1500ms);
+  CAF_CHECK_EQUAL(stats().oldest_dirty_age_ms, 1500);
+  ask<uint64_t>(flush_atom_v).value();
+  CAF_CHECK_EQUAL(stats().oldest_dirty_age_ms, 0);
+}
+
+CAF_TEST(an exit message flushes closes and answers pending requests) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto r1 = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK(!set("peer-b", "1-0"));
+  auto r2 = send<uint64_t>(flush_atom_v);
+  drain();
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(!terminated(store)); // still finishing its writes
+  CAF_CHECK(is(set("peer-c", "1-0"), errc::closed));
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK_EQUAL(r1.value(), 1u);
+  CAF_CHECK_EQUAL(r2.value(), 1u);
+  CAF_CHECK_EQUAL(script->disk.at("peer-b"), "1-0");
+  CAF_CHECK_EQUAL(script->closes, 1u);
+  CAF_CHECK(terminated(store));
+  CAF_CHECK(terminated(writer));
+}
+
+CAF_TEST(an exit whose final flush fails still answers everyone) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  script->write_outcomes.push_back(test::storage_error(10, "disk I/O error"));
+  auto r = send<uint64_t>(flush_atom_v);
+  drain();
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK(is(r.error(), errc::storage_error));
+  CAF_CHECK(terminated(store));
+  CAF_CHECK(terminated(writer));
+  CAF_CHECK_EQUAL(script->disk.count("peer-a"), 0u);
+}
+
+CAF_TEST(a second exit message stops at once answering with stopped) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto r = send<uint64_t>(flush_atom_v);
+  drain();
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(is(r.error(), errc::stopped));
+  CAF_CHECK(terminated(store));
+  CAF_CHECK(terminated(writer)); // the store takes its writer along
+}
+
+CAF_TEST(a normal exit of a linked actor does not stop the store) {
+  caf::anon_send_exit(store, caf::exit_reason::normal);
+  drain();
+  CAF_CHECK(!terminated(store));
+  CAF_CHECK(!set("peer-a", "1-0"));
+}
+
+CAF_TEST(a dying writer fails the waiting requests and later ones) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto r = send<uint64_t>(flush_atom_v);
+  drain();
+  caf::anon_send_exit(writer, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK(is(r.error(), errc::writer_down));
+  CAF_CHECK(stats().degraded);
+  CAF_CHECK(is(ask<uint64_t>(flush_atom_v).error(), errc::writer_down));
+  CAF_CHECK(is(ask<checkpoint_info>(checkpoint_atom_v).error(),
+               errc::writer_down));
+  // Memory still answers.
+  CAF_CHECK_EQUAL(get("peer-a").stream_id, "1-0");
+}
+
+CAF_TEST(killing the store ends the writer too) {
+  caf::anon_send_exit(store, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK(terminated(store));
+  CAF_CHECK(terminated(writer));
+}
+
+CAF_TEST(close keeps the store open when the final flush fails) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->write_outcomes.push_back(test::storage_error(13, "full"));
+  auto r = ask<uint64_t>(close_atom_v);
+  CAF_CHECK(is(r.error(), errc::storage_error));
+  CAF_CHECK(!stats().closed);
+  CAF_CHECK_EQUAL(script->closes, 0u);
+  CAF_CHECK(!set("peer-a", "2-0")); // still open for writes
+  CAF_CHECK_EQUAL(ask<uint64_t>(close_atom_v).value(), 1u);
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "2-0");
+  CAF_CHECK(stats().closed);
+}
+
+CAF_TEST(sets during the final flush of close are refused) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto c = send<uint64_t>(close_atom_v);
+  drain();
+  CAF_CHECK(is(set("peer-a", "2-0"), errc::closed));
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK_EQUAL(c.value(), 1u);
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "1-0");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,98 @@
+#include "mock_writer.hpp"
+
+#include <caf/all.hpp>
+
+#include "cursor_actor/error.hpp"
+
+namespace test {
+
+namespace {
+
+// Commits or fails one batch by the next scripted outcome.
+caf::expected<uint64_t> settle(mock_script& script,
+                               const cursor::write_batch& batch) {
+  caf::error outcome;
+  if (!script.write_outcomes.empty()) {
+    outcome = script.write_outcomes.front();
+    script.write_outcomes.pop_front();
+  }
+  if (outcome)
+    return outcome;
+  for (auto& op : batch.ops) {
+    if (op.erase)
+      script.disk.erase(op.peer);
+    else
+      script.disk[op.peer] = op.stream_id;
+  }
+  return static_cast<uint64_t>(batch.ops.size());
+}
+
+mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
+                                             std::shared_ptr<mock_script> script) {
+  return {
+    [script](cursor::load_atom) {
+      std::vector<cursor::stored_cursor> rows;
+      for (auto& kvp : script->disk)
+        rows.push_back(cursor::stored_cursor{kvp.first, kvp.second, 1});
+      return rows;
+    },
+    [self, script](cursor::write_atom,
+                   const cursor::write_batch& batch) -> caf::result<uint64_t> {
+      script->batches.push_back(batch);
+      if (script->hold_writes) {
+        auto rp = self->make_response_promise<uint64_t>();
+        script->held.emplace_back(batch, rp);
+        return rp;
+      }
+      return settle(*script, batch);
+    },
+    [script](cursor::checkpoint_atom) -> caf::result<cursor::checkpoint_info> {
+      script->checkpoints += 1;
+      if (script->checkpoint_outcomes.empty())
+        return cursor::checkpoint_info{false, 3, 3};
+      auto outcome = script->checkpoint_outcomes.front();
+      script->checkpoint_outcomes.pop_front();
+      if (!outcome)
+        return outcome.error();
+      return *outcome;
+    },
+    [self, script](cursor::close_atom) {
+      script->closes += 1;
+      self->quit();
+      return cursor::ok_atom_v;
+    },
+    [script](release_atom) {
+      auto held = std::move(script->held);
+      script->held.clear();
+      for (auto& [batch, rp] : held) {
+        auto res = settle(*script, batch);
+        if (res)
+          rp.deliver(*res);
+        else
+          rp.deliver(res.error());
+      }
+    },
+  };
+}
+
+} // namespace
+
+cursor::writer_actor spawn_mock_writer(caf::actor_system& sys,
+                                       std::shared_ptr<mock_script> script) {
+  auto hdl = sys.spawn(mock_writer, std::move(script));
+  return caf::actor_cast<cursor::writer_actor>(hdl);
+}
+
+caf::error busy_error(int rc) {
+  return caf::make_error(cursor::errc::busy,
+                         "write: SQLite error " + std::to_string(rc)
+                           + " (database is locked)");
+}
+
+caf::error storage_error(int rc, const std::string& text) {
+  return caf::make_error(cursor::errc::storage_error,
+                         "write: SQLite error " + std::to_string(rc) + " ("
+                           + text + ")");
+}
+
+} // namespace test

@@ -1,0 +1,60 @@
+#pragma once
+
+// A scripted stand-in for the SQLite writer. It implements the whole writer
+// interface, keeps a "disk" (what committed transactions wrote), and fails or
+// holds writes as the test says.
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "cursor_actor/actors.hpp"
+
+namespace test {
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+constexpr release_atom release_atom_v = release_atom{};
+
+/// Shared between the test and the mock actor (same thread: the test
+/// coordinator runs everything on the test's thread).
+struct mock_script {
+  /// Outcome of the next writes, in order: an empty error commits, any other
+  /// error fails the write. When empty, writes commit.
+  std::deque<caf::error> write_outcomes;
+  /// When set, writes are held (a slow disk) until `release` is sent.
+  bool hold_writes = false;
+  /// Outcome of the next checkpoints, in order; when empty they complete.
+  std::deque<caf::expected<cursor::checkpoint_info>> checkpoint_outcomes;
+
+  /// Every batch the writer received, in order.
+  std::vector<cursor::write_batch> batches;
+  /// What committed batches left on "disk": peer -> stream ID.
+  std::map<std::string, std::string> disk;
+  /// Requests seen, for checks.
+  size_t checkpoints = 0;
+  size_t closes = 0;
+  /// Held writes.
+  std::vector<std::pair<cursor::write_batch,
+                        caf::typed_response_promise<uint64_t>>>
+    held;
+};
+
+/// The mock's interface: the writer's plus a message that settles held
+/// writes (each by the next outcome in `write_outcomes`).
+using mock_writer_actor
+  = cursor::writer_actor::extend<caf::reacts_to<release_atom>>;
+
+/// Spawns the mock writer (not detached) in `sys`.
+cursor::writer_actor spawn_mock_writer(caf::actor_system& sys,
+                                       std::shared_ptr<mock_script> script);
+
+/// Error values a real writer produces, for scripting.
+caf::error busy_error(int rc = 5);
+caf::error storage_error(int rc, const std::string& text);
+
+} // namespace test

@@ -1,0 +1,99 @@
+#define CAF_SUITE options
+
+#include "cursor_actor/options.hpp"
+
+#include "test.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct options_config : caf::actor_system_config {
+  options_config() {
+    cursor::add_options(custom_options_);
+  }
+};
+
+caf::expected<cursor::cursor_options> parse(const std::string& ini) {
+  options_config cfg;
+  std::istringstream in{ini};
+  const char* argv[] = {"test"};
+  if (auto err = cfg.parse(1, const_cast<char**>(argv), in))
+    return err;
+  return cursor::read_options(cfg);
+}
+
+} // namespace
+
+CAF_TEST(the default backoff is 10 20 40 80 ms capped at 500 ms) {
+  cursor::retry_policy p;
+  CAF_CHECK_EQUAL(p.max_attempts, 5u);
+  CAF_CHECK(p.delay_after(1) == caf::timespan{10ms});
+  CAF_CHECK(p.delay_after(2) == caf::timespan{20ms});
+  CAF_CHECK(p.delay_after(3) == caf::timespan{40ms});
+  CAF_CHECK(p.delay_after(4) == caf::timespan{80ms});
+  CAF_CHECK(p.delay_after(6) == caf::timespan{320ms});
+  CAF_CHECK(p.delay_after(7) == caf::timespan{500ms});
+  CAF_CHECK(p.delay_after(60) == caf::timespan{500ms});
+}
+
+CAF_TEST(defaults are valid) {
+  cursor::cursor_options opts;
+  CAF_CHECK(!opts.validate());
+  CAF_CHECK(opts.flush_interval == caf::timespan{5s});
+  CAF_CHECK_EQUAL(opts.storage.journal_mode, "wal");
+  CAF_CHECK_EQUAL(opts.storage.synchronous, "normal");
+}
+
+CAF_TEST(out of range values are refused naming the option) {
+  auto check = [](auto mutate, const char* option) {
+    cursor::cursor_options opts;
+    mutate(opts);
+    auto err = opts.validate();
+    CAF_CHECK(cursor::is(err, cursor::errc::invalid_option));
+    CHECK_MSG(cursor::render(err).find(option) != std::string::npos,
+                      cursor::render(err));
+  };
+  check([](auto& o) { o.storage.db_path.clear(); }, "db-path");
+  check([](auto& o) { o.storage.journal_mode = "wall"; }, "journal-mode");
+  check([](auto& o) { o.storage.synchronous = "sometimes"; }, "synchronous");
+  check([](auto& o) { o.retry.base_delay = caf::timespan{0}; },
+        "retry-base-delay");
+  check([](auto& o) { o.retry.max_delay = 1ms; }, "retry-max-delay");
+  check([](auto& o) { o.retry.multiplier = 0; }, "retry-multiplier");
+  check([](auto& o) { o.retry.max_attempts = 0; }, "retry-max-attempts");
+  check([](auto& o) { o.flush_interval = caf::timespan{-1}; },
+        "flush-interval");
+}
+
+CAF_TEST(options are read from the cursor group of the config) {
+  auto opts = parse("[cursor]\n"
+                    "db-path=\"/tmp/x.db\"\n"
+                    "flush-interval=250ms\n"
+                    "dirty-threshold=100\n"
+                    "retry-base-delay=5ms\n"
+                    "retry-max-attempts=7\n"
+                    "synchronous=\"full\"\n");
+  REQUIRE_MSG(opts, cursor::render(opts.error()));
+  CAF_CHECK_EQUAL(opts->storage.db_path, "/tmp/x.db");
+  CAF_CHECK(opts->flush_interval == caf::timespan{250ms});
+  CAF_CHECK_EQUAL(opts->dirty_threshold, 100u);
+  CAF_CHECK(opts->retry.base_delay == caf::timespan{5ms});
+  CAF_CHECK_EQUAL(opts->retry.max_attempts, 7u);
+  CAF_CHECK_EQUAL(opts->storage.synchronous, "full");
+}
+
+CAF_TEST(unknown keys in the cursor group are refused) {
+  auto opts = parse("[cursor]\nflush-intervall=1s\n");
+  CAF_REQUIRE(!opts);
+  CAF_CHECK(cursor::is(opts.error(), cursor::errc::invalid_option));
+  CAF_CHECK(cursor::render(opts.error()).find("flush-intervall")
+            != std::string::npos);
+}
+
+CAF_TEST(invalid values in the config are refused) {
+  auto opts = parse("[cursor]\nretry-max-attempts=0\n");
+  CAF_CHECK(!opts && cursor::is(opts.error(), cursor::errc::invalid_option));
+  opts = parse("[cursor]\njournal-mode=\"memory\"\n");
+  CAF_CHECK(!opts && cursor::is(opts.error(), cursor::errc::invalid_option));
+}

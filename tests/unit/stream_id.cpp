@@ -1,0 +1,67 @@
+#define CAF_SUITE stream_id
+
+#include "cursor_actor/stream_id.hpp"
+
+#include "test.hpp"
+
+using cursor::stream_id;
+
+namespace {
+
+bool refused(const char* text) {
+  auto x = stream_id::parse(text);
+  return !x && cursor::is(x.error(), cursor::errc::invalid_stream_id);
+}
+
+} // namespace
+
+CAF_TEST(zero and ms - seq parse to their numbers) {
+  CAF_CHECK(stream_id::parse("0") == (stream_id{0, 0}));
+  CAF_CHECK(stream_id::parse("0-0") == (stream_id{0, 0}));
+  CAF_CHECK(stream_id::parse("1234567890123-0") == (stream_id{1234567890123, 0}));
+  CAF_CHECK(stream_id::parse("5-17") == (stream_id{5, 17}));
+  CAF_CHECK(stream_id::parse("18446744073709551615-18446744073709551615")
+            == (stream_id{UINT64_MAX, UINT64_MAX}));
+}
+
+CAF_TEST(the canonical text round trips and zero renders as 0) {
+  for (auto text : {"0", "1-0", "10-0", "1234567890123-42",
+                    "18446744073709551615-0"})
+    CAF_CHECK_EQUAL(stream_id::parse(text)->to_string(), text);
+  CAF_CHECK_EQUAL(stream_id::parse("0-0")->to_string(), "0");
+}
+
+CAF_TEST(ids compare numerically not lexically) {
+  CAF_CHECK(*stream_id::parse("9-0") < *stream_id::parse("10-0"));
+  CAF_CHECK(*stream_id::parse("10-9") < *stream_id::parse("10-10"));
+  CAF_CHECK(*stream_id::parse("0") < *stream_id::parse("0-1"));
+  CAF_CHECK(!(*stream_id::parse("10-0") < *stream_id::parse("9-99")));
+}
+
+CAF_TEST(malformed ids are refused with invalid_stream_id) {
+  for (auto text :
+       {"", "-", "1", "1-", "-1", "1--1", "1-1-1", "01-0", "1-00", "00",
+        "+1-0", "1-+0", " 1-0", "1-0 ", "1 -0", "1-0\n", "$", ">", "*", "+",
+        "a-0", "0x1-0", "1.5-0", "1-0\t", "18446744073709551616-0",
+        "0-18446744073709551616", "99999999999999999999-0", "-0",
+        "1e3-0", "１-0"})
+    CHECK_MSG(refused(text), "accepted '" << text << "'");
+}
+
+CAF_TEST(a refusal names the reason and the input) {
+  auto x = stream_id::parse("01-0");
+  CAF_REQUIRE(!x);
+  auto text = cursor::render(x.error());
+  CAF_CHECK(text.find("leading zero") != std::string::npos);
+  CAF_CHECK(text.find("01-0") != std::string::npos);
+  auto y = stream_id::parse("18446744073709551616-0");
+  CAF_REQUIRE(!y);
+  CAF_CHECK(cursor::render(y.error()).find("64 bits") != std::string::npos);
+}
+
+CAF_TEST(oversized input is refused without echoing all of it) {
+  std::string huge(100000, '1');
+  auto x = stream_id::parse(huge);
+  CAF_REQUIRE(!x);
+  CAF_CHECK(cursor::render(x.error()).size() < 200);
+}

@@ -1,0 +1,169 @@
+#pragma once
+
+// Shared fixtures of the unit suites. Every suite file defines CAF_SUITE and
+// includes this header; test.cpp holds the one unit_test_impl include.
+
+#define FAIL CAF_FAIL // the DSL's request<T>() expects this name
+
+#include <caf/test/dsl.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "cursor_actor/cursor_actor.hpp"
+#include "mock_writer.hpp"
+
+/// CAF_CHECK / CAF_REQUIRE that print `msg` (a stream expression) on failure.
+#define CHECK_MSG(cond, msg)                                                   \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      CAF_MESSAGE("failed check: " << msg);                                    \
+    CAF_CHECK(cond);                                                           \
+  } while (false)
+#define REQUIRE_MSG(cond, msg)                                                 \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      CAF_MESSAGE("failed requirement: " << msg);                              \
+    CAF_REQUIRE(cond);                                                         \
+  } while (false)
+
+namespace test {
+
+/// A config with every cursor type announced.
+struct config : caf::actor_system_config {
+  config() {
+    cursor::register_types(*this);
+  }
+};
+
+/// A fresh directory under $TMPDIR, removed with everything in it.
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::string& path() const {
+    return path_;
+  }
+
+  std::string file(const std::string& name) const {
+    return path_ + "/" + name;
+  }
+
+private:
+  std::string path_;
+};
+
+/// Reads every row of the `cursors` table of `db_path` with a connection of
+/// its own (not through the store): peer -> stream_id.
+std::map<std::string, std::string> read_rows(const std::string& db_path);
+
+/// Reads a whole file as bytes.
+std::string read_file(const std::string& path);
+
+/// Writes `content` to `path`, replacing it.
+void write_file(const std::string& path, const std::string& content);
+
+/// The answer to a request, filled in when it arrives.
+template <class T>
+struct reply {
+  std::shared_ptr<std::optional<caf::expected<T>>> slot
+    = std::make_shared<std::optional<caf::expected<T>>>();
+
+  bool arrived() const {
+    return slot->has_value();
+  }
+
+  /// The value; fails the test when the reply is missing or an error.
+  const T& value() const {
+    if (!arrived())
+      CAF_FAIL("no reply arrived");
+    if (!**slot)
+      CAF_FAIL("expected a value, got " << cursor::render((*slot)->error()));
+    return ***slot;
+  }
+
+  /// The error; fails the test when the reply is missing or a value.
+  caf::error error() const {
+    if (!arrived())
+      CAF_FAIL("no reply arrived");
+    if (**slot)
+      CAF_FAIL("expected an error, got a value");
+    return (*slot)->error();
+  }
+};
+
+/// A deterministic fixture: the cursor actor over a scripted mock writer, both
+/// on the test coordinator. Time only moves through advance_time().
+struct store_fixture : test_coordinator_fixture<config> {
+  std::shared_ptr<mock_script> script = std::make_shared<mock_script>();
+  cursor::writer_actor writer;
+  cursor::cursor_actor store;
+  cursor::cursor_options opts;
+
+  store_fixture();
+
+  ~store_fixture() override;
+
+  /// (Re)spawns the store over a new mock writer holding `rows` on "disk".
+  void start(std::vector<cursor::stored_cursor> rows = {});
+
+  /// Processes every message without firing any timer.
+  void drain() {
+    while (sched.try_run_once()) {
+      // nop
+    }
+  }
+
+  /// Sends a request from a fresh client actor; the reply lands in the
+  /// returned slot once the messages are processed (call drain()).
+  template <class T, class Handle, class... Ts>
+  reply<T> send_to(Handle hdl, Ts... xs) {
+    reply<T> result;
+    auto slot = result.slot;
+    sys.spawn([=](caf::event_based_actor* client) {
+      client->request(hdl, caf::infinite, xs...)
+        .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
+              [=](caf::error& err) {
+                *slot = caf::expected<T>{std::move(err)};
+              });
+    });
+    return result;
+  }
+
+  template <class T, class... Ts>
+  reply<T> send(Ts... xs) {
+    return send_to<T>(store, xs...);
+  }
+
+  /// Sends a request and processes messages until it is answered.
+  template <class T, class... Ts>
+  reply<T> ask(Ts... xs) {
+    auto result = send<T>(xs...);
+    drain();
+    return result;
+  }
+
+  /// Shorthands for the most used messages.
+  caf::error set(const std::string& peer, const std::string& id);
+  caf::error force_set(const std::string& peer, const std::string& id);
+  cursor::cursor_lookup get(const std::string& peer);
+  std::vector<cursor::cursor_entry> list();
+  uint64_t dirty_count();
+  cursor::cursor_stats stats();
+
+  /// True if the actor behind `hdl` terminated.
+  template <class Handle>
+  bool terminated(const Handle& hdl) {
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(hdl);
+    return ptr == nullptr || ptr->getf(caf::abstract_actor::is_terminated_flag);
+  }
+};
+
+} // namespace test
