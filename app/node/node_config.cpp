@@ -130,7 +130,7 @@ std::string node_config::check_config_file(const std::string& path) const {
   return {};
 }
 
-config_outcome node_config::load(int argc, char** argv) {
+config_outcome node_config::read(int argc, char** argv) {
   config_outcome result;
   if (auto err = parse(argc, argv, default_config_file)) {
     result.error = render_parse_error(err, config_file_path);

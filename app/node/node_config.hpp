@@ -60,7 +60,7 @@ public:
   /// what CAF lets through silently: unknown keys in the INI file, values of
   /// the wrong type there (CAF drops them and keeps the default), stray
   /// arguments, out-of-range values.
-  config_outcome load(int argc, char** argv);
+  config_outcome read(int argc, char** argv);
 
 private:
   std::string check_config_file(const std::string& path) const;

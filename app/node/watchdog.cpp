@@ -8,26 +8,27 @@ watchdog::~watchdog() {
 
 void watchdog::arm(std::chrono::steady_clock::duration limit,
                    std::function<void()> on_expiry) {
-  if (thread_.joinable())
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (disarmed_ || thread_.joinable())
     return;
-  disarmed_ = false;
   auto deadline = std::chrono::steady_clock::now() + limit;
   thread_ = std::thread{[this, deadline, f = std::move(on_expiry)] {
-    std::unique_lock<std::mutex> guard{mtx_};
-    if (!cv_.wait_until(guard, deadline, [this] { return disarmed_; }))
+    std::unique_lock<std::mutex> lock{mtx_};
+    if (!cv_.wait_until(lock, deadline, [this] { return disarmed_; }))
       f();
   }};
 }
 
 void watchdog::disarm() {
-  if (!thread_.joinable())
-    return;
+  std::thread thread;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     disarmed_ = true;
+    thread = std::move(thread_);
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread.joinable())
+    thread.join();
 }
 
 } // namespace cursor::node

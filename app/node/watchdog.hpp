@@ -20,11 +20,12 @@ public:
   ~watchdog();
 
   /// Runs `on_expiry` on the watchdog's thread unless disarm() is called
-  /// within `limit`. Arming an armed watchdog does nothing.
+  /// within `limit`. Arming an armed or disarmed watchdog does nothing; any
+  /// thread may call it.
   void arm(std::chrono::steady_clock::duration limit,
            std::function<void()> on_expiry);
 
-  /// Cancels the expiry and joins the thread.
+  /// Cancels the expiry for good and joins the thread.
   void disarm();
 
 private:

@@ -1,0 +1,35 @@
+#pragma once
+
+// Connecting to a cursor node with a deadline. CAF's remote_actor() has no
+// handshake timeout and blocks forever against a peer that accepts and stays
+// silent; this asks the middleman actor asynchronously instead.
+
+#include <optional>
+#include <string>
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "cursor_actor/actors.hpp"
+
+namespace cursor::cli {
+
+/// Connects to the actor published at `host:port` and checks that it speaks
+/// the cursor protocol (`cursor::cursor_actor`). Waits at most `timeout` for
+/// the TCP connection and the BASP handshake together. On failure returns
+/// nothing and sets `error` to one readable line. The system must have the
+/// middleman loaded, the protocol's types registered and the node's
+/// application identifier set (see make_client_config()).
+std::optional<cursor_actor> connect_to_node(caf::actor_system& sys,
+                                            const std::string& host,
+                                            uint16_t port,
+                                            caf::timespan timeout,
+                                            std::string& error);
+
+/// Prepares `cfg` for talking to a node: loads the middleman, registers the
+/// protocol's types, sets `middleman.app-identifiers` to `app_id` (the
+/// node's, unless a test wants to play a foreign application) and keeps the
+/// scheduler small. Reads no config file.
+void make_client_config(caf::actor_system_config& cfg, const char* app_id);
+
+} // namespace cursor::cli

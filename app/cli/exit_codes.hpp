@@ -1,0 +1,28 @@
+#pragma once
+
+// Exit codes of cursorctl (documented in docs/CLI.md) and the mapping from
+// errors to them.
+
+#include <caf/fwd.hpp>
+
+namespace cursor::cli {
+
+/// The command succeeded.
+constexpr int exit_ok = 0;
+/// Usage error (unknown command or option, missing or extra argument, bad
+/// port or timeout), or input the store refused (invalid peer ID or stream
+/// ID, regression without --force).
+constexpr int exit_refused = 1;
+/// The node is unreachable, did not answer within the timeout, is not a
+/// cursor node, or went away during the request.
+constexpr int exit_unreachable = 2;
+/// The store could not do it: busy after every retry, storage error, read
+/// only, writer down, checkpoint incomplete, store closed or stopping.
+constexpr int exit_storage = 3;
+
+/// The exit code for an error answered to a request: errors of the store's
+/// `cursor` category are 1 (refused input) or 3 (storage), everything else
+/// (timeouts, lost connection, protocol mismatch) is 2.
+int exit_code_for(const caf::error& err);
+
+} // namespace cursor::cli

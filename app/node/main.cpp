@@ -1,0 +1,108 @@
+// cursor_node: hosts the cursor store and publishes it to remote CAF peers
+// through a front actor. See docs/NODE.md.
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <spdlog/spdlog.h>
+
+#include "node/exit_codes.hpp"
+#include "node/lock_file.hpp"
+#include "node/logging.hpp"
+#include "node/metrics_file.hpp"
+#include "node/node_config.hpp"
+#include "node/service.hpp"
+#include "node/signal_hub.hpp"
+#include "node/signals.hpp"
+#include "node/watchdog.hpp"
+
+namespace {
+
+using namespace cursor::node;
+
+int refuse(int code, const std::string& text) {
+  std::cerr << "cursor_node: error: " << text << std::endl;
+  return code;
+}
+
+// Creates the directory the database lives in (`data/` by default).
+std::string prepare_directory(const std::string& db_path) {
+  auto dir = std::filesystem::path{db_path}.parent_path();
+  if (dir.empty())
+    return {};
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return "cannot create the database directory '" + dir.string()
+           + "': " + ec.message();
+  return {};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the mask and only
+  // the watcher thread takes SIGINT/SIGTERM.
+  signal_watcher::block_signals();
+  node_config cfg;
+  auto outcome = cfg.read(argc, argv);
+  if (outcome.printed_help)
+    return exit_ok;
+  if (!outcome.options)
+    return refuse(exit_config, outcome.error);
+  const auto& opts = *outcome.options;
+  if (!opts.metrics_file.empty())
+    if (auto err = check_writable_location(opts.metrics_file); !err.empty())
+      return refuse(exit_config, err);
+  if (auto err = prepare_directory(opts.store.storage.db_path); !err.empty())
+    return refuse(exit_startup, err);
+  std::string lock_error;
+  auto lock = lock_file::acquire(opts.lock_file, lock_error);
+  if (!lock)
+    return refuse(exit_startup, "cannot use the database '"
+                                  + opts.store.storage.db_path
+                                  + "': " + lock_error);
+  auto log = setup_logging(opts.log_level);
+  signal_hub hub;
+  watchdog dog;
+  auto arm_watchdog = [&] {
+    // The service bounds every wait by the deadline; this catches what it
+    // cannot bound, e.g. a writer stuck in a system call that would keep
+    // the actor_system destructor waiting.
+    dog.arm(opts.shutdown_timeout + std::chrono::seconds(2), [log] {
+      log->critical("shutdown deadline exceeded: exiting now");
+      log->flush();
+      std::_Exit(exit_deadline);
+    });
+  };
+  signal_watcher signals;
+  signals.start([&hub, log, arm_watchdog](int signo, int count) {
+    if (count == 1) {
+      arm_watchdog();
+      hub.post(signo);
+      return;
+    }
+    log->warn("second signal ({}) during shutdown: exiting now; changes not "
+              "flushed yet are lost",
+              signal_name(signo));
+    log->flush();
+    std::_Exit(exit_signal_base + signo);
+  });
+  int code = exit_ok;
+  {
+    caf::actor_system sys{cfg};
+    code = run_service(sys, opts, log, hub);
+    // Every actor the service spawned has terminated: the destructor of
+    // `sys` does not wait on anything.
+  }
+  dog.disarm();
+  signals.stop();
+  lock->release();
+  log->info("stopped (exit code {})", code);
+  return code;
+}

@@ -1,0 +1,289 @@
+#include "node/service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/logger.h>
+#include <spdlog/spdlog.h>
+
+#include "common/describe.hpp"
+#include "cursor_actor/error.hpp"
+#include "cursor_actor/spawn.hpp"
+#include "cursor_actor/stats.hpp"
+#include "node/exit_codes.hpp"
+#include "node/front.hpp"
+#include "node/metrics_file.hpp"
+
+namespace cursor::node {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::string endpoint(const std::string& address, uint16_t port) {
+  auto host = address.empty() ? std::string{"0.0.0.0"} : address;
+  if (host.find(':') != std::string::npos)
+    host = "[" + host + "]";
+  return host + ":" + std::to_string(port);
+}
+
+// A refusal to start is one line on stderr, whatever the log level.
+void refuse(const std::string& text) {
+  std::cerr << "cursor_node: error: " << text << std::endl;
+}
+
+class node_service {
+public:
+  node_service(caf::actor_system& sys, const node_options& opts,
+               std::shared_ptr<spdlog::logger> log, signal_hub& signals)
+    : sys_(sys),
+      opts_(opts),
+      log_(std::move(log)),
+      signals_(signals),
+      self_(sys) {
+    // nop
+  }
+
+  int run() {
+    if (!open_store())
+      return exit_startup;
+    if (!publish_first()) {
+      stop_store_now();
+      return exit_startup;
+    }
+    signals_.set_target(caf::actor_cast<caf::actor>(self_));
+    if (auto signo = signals_.take_pending())
+      log_->info("received {}: shutting down", signal_name(signo));
+    else
+      serve();
+    signals_.clear_target();
+    return shut_down();
+  }
+
+private:
+  const char* bind_address() const {
+    return opts_.bind_address.empty() ? nullptr : opts_.bind_address.c_str();
+  }
+
+  caf::timespan until(steady::time_point deadline) const {
+    auto left = deadline - steady::now();
+    return std::max(caf::timespan{std::chrono::milliseconds(1)},
+                    std::chrono::duration_cast<caf::timespan>(left));
+  }
+
+  bool open_store() {
+    // The factory logs the error it returns; the node reports it once, as
+    // its one refusal line, so the library's line is muted while opening.
+    auto cursor_log = spdlog::get("cursor");
+    auto level = cursor_log ? cursor_log->level() : spdlog::level::info;
+    if (cursor_log)
+      cursor_log->set_level(spdlog::level::off);
+    auto store = spawn_cursor_store(sys_, opts_.store);
+    if (cursor_log)
+      cursor_log->set_level(level);
+    if (!store) {
+      refuse("cannot open the database '" + opts_.store.storage.db_path
+             + "': " + app::describe(store.error()));
+      return false;
+    }
+    store_ = std::move(*store);
+    self_->monitor(store_);
+    return true;
+  }
+
+  bool publish_first() {
+    uint64_t restored = 0;
+    bool answered = false;
+    self_->request(store_, opts_.request_timeout, stats_atom_v)
+      .receive(
+        [&](const cursor_stats& x) {
+          restored = x.entries;
+          answered = true;
+        },
+        [&](caf::error& err) {
+          refuse("the store did not answer after opening: "
+                 + app::describe(err));
+        });
+    if (!answered)
+      return false;
+    front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
+    self_->monitor(front_);
+    auto port = sys_.middleman().publish(front_, opts_.port, bind_address());
+    if (!port) {
+      refuse("cannot listen on " + endpoint(opts_.bind_address, opts_.port)
+             + ": " + app::describe(port.error()));
+      self_->send_exit(front_, caf::exit_reason::kill);
+      front_ = nullptr;
+      return false;
+    }
+    port_ = *port;
+    log_->info("listening on {}, database '{}', {} cursors restored",
+               endpoint(opts_.bind_address, port_),
+               opts_.store.storage.db_path, restored);
+    return true;
+  }
+
+  void serve() {
+    bool running = true;
+    bool metrics = !opts_.metrics_file.empty();
+    auto next_metrics = steady::now();
+    while (running) {
+      if (metrics && steady::now() >= next_metrics) {
+        write_metrics();
+        next_metrics = steady::now() + opts_.metrics_interval;
+      }
+      caf::timespan wait = metrics ? until(next_metrics)
+                                   : caf::timespan{std::chrono::hours(1)};
+      self_->receive(
+        [&](signal_atom, int32_t signo) {
+          log_->info("received {}: shutting down", signal_name(signo));
+          running = false;
+        },
+        [&](caf::down_msg& msg) {
+          if (front_ && msg.source == front_.address()) {
+            running = republish(msg.reason);
+          } else if (store_ && msg.source == store_.address()) {
+            log_->error("the cursor store terminated unexpectedly ({}); "
+                        "shutting down",
+                        app::describe(msg.reason));
+            store_ = nullptr;
+            exit_code_ = exit_unclean;
+            running = false;
+          }
+        },
+        caf::after(wait) >> [] {
+          // Time for the metrics file; handled at the top of the loop.
+        });
+    }
+  }
+
+  // A peer killed the front (or it died some other way): close its port and
+  // publish a fresh front there. The store is not involved.
+  bool republish(const caf::error& reason) {
+    ++front_restarts_;
+    log_->warn("the front actor terminated ({}); publishing a fresh one on "
+               "{}",
+               app::describe(reason), endpoint(opts_.bind_address, port_));
+    if (auto closed = sys_.middleman().close(port_); !closed)
+      log_->debug("closing port {}: {}", port_, app::describe(closed.error()));
+    front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
+    self_->monitor(front_);
+    auto port = sys_.middleman().publish(front_, port_, bind_address(), true);
+    if (!port) {
+      log_->error("cannot republish the front on {}: {}; shutting down",
+                  endpoint(opts_.bind_address, port_),
+                  app::describe(port.error()));
+      self_->send_exit(front_, caf::exit_reason::kill);
+      front_ = nullptr;
+      exit_code_ = exit_unclean;
+      return false;
+    }
+    log_->info("republished the front on {} (restart {})",
+               endpoint(opts_.bind_address, *port), front_restarts_);
+    return true;
+  }
+
+  void write_metrics() {
+    std::string text;
+    auto timeout = std::min(opts_.request_timeout, opts_.metrics_interval);
+    self_->request(store_, timeout, stats_atom_v)
+      .receive([&](const cursor_stats& x) { text = to_prometheus(x); },
+               [&](caf::error& err) {
+                 log_->warn("metrics: the store did not answer: {}",
+                            app::describe(err));
+               });
+    if (text.empty())
+      return;
+    text += "# HELP replication_cursor_node_front_restarts_total Fronts "
+            "republished after the published one died.\n"
+            "# TYPE replication_cursor_node_front_restarts_total counter\n"
+            "replication_cursor_node_front_restarts_total "
+            + std::to_string(front_restarts_) + "\n";
+    auto err = write_file_atomically(opts_.metrics_file, text);
+    if (!err.empty()) {
+      // Once per failure streak: the file is rewritten every few seconds.
+      if (!metrics_failing_)
+        log_->warn("metrics: {}", err);
+      metrics_failing_ = true;
+    } else if (metrics_failing_) {
+      log_->info("metrics: writing '{}' works again", opts_.metrics_file);
+      metrics_failing_ = false;
+    }
+  }
+
+  int shut_down() {
+    auto deadline = steady::now() + opts_.shutdown_timeout;
+    if (front_) {
+      // Stop accepting first: no new client reaches the store from here on.
+      if (auto closed = sys_.middleman().close(port_); !closed)
+        log_->warn("closing port {}: {}", port_, app::describe(closed.error()));
+      else
+        log_->info("stopped accepting connections on {}",
+                   endpoint(opts_.bind_address, port_));
+      self_->send_exit(front_, caf::exit_reason::kill);
+      front_ = nullptr;
+    }
+    if (store_) {
+      // close = final flush + TRUNCATE checkpoint + close. If the flush
+      // fails the store stays open and says so; the exit message below then
+      // tries once more and logs every change that was not persisted.
+      self_->request(store_, until(deadline), close_atom_v)
+        .receive(
+          [&](uint64_t rows) {
+            log_->info("final flush wrote {} rows; database checkpointed and "
+                       "closed",
+                       rows);
+          },
+          [&](caf::error& err) {
+            log_->error("final flush failed: {}", app::describe(err));
+            exit_code_ = exit_unclean;
+          });
+      if (!opts_.metrics_file.empty())
+        write_metrics();
+      if (!stop_store(sys_, store_, until(deadline))) {
+        log_->error("the store did not stop within the shutdown deadline; "
+                    "killing it");
+        caf::anon_send_exit(store_, caf::exit_reason::kill);
+        exit_code_ = exit_deadline;
+      }
+      store_ = nullptr;
+    }
+    return exit_code_;
+  }
+
+  void stop_store_now() {
+    if (store_ && !stop_store(sys_, store_, opts_.shutdown_timeout))
+      caf::anon_send_exit(store_, caf::exit_reason::kill);
+    store_ = nullptr;
+  }
+
+  caf::actor_system& sys_;
+  const node_options& opts_;
+  std::shared_ptr<spdlog::logger> log_;
+  signal_hub& signals_;
+  caf::scoped_actor self_;
+  cursor_actor store_;
+  cursor_actor front_;
+  uint16_t port_ = 0;
+  uint64_t front_restarts_ = 0;
+  bool metrics_failing_ = false;
+  int exit_code_ = exit_ok;
+};
+
+} // namespace
+
+int run_service(caf::actor_system& sys, const node_options& opts,
+                const std::shared_ptr<spdlog::logger>& log,
+                signal_hub& signals) {
+  node_service service{sys, opts, log, signals};
+  return service.run();
+}
+
+} // namespace cursor::node

@@ -1,0 +1,253 @@
+"""Shared helpers of the integration tests: start real cursor_node processes on
+127.0.0.1, wait for their log lines with deadlines, run cursorctl, read the
+SQLite file directly.
+
+Every wait here is bounded in time; nothing sleeps to synchronise: waits are
+on a condition variable fed by the process's stderr, on process exit, or a
+bounded poll for a file.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+# Generous: the CI machine has two cores and may be building at the same time.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+CTL_TIMEOUT = 30.0
+
+LISTENING = re.compile(r"listening on (\S+):(\d+), database '(.*)', (\d+) cursors restored")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--node", required=True)
+    p.add_argument("--ctl", required=True)
+    p.add_argument("--client", required=True)
+    p.add_argument("--example", required=False)
+    p.add_argument("--config", required=False, help="the shipped INI file")
+    return p.parse_args()
+
+
+class Node:
+    """A cursor_node process whose stderr is collected line by line."""
+
+    def __init__(self, binary, args, cwd, name="node"):
+        self.name = name
+        self.lines = []
+        self.cond = threading.Condition()
+        self.closed = False
+        self.port = None
+        self.restored = None
+        cmd = [binary] + list(args)
+        print(f"[{name}] starting: {' '.join(cmd)}", flush=True)
+        self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        self.readers = [threading.Thread(target=self._read, args=(s,), daemon=True)
+                        for s in (self.proc.stderr, self.proc.stdout)]
+        for r in self.readers:
+            r.start()
+
+    def _read(self, stream):
+        for line in stream:
+            line = line.rstrip("\n")
+            print(f"[{self.name}] {line}", flush=True)
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout=START_TIMEOUT, start=0):
+        """Waits until a line matching `pattern` appears; returns the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            index = start
+            while True:
+                while index < len(self.lines):
+                    m = regex.search(self.lines[index])
+                    index += 1
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure(f"{self.name}: no line matching {pattern!r} "
+                                      f"within {timeout}s")
+                if self.closed and index >= len(self.lines):
+                    raise TestFailure(f"{self.name}: exited (code "
+                                      f"{self.proc.poll()}) before a line "
+                                      f"matching {pattern!r}")
+                self.cond.wait(min(left, 1.0))
+
+    def line_count(self):
+        with self.cond:
+            return len(self.lines)
+
+    def wait_listening(self, timeout=START_TIMEOUT):
+        m = self.wait_for(LISTENING.pattern, timeout)
+        check(m.group(1) == "127.0.0.1", f"listens on {m.group(1)}, not 127.0.0.1")
+        self.port = int(m.group(2))
+        self.restored = int(m.group(4))
+        return self
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def wait_exit(self, timeout=STOP_TIMEOUT):
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"{self.name} did not exit within {timeout}s")
+        for r in self.readers:
+            r.join(5)
+        return code
+
+    def output(self):
+        with self.cond:
+            return "\n".join(self.lines)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class Env:
+    """One test's world: binaries, a temp directory, the processes started."""
+
+    def __init__(self, args, name):
+        self.args = args
+        self.dir = tempfile.mkdtemp(prefix=f"cursor-{name}-")
+        self.nodes = []
+        self.helpers = []
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def node(self, *args, db="cursors.db", port=0, name="node", defaults=True):
+        argv = []
+        if defaults:
+            argv += [f"--cursor.db-path={self.path(db)}", f"--node.port={port}",
+                     "--node.log-level=debug"]
+        argv += list(args)
+        n = Node(self.args.node, argv, cwd=self.dir, name=name)
+        self.nodes.append(n)
+        return n
+
+    def ctl(self, port, *args, timeout="5s", host="127.0.0.1", limit=CTL_TIMEOUT):
+        cmd = [self.args.ctl, "--host", host, "--port", str(port),
+               "--timeout", timeout] + list(args)
+        start = time.monotonic()
+        try:
+            p = subprocess.run(cmd, cwd=self.dir, capture_output=True, text=True,
+                               timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"cursorctl {' '.join(args)} did not exit within {limit}s")
+        elapsed = time.monotonic() - start
+        print(f"[ctl] {' '.join(args)} -> {p.returncode} ({elapsed:.2f}s)\n"
+              f"      stdout: {p.stdout!r}\n      stderr: {p.stderr!r}", flush=True)
+        return p.returncode, p.stdout, p.stderr, elapsed
+
+    def ctl_ok(self, port, *args):
+        code, out, err, _ = self.ctl(port, *args)
+        check(code == 0, f"cursorctl {' '.join(args)} exited {code}: {err.strip()}")
+        check(err == "", f"cursorctl {' '.join(args)} wrote to stderr: {err!r}")
+        return out
+
+    def client(self, mode, port, limit=60):
+        cmd = [self.args.client, mode, "127.0.0.1", str(port)]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"peer client {mode} did not exit within {limit}s")
+        print(f"[client {mode}] -> {p.returncode}\n{p.stdout}{p.stderr}", flush=True)
+        return p.returncode, p.stdout
+
+    def cleanup(self, keep):
+        for n in self.nodes:
+            n.kill()
+        for h in self.helpers:
+            try:
+                h()
+            except Exception:
+                pass
+        if keep:
+            print(f"keeping {self.dir} for inspection", flush=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def read_rows(db):
+    """Every row of the cursors table, read with SQLite itself, not the node."""
+    conn = sqlite3.connect(db)
+    try:
+        return {peer: sid for peer, sid in
+                conn.execute("SELECT peer_id, stream_id FROM cursors")}
+    finally:
+        conn.close()
+
+
+def one_line_error(stderr, what):
+    lines = [l for l in stderr.splitlines() if l.strip()]
+    check(len(lines) == 1, f"{what}: expected one line on stderr, got {lines!r}")
+    check("error(" not in stderr, f"{what}: raw CAF error on stderr: {stderr!r}")
+    return lines[0]
+
+
+def wait_for_file(path, predicate=lambda text: True, timeout=START_TIMEOUT):
+    """Bounded poll for a file whose content satisfies `predicate`."""
+    deadline = time.monotonic() + timeout
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            with open(path) as f:
+                text = f.read()
+            if predicate(text):
+                return text
+        except FileNotFoundError:
+            pass
+        if time.monotonic() > deadline or attempts > 10000:
+            raise TestFailure(f"{path} not as expected within {timeout}s")
+        # Waiting on the file system: no event to block on, so poll briefly.
+        threading.Event().wait(0.05)
+
+
+def main(scenario, name):
+    """Runs `scenario(env)`; exit code 0 on success, 1 on failure."""
+    args = parse_args()
+    env = Env(args, name)
+    ok = False
+    try:
+        scenario(env)
+        ok = True
+        print(f"PASS {name}", flush=True)
+    except TestFailure as e:
+        print(f"FAIL {name}: {e}", flush=True)
+    except Exception:
+        traceback.print_exc()
+        print(f"FAIL {name}: unexpected exception", flush=True)
+    finally:
+        env.cleanup(keep=not ok)
+    sys.exit(0 if ok else 1)
