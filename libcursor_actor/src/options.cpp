@@ -85,8 +85,11 @@ void add_options(caf::config_option_set& options) {
 }
 
 caf::expected<cursor_options> read_options(const caf::actor_system_config& cfg) {
+  return read_options(cfg.content);
+}
+
+caf::expected<cursor_options> read_options(const caf::settings& content) {
   cursor_options result;
-  const auto& content = cfg.content;
   if (auto group = caf::get_if<caf::settings>(&content, "cursor")) {
     for (auto& kvp : *group)
       if (std::find(known_keys.begin(), known_keys.end(), kvp.first)

@@ -91,6 +91,28 @@ CAF_TEST(unknown keys in the cursor group are refused) {
             != std::string::npos);
 }
 
+CAF_TEST(wrong typed values in a raw config file are refused) {
+  // CAF's typed parse drops these silently; the raw parse keeps them.
+  for (auto ini : {"[cursor]\nflush-interval=\"abc\"\n",
+                   "[cursor]\nflush-interval=5\n",
+                   "[cursor]\ndirty-threshold=\"many\"\n",
+                   "[cursor]\ndb-path=42\n",
+                   "[cursor]\ndirty-threshold=-5\n"}) {
+    std::istringstream in{ini};
+    auto raw = caf::actor_system_config::parse_config(in);
+    REQUIRE_MSG(raw, ini);
+    auto opts = cursor::read_options(*raw);
+    CHECK_MSG(!opts && cursor::is(opts.error(), cursor::errc::invalid_option),
+              "accepted " << ini);
+  }
+  std::istringstream good{"[cursor]\nflush-interval=2s\ndb-path=\"a.db\"\n"};
+  auto raw = caf::actor_system_config::parse_config(good);
+  CAF_REQUIRE(raw);
+  auto opts = cursor::read_options(*raw);
+  REQUIRE_MSG(opts, cursor::render(opts.error()));
+  CAF_CHECK(opts->flush_interval == caf::timespan{2s});
+}
+
 CAF_TEST(invalid values in the config are refused) {
   auto opts = parse("[cursor]\nretry-max-attempts=0\n");
   CAF_CHECK(!opts && cursor::is(opts.error(), cursor::errc::invalid_option));

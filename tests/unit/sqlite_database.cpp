@@ -150,7 +150,7 @@ CAF_TEST(a database of the Rust store opens and keeps its rows) {
   CAF_CHECK_EQUAL((*rows)[1].stream_id, "1234567890123-0");
   CAF_CHECK_EQUAL(pragma("user_version"), "1");
   CAF_CHECK(db.write(batch({upsert("uk.node.leeds-2", "100-0")})));
-  CAF_CHECK_EQUAL(test::read_rows(opts.db_path).at("uk.node.leeds-2"),
+  CAF_CHECK_EQUAL(test::row(opts.db_path, "uk.node.leeds-2"),
                   "100-0");
 }
 
@@ -225,7 +225,7 @@ CAF_TEST(the path is a plain path even with URI characters) {
     db.write(batch({upsert("a", "1-0")}));
   }
   CAF_CHECK(std::filesystem::exists(opts.db_path));
-  CAF_CHECK_EQUAL(test::read_rows(opts.db_path).at("a"), "1-0");
+  CAF_CHECK_EQUAL(test::row(opts.db_path, "a"), "1-0");
 }
 
 CAF_TEST(busy and locked are classified by their primary code) {
@@ -259,7 +259,7 @@ CAF_TEST(a second connection holding an exclusive lock makes writes busy) {
   // The failed attempt left no transaction open: the retry commits.
   CAF_CHECK_EQUAL(unbox(db.write(batch({upsert("a", "2-0")}))), 1u);
   sqlite3_close(other);
-  CAF_CHECK_EQUAL(test::read_rows(opts.db_path).at("a"), "2-0");
+  CAF_CHECK_EQUAL(test::row(opts.db_path, "a"), "2-0");
 }
 
 CAF_TEST(a checkpoint blocked by a reader reports busy and then completes) {

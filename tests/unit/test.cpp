@@ -57,6 +57,12 @@ std::map<std::string, std::string> read_rows(const std::string& db_path) {
   return result;
 }
 
+std::string row(const std::string& db_path, const std::string& peer) {
+  auto rows = read_rows(db_path);
+  auto i = rows.find(peer);
+  return i == rows.end() ? std::string{"<absent>"} : i->second;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   std::ostringstream out;

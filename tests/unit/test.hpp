@@ -64,11 +64,23 @@ private:
 /// its own (not through the store): peer -> stream_id.
 std::map<std::string, std::string> read_rows(const std::string& db_path);
 
+/// The stored stream ID of `peer` in `db_path`, or "<absent>".
+std::string row(const std::string& db_path, const std::string& peer);
+
 /// Reads a whole file as bytes.
 std::string read_file(const std::string& path);
 
 /// Writes `content` to `path`, replacing it.
 void write_file(const std::string& path, const std::string& content);
+
+/// Spawns a function-based client actor running `f(self)`. The dummy
+/// argument works around CAF 0.17.6 dereferencing a null
+/// `shared_ptr<tuple<>>` for function-based actors without arguments, which
+/// UBSan reports as a reference bound to null.
+template <class F>
+caf::actor spawn_client(caf::actor_system& sys, F f) {
+  return sys.spawn([f](caf::event_based_actor* self, int) { f(self); }, 0);
+}
 
 /// The answer to a request, filled in when it arrives.
 template <class T>
@@ -80,8 +92,10 @@ struct reply {
     return slot->has_value();
   }
 
-  /// The value; fails the test when the reply is missing or an error.
-  const T& value() const {
+  /// The value (a copy: CAF_CHECK_EQUAL binds references to its arguments,
+  /// and a reply is often a temporary); fails the test when the reply is
+  /// missing or an error.
+  T value() const {
     if (!arrived())
       CAF_FAIL("no reply arrived");
     if (!**slot)
@@ -127,7 +141,7 @@ struct store_fixture : test_coordinator_fixture<config> {
   reply<T> send_to(Handle hdl, Ts... xs) {
     reply<T> result;
     auto slot = result.slot;
-    sys.spawn([=](caf::event_based_actor* client) {
+    spawn_client(sys, [=](caf::event_based_actor* client) {
       client->request(hdl, caf::infinite, xs...)
         .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
               [=](caf::error& err) {

@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/settings.hpp>
 #include <caf/timespan.hpp>
 
 namespace cursor {
@@ -64,9 +65,19 @@ struct cursor_options {
 /// `actor_system_config` subclass: `cursor::add_options(custom_options_);`.
 void add_options(caf::config_option_set& options);
 
-/// Reads the `cursor.*` options of `cfg` (defaults for unset ones), checks that
-/// each set value has the right type (CAF drops wrong-typed INI values
-/// silently; this does not), and validates them.
+/// Reads the `cursor.*` options of `cfg` (defaults for unset ones), refuses
+/// unknown keys in the group, and validates the values.
+///
+/// Beware: when CAF parses an INI file against declared options, it drops a
+/// value of the wrong type silently (`flush-interval=5` without a unit, a
+/// number for a string) and the default stays. To catch those, also pass the
+/// file's raw content to the overload below:
+/// `read_options(*caf::actor_system_config::parse_config_file(path))`.
 caf::expected<cursor_options> read_options(const caf::actor_system_config& cfg);
+
+/// Reads the `cursor` group of raw settings, e.g. an INI file parsed without
+/// type checks, and refuses values of the wrong type besides unknown keys and
+/// invalid values. Returns `errc::invalid_option` naming the option.
+caf::expected<cursor_options> read_options(const caf::settings& content);
 
 } // namespace cursor
