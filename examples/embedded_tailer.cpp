@@ -31,6 +31,12 @@ using namespace std::chrono_literals;
 
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 
+// One line per call: the tailers run on several threads, and a single write
+// of a whole line keeps their lines from interleaving.
+void say(const std::string& line) {
+  std::cout << (line + '\n') << std::flush;
+}
+
 struct tailer_config : caf::actor_system_config {
   std::vector<std::string> peers{"uk.node.manchester-1", "uk.node.leeds-2"};
   size_t batches = 5;
@@ -78,8 +84,7 @@ caf::behavior tailer(caf::stateful_actor<tailer_state>* self,
           return;
         }
         self->state.position = *id;
-        std::cout << "tailer " << self->state.peer << ": resuming after "
-                  << text << std::endl;
+        say("tailer " + self->state.peer + ": resuming after " + text);
         self->send(self, apply_atom::value);
       },
       fail);
@@ -87,8 +92,8 @@ caf::behavior tailer(caf::stateful_actor<tailer_state>* self,
     [self, store, fail](apply_atom) {
       auto& st = self->state;
       if (st.batches_left == 0) {
-        std::cout << "tailer " << st.peer << ": caught up at "
-                  << st.position.to_string() << std::endl;
+        say("tailer " + st.peer + ": caught up at "
+            + st.position.to_string());
         self->quit();
         return;
       }
@@ -159,7 +164,7 @@ int main(int argc, char** argv) {
     self->request(*store, 30s, cursor::flush_atom_v)
       .receive(
         [&](uint64_t rows) {
-          std::cout << "flushed " << rows << " rows" << std::endl;
+          say("flushed " + std::to_string(rows) + " rows");
         },
         [&](caf::error& err) {
           std::cerr << "embedded_tailer: final flush failed: "

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     // The service bounds every wait by the deadline; this catches what it
     // cannot bound, e.g. a writer stuck in a system call that would keep
     // the actor_system destructor waiting.
-    dog.arm(opts.shutdown_timeout + std::chrono::seconds(2), [log] {
+    dog.arm(opts.shutdown_timeout + std::chrono::seconds(1), [log] {
       log->critical("shutdown deadline exceeded: exiting now");
       log->flush();
       std::_Exit(exit_deadline);
@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
   dog.disarm();
   signals.stop();
   lock->release();
-  log->info("stopped (exit code {})", code);
+  // A refusal to start was reported in one line already.
+  if (code != exit_startup)
+    log->info("stopped (exit code {})", code);
   return code;
 }

@@ -175,7 +175,27 @@ private:
       log_->debug("closing port {}: {}", port_, app::describe(closed.error()));
     front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
     self_->monitor(front_);
+    // The middleman closes the old listening socket asynchronously, on its
+    // multiplexer thread: binding the port again may fail for a moment.
+    // Retry with backoff, bounded (about 4 s), still answering signals.
+    auto delay = caf::timespan{std::chrono::milliseconds(10)};
     auto port = sys_.middleman().publish(front_, port_, bind_address(), true);
+    for (int attempt = 1; !port && attempt < 20; ++attempt) {
+      bool signalled = false;
+      self_->receive(
+        [&](signal_atom, int32_t signo) {
+          log_->info("received {}: shutting down", signal_name(signo));
+          signalled = true;
+        },
+        caf::after(delay) >> [] {});
+      if (signalled) {
+        self_->send_exit(front_, caf::exit_reason::kill);
+        front_ = nullptr;
+        return false;
+      }
+      delay = std::min(delay * 2, caf::timespan{std::chrono::milliseconds(250)});
+      port = sys_.middleman().publish(front_, port_, bind_address(), true);
+    }
     if (!port) {
       log_->error("cannot republish the front on {}: {}; shutting down",
                   endpoint(opts_.bind_address, port_),
@@ -220,6 +240,11 @@ private:
 
   int shut_down() {
     auto deadline = steady::now() + opts_.shutdown_timeout;
+    // The final flush may use most of the time; the rest is kept for
+    // stopping the store and, if that fails, naming what is lost, so that
+    // the node still exits by the deadline.
+    reserve_ = std::min(caf::timespan{opts_.shutdown_timeout / 4},
+                        caf::timespan{std::chrono::seconds(1)});
     if (front_) {
       // Stop accepting first: no new client reaches the store from here on.
       if (auto closed = sys_.middleman().close(port_); !closed)
@@ -234,7 +259,7 @@ private:
       // close = final flush + TRUNCATE checkpoint + close. If the flush
       // fails the store stays open and says so; the exit message below then
       // tries once more and logs every change that was not persisted.
-      self_->request(store_, until(deadline), close_atom_v)
+      self_->request(store_, until(deadline - reserve_), close_atom_v)
         .receive(
           [&](uint64_t rows) {
             log_->info("final flush wrote {} rows; database checkpointed and "
@@ -242,20 +267,56 @@ private:
                        rows);
           },
           [&](caf::error& err) {
-            log_->error("final flush failed: {}", app::describe(err));
+            if (err == caf::sec::request_timeout)
+              log_->error("final flush did not finish within the shutdown "
+                          "deadline ({} ms)",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                            opts_.shutdown_timeout)
+                            .count());
+            else
+              log_->error("final flush failed: {}", app::describe(err));
             exit_code_ = exit_unclean;
           });
       if (!opts_.metrics_file.empty())
         write_metrics();
-      if (!stop_store(sys_, store_, until(deadline))) {
+      if (!stop_store(sys_, store_, until(deadline - reserve_ / 2))) {
         log_->error("the store did not stop within the shutdown deadline; "
                     "killing it");
+        log_unpersisted();
         caf::anon_send_exit(store_, caf::exit_reason::kill);
         exit_code_ = exit_deadline;
       }
       store_ = nullptr;
     }
     return exit_code_;
+  }
+
+  // Before killing a store that could not finish its final flush: name what
+  // is lost. The store still answers reads while it retries.
+  void log_unpersisted() {
+    auto timeout = reserve_ / 4;
+    uint64_t listed = 0;
+    self_->request(store_, timeout, list_atom_v)
+      .receive(
+        [&](const std::vector<cursor_entry>& xs) {
+          for (auto& x : xs)
+            if (!x.durable) {
+              ++listed;
+              log_->error("not persisted: '{}' = {}", x.peer, x.stream_id);
+            }
+        },
+        [&](caf::error& err) {
+          log_->error("cannot list the changes that were not persisted: {}",
+                      app::describe(err));
+        });
+    self_->request(store_, timeout, dirty_atom_v)
+      .receive(
+        [&](uint64_t dirty) {
+          log_->error("{} changes were NOT persisted", dirty);
+          if (dirty > listed)
+            log_->error("not persisted: {} deletes", dirty - listed);
+        },
+        [](caf::error&) {});
   }
 
   void stop_store_now() {
@@ -272,6 +333,7 @@ private:
   cursor_actor store_;
   cursor_actor front_;
   uint16_t port_ = 0;
+  caf::timespan reserve_{0};
   uint64_t front_restarts_ = 0;
   bool metrics_failing_ = false;
   int exit_code_ = exit_ok;

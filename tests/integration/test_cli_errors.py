@@ -1,0 +1,120 @@
+"""cursorctl's exit codes and error lines: usage errors and refused input exit
+1, an unreachable or silent node exits 2 within the timeout, a storage error
+exits 3; every error is one readable line on stderr."""
+
+import socket
+import sqlite3
+import threading
+
+from harness import check, main, one_line_error
+
+
+def expect(env, port, args, code, needle, **kw):
+    got, out, err, elapsed = env.ctl(port, *args, **kw)
+    check(got == code, f"cursorctl {' '.join(args)}: exit {got}, expected {code}")
+    line = one_line_error(err, f"cursorctl {' '.join(args)}")
+    check(needle in line, f"cursorctl {' '.join(args)}: {needle!r} not in {line!r}")
+    check(out == "", f"cursorctl {' '.join(args)}: unexpected stdout {out!r}")
+    return elapsed
+
+
+def silent_listener(env):
+    """A TCP peer on 127.0.0.1 that accepts connections and never says a word."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        srv.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+                held.append(conn)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+
+    def close():
+        stop.set()
+        t.join(5)
+        for c in held:
+            c.close()
+        srv.close()
+
+    env.helpers.append(close)
+    return srv.getsockname()[1], held
+
+
+def closed_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # bound but never listening: connections are refused
+    return port
+
+
+def scenario(env):
+    # Usage errors need no node (port 9 is never reached).
+    expect(env, 9, [], 1, "missing command")
+    expect(env, 9, ["frobnicate"], 1, "unknown command 'frobnicate'")
+    expect(env, 9, ["set", "only-a-peer"], 1, "missing argument")
+    expect(env, 9, ["get", "a", "b"], 1, "too many arguments")
+    expect(env, 9, ["get", "a", "--force"], 1, "--force only applies to set")
+    expect(env, 9, ["stats", "--json", "--prometheus"], 1, "choose one")
+    expect(env, 9, ["list", "--bogus"], 1, "unknown option '--bogus'")
+    expect(env, 9, ["list"], 1, "invalid timeout", timeout="soon")
+    code, out, err, _ = env.ctl(9, "--help")
+    check(code == 0 and "usage: cursorctl" in out and err == "", "--help")
+
+    # Nothing listens: refused at once.
+    port = closed_port()
+    elapsed = expect(env, port, ["list"], 2, f"cannot connect to 127.0.0.1:{port}",
+                     timeout="2s")
+    check(elapsed < 5, f"a closed port took {elapsed:.1f}s")
+
+    # A peer that accepts and stays silent: the handshake never completes, the
+    # connect timeout (1s) must end it.
+    port, held = silent_listener(env)
+    elapsed = expect(env, port, ["get", "x"], 2, "no answer from", timeout="1s")
+    check(len(held) >= 1, "the silent listener saw no connection")
+    check(0.9 <= elapsed < 4, f"silent peer: exited after {elapsed:.2f}s, "
+                              f"timeout 1s")
+
+    # Input refused by the store: exit 1 with the store's message.
+    node = env.node("--cursor.flush-interval=0s", "--cursor.retry-max-attempts=2",
+                    "--cursor.retry-base-delay=5ms",
+                    "--cursor.retry-max-delay=10ms").wait_listening()
+    p = node.port
+    env.ctl_ok(p, "set", "peer.a", "10-0")
+    expect(env, p, ["set", "peer.a", "9-0"], 1, "regression")
+    expect(env, p, ["set", "peer.a", "banana"], 1, "invalid_stream_id")
+    expect(env, p, ["set", "peer.a", "01-0"], 1, "invalid_stream_id")
+    expect(env, p, ["get", "bad\u0001peer"], 1, "invalid_peer_id")
+    expect(env, p, ["delete", ""], 1, "invalid_peer_id")
+    check(env.ctl_ok(p, "get", "peer.a") == "10-0\n", "refused input changed nothing")
+    env.ctl_ok(p, "set", "peer.a", "9-0", "--force")
+    check(env.ctl_ok(p, "get", "peer.a") == "9-0\n", "--force moves a cursor back")
+    # A peer ID starting with '-' after '--'.
+    env.ctl_ok(p, "set", "--", "-dash", "1-1")
+    check(env.ctl_ok(p, "get", "--", "-dash") == "1-1\n", "'--' ends the options")
+
+    # Storage error: another process holds SQLite's write lock, the flush
+    # stays busy through every retry.
+    holder = sqlite3.connect(env.path("cursors.db"), isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        expect(env, p, ["flush"], 3, "busy")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    check(env.ctl_ok(p, "flush") == "flushed 2 rows\n", "flush works once the lock is gone")
+
+
+if __name__ == "__main__":
+    main(scenario, "cli_errors")

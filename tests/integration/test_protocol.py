@@ -1,0 +1,24 @@
+"""Every protocol message crosses a real middleman connection between two
+processes: the C++ peer client sends set, set force, get, get_or_start, list,
+dirty, flush, delete, checkpoint, stats, close and the internal retry/tick
+(refused by the front), plus exit and stray messages the front must survive.
+Afterwards the rows on disk are checked with sqlite3."""
+
+import signal
+
+from harness import check, main, read_rows
+
+
+def scenario(env):
+    node = env.node("--cursor.flush-interval=0s").wait_listening()
+    code, out = env.client("protocol", node.port)
+    check(code == 0 and "all steps passed" in out, "protocol steps failed")
+    # The store was closed through the front; the node still stops cleanly.
+    node.signal(signal.SIGTERM)
+    check(node.wait_exit() == 0, "node stops cleanly after a remote close")
+    rows = read_rows(env.path("cursors.db"))
+    check(rows == {"peer.one": "7-0", "peer.three": "3-3"}, f"rows on disk: {rows}")
+
+
+if __name__ == "__main__":
+    main(scenario, "protocol")
