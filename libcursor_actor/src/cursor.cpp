@@ -568,6 +568,8 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
       return static_cast<uint64_t>(self->state.dirty.size());
     },
     [self](flush_atom) -> caf::result<uint64_t> {
+      if (self->state.closed)
+        return closed_error(self->state);
       auto rp = self->make_response_promise<uint64_t>();
       request_write(
         self,

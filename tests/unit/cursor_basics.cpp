@@ -128,6 +128,8 @@ CAF_TEST(close flushes dirty cursors and closes the writer) {
   CAF_CHECK(is(set("peer-a", "9-0"), errc::closed));
   CAF_CHECK(is(ask<bool>(delete_atom_v, std::string{"peer-a"}).error(),
                errc::closed));
+  CAF_CHECK(is(ask<uint64_t>(flush_atom_v).error(), errc::closed));
+  CAF_CHECK(is(ask<checkpoint_info>(checkpoint_atom_v).error(), errc::closed));
   CAF_CHECK_EQUAL(get("peer-a").stream_id, "7-0");
   CAF_CHECK_EQUAL(ask<uint64_t>(close_atom_v).value(), 0u);
 }

@@ -128,6 +128,22 @@ CAF_TEST(stopping the store flushes what is dirty) {
   CAF_CHECK_EQUAL(rows.at("peer-b"), "2-0");
 }
 
+CAF_TEST(a scoped store flushes and closes before the system goes away) {
+  {
+    auto hdl = spawn_cursor_store(sys, opts);
+    CAF_REQUIRE(hdl);
+    scoped_store guard{sys, *hdl};
+    caf::scoped_actor self{sys};
+    self->request(guard.get(), timeout, set_atom_v, std::string{"peer-a"},
+                  std::string{"3-0"})
+      .receive([](ok_atom) {}, [](caf::error& err) {
+        CAF_FAIL("set failed: " << render(err));
+      });
+  }
+  CAF_CHECK(!std::filesystem::exists(opts.storage.db_path + "-wal"));
+  CAF_CHECK_EQUAL(test::row(opts.storage.db_path, "peer-a"), "3-0");
+}
+
 CAF_TEST(close checkpoints and truncates the WAL and refuses later writes) {
   CAF_REQUIRE(!open());
   CAF_CHECK(!set("peer-a", "1-0"));
