@@ -134,6 +134,27 @@ CAF_TEST(committed rows survive a process that dies without closing) {
   CAF_CHECK_EQUAL(pragma("integrity_check"), "ok");
 }
 
+CAF_TEST(a WAL without its shm file is recovered not reset) {
+  auto pid = fork();
+  CAF_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto db = database::open(opts);
+    if (!db || !db->write(batch({upsert("a", "7-7")})))
+      _exit(1);
+    _exit(0); // crash: the committed row lives only in the WAL
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CAF_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CAF_REQUIRE(std::filesystem::file_size(opts.db_path + "-wal") > 0);
+  std::filesystem::remove(opts.db_path + "-shm");
+  auto db = open();
+  auto rows = db.load();
+  CAF_REQUIRE(rows);
+  CAF_REQUIRE_EQUAL(rows->size(), 1u);
+  CAF_CHECK_EQUAL((*rows)[0].stream_id, "7-7");
+}
+
 CAF_TEST(a database of the Rust store opens and keeps its rows) {
   exec("PRAGMA journal_mode=WAL;"
        "CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT "
