@@ -73,6 +73,19 @@ write_op erase(const std::string& peer) {
   return write_op{peer, {}, 0, true};
 }
 
+// Commits `b` in a child process that then exits without a destructor,
+// close or checkpoint, as a crash would; returns whether the commit worked.
+bool crash_after_write(const storage_options& opts, const write_batch& b) {
+  auto pid = fork();
+  if (pid == 0) {
+    auto db = database::open(opts);
+    _exit(db && db->write(b) ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(sqlite_database_tests, fixture)
@@ -114,17 +127,8 @@ CAF_TEST(a batch upserts and deletes in one transaction) {
 }
 
 CAF_TEST(committed rows survive a process that dies without closing) {
-  auto pid = fork();
-  CAF_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    auto db = database::open(opts);
-    if (!db || !db->write(batch({upsert("a", "5-5"), upsert("b", "6-6")})))
-      _exit(1);
-    _exit(0); // no destructor, no close, no checkpoint: a crash
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CAF_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CAF_REQUIRE(crash_after_write(opts, batch({upsert("a", "5-5"),
+                                             upsert("b", "6-6")})));
   CAF_CHECK(std::filesystem::exists(opts.db_path + "-wal"));
   auto db = open();
   auto rows = db.load();
@@ -135,17 +139,7 @@ CAF_TEST(committed rows survive a process that dies without closing) {
 }
 
 CAF_TEST(a WAL without its shm file is recovered not reset) {
-  auto pid = fork();
-  CAF_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    auto db = database::open(opts);
-    if (!db || !db->write(batch({upsert("a", "7-7")})))
-      _exit(1);
-    _exit(0); // crash: the committed row lives only in the WAL
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CAF_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CAF_REQUIRE(crash_after_write(opts, batch({upsert("a", "7-7")})));
   CAF_REQUIRE(std::filesystem::file_size(opts.db_path + "-wal") > 0);
   std::filesystem::remove(opts.db_path + "-shm");
   auto db = open();
