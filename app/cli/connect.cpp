@@ -47,6 +47,8 @@ std::optional<cursor_actor> connect_to_node(caf::actor_system& sys,
   std::optional<cursor_actor> result;
   caf::scoped_actor self{sys};
   auto where = endpoint(host, port);
+  // TLS (a later issue) hooks in here: caf::openssl::remote_actor has no
+  // timeout either, so it would need the same asynchronous treatment.
   self
     ->request(sys.middleman().actor_handle(), timeout, caf::connect_atom_v,
               host, port)
@@ -65,6 +67,9 @@ std::optional<cursor_actor> connect_to_node(caf::actor_system& sys,
         if (err == caf::sec::request_timeout)
           error = "no answer from " + where + " within " + millis(timeout)
                   + " (is a cursor node listening there?)";
+        else if (err == caf::sec::cannot_connect_to_node)
+          error = "cannot connect to " + where
+                  + " (connection refused or host unreachable)";
         else
           error = "cannot connect to " + where + ": " + app::describe(err);
       });

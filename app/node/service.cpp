@@ -68,8 +68,15 @@ public:
   }
 
 private:
-  const char* bind_address() const {
-    return opts_.bind_address.empty() ? nullptr : opts_.bind_address.c_str();
+  // The one place the node listens. TLS (a later issue) hooks in here:
+  // caf::openssl::publish with the same arguments, plus checking the
+  // certificate files at start-up (a bad path otherwise aborts the process
+  // at the first connection).
+  caf::expected<uint16_t> publish_front(uint16_t port, bool reuse) {
+    const char* address = opts_.bind_address.empty()
+                            ? nullptr
+                            : opts_.bind_address.c_str();
+    return sys_.middleman().publish(front_, port, address, reuse);
   }
 
   caf::timespan until(steady::time_point deadline) const {
@@ -115,7 +122,7 @@ private:
       return false;
     front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
     self_->monitor(front_);
-    auto port = sys_.middleman().publish(front_, opts_.port, bind_address());
+    auto port = publish_front(opts_.port, false);
     if (!port) {
       refuse("cannot listen on " + endpoint(opts_.bind_address, opts_.port)
              + ": " + app::describe(port.error()));
@@ -179,7 +186,7 @@ private:
     // multiplexer thread: binding the port again may fail for a moment.
     // Retry with backoff, bounded (about 4 s), still answering signals.
     auto delay = caf::timespan{std::chrono::milliseconds(10)};
-    auto port = sys_.middleman().publish(front_, port_, bind_address(), true);
+    auto port = publish_front(port_, true);
     for (int attempt = 1; !port && attempt < 20; ++attempt) {
       bool signalled = false;
       self_->receive(
@@ -194,7 +201,7 @@ private:
         return false;
       }
       delay = std::min(delay * 2, caf::timespan{std::chrono::milliseconds(250)});
-      port = sys_.middleman().publish(front_, port_, bind_address(), true);
+      port = publish_front(port_, true);
     }
     if (!port) {
       log_->error("cannot republish the front on {}: {}; shutting down",
