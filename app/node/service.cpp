@@ -326,7 +326,13 @@ private:
         [](caf::error&) {});
   }
 
+  // After a refusal to start: nobody has connected, nothing is dirty, and
+  // the refusal is to stay the one line on stderr, so only problems of the
+  // store's stop are logged.
   void stop_store_now() {
+    auto cursor_log = spdlog::get("cursor");
+    if (cursor_log && cursor_log->level() < spdlog::level::warn)
+      cursor_log->set_level(spdlog::level::warn);
     if (store_ && !stop_store(sys_, store_, opts_.shutdown_timeout))
       caf::anon_send_exit(store_, caf::exit_reason::kill);
     store_ = nullptr;

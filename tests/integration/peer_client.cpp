@@ -6,6 +6,8 @@
 //   cursor_peer_client protocol   HOST PORT   every message, checked
 //   cursor_peer_client kill-front HOST PORT   exit(kill) to the front
 //   cursor_peer_client foreign    HOST PORT   handshake as another app
+//   cursor_peer_client hold       HOST PORT   stay connected until the
+//                                             node goes away
 //
 // Prints one line per step; exit 0 when every step went as expected.
 
@@ -216,12 +218,31 @@ int run_kill_front(caf::actor_system& sys, const cursor_actor& front) {
   return down ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+// Stays connected until the front goes away (the node shuts down): a node
+// must not hang at exit because a client still holds a proxy of its front.
+int run_hold(caf::actor_system& sys, const cursor_actor& front) {
+  caf::scoped_actor self{sys};
+  self->monitor(front);
+  std::cout << "connected" << std::endl;
+  bool down = false;
+  self->receive(
+    [&](caf::down_msg& msg) {
+      down = true;
+      std::cout << "front went away: " << caf::to_string(msg.reason)
+                << std::endl;
+    },
+    caf::after(std::chrono::seconds(60)) >> [] {
+      std::cout << "FAIL the front stayed up for 60s" << std::endl;
+    });
+  return down ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::cerr << "usage: cursor_peer_client protocol|kill-front|foreign HOST "
-                 "PORT\n";
+    std::cerr << "usage: cursor_peer_client protocol|kill-front|foreign|hold "
+                 "HOST PORT\n";
     return 64;
   }
   std::string mode = argv[1];
@@ -246,6 +267,8 @@ int main(int argc, char** argv) {
     code = run_protocol(sys, *front);
   } else if (mode == "kill-front") {
     code = run_kill_front(sys, *front);
+  } else if (mode == "hold") {
+    code = run_hold(sys, *front);
   } else {
     std::cerr << "unknown mode '" << mode << "'\n";
     code = 64;

@@ -7,6 +7,7 @@ The shipped config/cursor_node.ini is accepted."""
 import hashlib
 import os
 import signal
+import socket
 import sqlite3
 
 from harness import check, main, one_line_error
@@ -93,6 +94,16 @@ def scenario(env):
     os.mkdir(env.path("a_directory.db"))
     refused(env, [], 2, ["cannot open the database"], db="a_directory.db",
             name="database_is_a_directory")
+
+    # A port that is taken.
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        refused(env, [f"--node.port={taken.getsockname()[1]}"], 2,
+                ["cannot listen on 127.0.0.1:"], name="port_taken")
+    finally:
+        taken.close()
 
     # The shipped default configuration parses and runs (overriding where it
     # would touch the repository: the database path and the port).

@@ -5,7 +5,7 @@ cursors are intact. A foreign CAF application fails the handshake."""
 import json
 import signal
 
-from harness import check, main
+from harness import Node, check, main
 
 
 def scenario(env):
@@ -37,9 +37,15 @@ def scenario(env):
     check(code == 0, "a foreign CAF application connected")
     env.ctl_ok(p, "stats")
 
+    # A client still connected at shutdown does not keep the node alive.
+    holder = Node(env.args.client, ["hold", "127.0.0.1", str(p)], cwd=env.dir,
+                  name="holder")
+    env.nodes.append(holder)
+    holder.wait_for(r"^connected$")
     node.signal(signal.SIGTERM)
-    check(node.wait_exit() == 0, "node stops cleanly after republishing")
+    check(node.wait_exit(timeout=15) == 0, "node stops cleanly after republishing")
     node.wait_for(r"final flush wrote 1 rows")
+    check(holder.wait_exit() == 0, "the connected client saw the front go away")
 
 
 if __name__ == "__main__":
