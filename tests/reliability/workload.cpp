@@ -1,0 +1,338 @@
+// Workload client of the reliability suite: talks to a cursor node over a
+// real middleman connection and reports what the node acknowledged, so the
+// Python scenarios can check that nothing acknowledged was lost.
+//
+//   cursor_workload crash HOST PORT CYCLE PEERS OPS
+//     Sets strictly increasing stream IDs (ms = CYCLE * 10^7 + counter) for
+//     random peers, asks for flushes and checkpoints now and then, and prints
+//       TRY <peer> <id>     before each set is sent
+//       ACK <peer> <id>     for every peer whose value a successful flush
+//                           covered (the last set acknowledged before it)
+//     It exits 2 as soon as the node stops answering (the scenario kills it),
+//     0 after OPS operations.
+//
+//   cursor_workload load HOST PORT CLIENT UPDATES SHARED PRIVATE INFLIGHT
+//     Sends UPDATES operations with at most INFLIGHT requests in flight:
+//     sets of SHARED peers (shared-N, touched by every client; ms grows per
+//     client, seq = CLIENT), sets and deletes of PRIVATE peers (c<CLIENT>-N,
+//     only this client), flushes now and then, a final flush. Prints
+//       SHARED <peer> <highest acknowledged id>
+//       PRIVATE <peer> <id>|ABSENT   (the outcome of the last operation)
+//       STATS sets=<n> regressions=<n> deletes=<n> flushes=<n>
+//     Exits 0 when every request was answered as expected, 1 otherwise.
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "cli/connect.hpp"
+#include "common/defaults.hpp"
+#include "cursor_actor/cursor_actor.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace cursor;
+
+constexpr auto request_timeout = 30s;
+
+// In crash mode the node dies under the client. CAF 0.17 does not fail the
+// requests that were in flight on a connection that closed: they end only by
+// their timeout, so crash mode keeps it short.
+constexpr auto crash_request_timeout = 3s;
+
+std::string text(const caf::error& err) {
+  return err.category() == caf::atom("cursor") ? render(err)
+                                               : caf::to_string(err);
+}
+
+// -- crash mode ---------------------------------------------------------------
+
+int run_crash(caf::actor_system& sys, const cursor_actor& node, uint64_t cycle,
+              int peers, int ops) {
+  caf::scoped_actor self{sys};
+  std::mt19937_64 rng{std::random_device{}()};
+  std::map<std::string, std::string> since_flush; // acknowledged sets
+  uint64_t counter = 0;
+  int next_flush = 1 + static_cast<int>(rng() % 200);
+  bool lost = false;
+  auto on_error = [&](const char* what) {
+    return [&, what](caf::error& err) {
+      std::cout << "LOST " << what << ' ' << text(err) << std::endl;
+      lost = true;
+    };
+  };
+  for (int op = 0; op < ops && !lost; ++op) {
+    if (--next_flush == 0) {
+      next_flush = 1 + static_cast<int>(rng() % 200);
+      auto covered = std::move(since_flush);
+      since_flush.clear();
+      self->request(node, crash_request_timeout, flush_atom_v)
+        .receive(
+          [&](uint64_t) {
+            for (auto& [peer, id] : covered)
+              std::cout << "ACK " << peer << ' ' << id << '\n';
+            std::cout << std::flush;
+          },
+          [&](caf::error& err) {
+            if (is(err, errc::busy) || is(err, errc::storage_error)) {
+              // Not acknowledged: the values stay dirty and a later flush
+              // covers them (unless a newer set replaced them).
+              std::cout << "NACK " << text(err) << std::endl;
+              for (auto& kvp : covered)
+                since_flush.emplace(kvp);
+              return;
+            }
+            on_error("flush")(err);
+          });
+      if (rng() % 8 == 0)
+        self->request(node, crash_request_timeout, checkpoint_atom_v)
+          .receive([](const checkpoint_info&) {},
+                   [&](caf::error& err) {
+                     if (!is(err, errc::checkpoint_incomplete))
+                       on_error("checkpoint")(err);
+                   });
+      continue;
+    }
+    auto peer = "peer-" + std::to_string(rng() % static_cast<uint64_t>(peers));
+    auto id = std::to_string(cycle * 10'000'000 + ++counter) + "-"
+              + std::to_string(rng() % 4);
+    std::cout << "TRY " << peer << ' ' << id << std::endl;
+    self->request(node, crash_request_timeout, set_atom_v, peer, id)
+      .receive([&](ok_atom) { since_flush[peer] = id; }, on_error("set"));
+  }
+  return lost ? 2 : 0;
+}
+
+// -- load mode ----------------------------------------------------------------
+
+struct load_params {
+  int client = 0;
+  int updates = 0;
+  int shared = 0;
+  int priv = 0;
+  int inflight = 0;
+};
+
+struct load_result {
+  std::map<std::string, stream_id> shared_max;
+  std::map<std::string, std::string> private_last; // "" = absent
+  uint64_t sets = 0;
+  uint64_t regressions = 0;
+  uint64_t deletes = 0;
+  uint64_t flushes = 0;
+  uint64_t failures = 0;
+};
+
+struct load_state {
+  load_params p;
+  cursor_actor node;
+  caf::actor parent;
+  std::mt19937_64 rng{12345};
+  int sent = 0;
+  int answered = 0;
+  int in_flight = 0;
+  uint64_t ms = 0;
+  // Per private peer: the outcome of the last operation sent, valid once its
+  // reply came; replies of one sender arrive in order.
+  load_result result;
+  bool final_flush_sent = false;
+  load_result* out = nullptr;
+};
+
+using load_actor = caf::stateful_actor<load_state>;
+
+void pump(load_actor* self);
+
+void answered(load_actor* self) {
+  auto& st = self->state;
+  --st.in_flight;
+  ++st.answered;
+  pump(self);
+}
+
+void fail(load_actor* self, const std::string& what, const caf::error& err) {
+  auto& st = self->state;
+  ++st.result.failures;
+  std::cout << "FAIL " << what << ": " << text(err) << std::endl;
+}
+
+void send_one(load_actor* self) {
+  auto& st = self->state;
+  ++st.sent;
+  ++st.in_flight;
+  auto roll = st.rng() % 1000;
+  if (roll == 0) {
+    self->request(st.node, request_timeout, flush_atom_v)
+      .then(
+        [self](uint64_t) {
+          ++self->state.result.flushes;
+          answered(self);
+        },
+        [self](caf::error& err) {
+          fail(self, "flush", err);
+          answered(self);
+        });
+    return;
+  }
+  if (roll < 4 && st.p.priv > 0) {
+    auto peer = "c" + std::to_string(st.p.client) + "-"
+                + std::to_string(st.rng() % static_cast<uint64_t>(st.p.priv));
+    self->request(st.node, request_timeout, delete_atom_v, peer)
+      .then(
+        [self, peer](bool) {
+          ++self->state.result.deletes;
+          self->state.result.private_last[peer] = "";
+          answered(self);
+        },
+        [self, peer](caf::error& err) {
+          fail(self, "delete " + peer, err);
+          answered(self);
+        });
+    return;
+  }
+  ++st.ms;
+  bool shared = st.p.priv == 0 || st.rng() % 10 < 7;
+  std::string peer;
+  stream_id id{st.ms, static_cast<uint64_t>(st.p.client)};
+  if (shared)
+    peer = "shared-"
+           + std::to_string(st.rng() % static_cast<uint64_t>(st.p.shared));
+  else
+    peer = "c" + std::to_string(st.p.client) + "-"
+           + std::to_string(st.rng() % static_cast<uint64_t>(st.p.priv));
+  self->request(st.node, request_timeout, set_atom_v, peer, id.to_string())
+    .then(
+      [self, peer, id, shared](ok_atom) {
+        auto& r = self->state.result;
+        ++r.sets;
+        if (shared) {
+          auto i = r.shared_max.find(peer);
+          if (i == r.shared_max.end() || i->second < id)
+            r.shared_max[peer] = id;
+        } else {
+          r.private_last[peer] = id.to_string();
+        }
+        answered(self);
+      },
+      [self, peer, shared](caf::error& err) {
+        // Other clients push shared peers ahead: a refused regression is the
+        // expected outcome there, and proof that nothing moved backwards.
+        if (shared && is(err, errc::regression))
+          ++self->state.result.regressions;
+        else
+          fail(self, "set " + peer, err);
+        answered(self);
+      });
+}
+
+void pump(load_actor* self) {
+  auto& st = self->state;
+  while (st.sent < st.p.updates && st.in_flight < st.p.inflight)
+    send_one(self);
+  if (st.answered == st.p.updates && !st.final_flush_sent) {
+    st.final_flush_sent = true;
+    auto finish = [self] {
+      // The parent reads the result only after this message arrives.
+      *self->state.out = self->state.result;
+      self->send(self->state.parent, caf::ok_atom_v);
+      self->quit();
+    };
+    self->request(st.node, request_timeout, flush_atom_v)
+      .then(
+        [self, finish](uint64_t) {
+          ++self->state.result.flushes;
+          finish();
+        },
+        [self, finish](caf::error& err) {
+          fail(self, "final flush", err);
+          finish();
+        });
+  }
+}
+
+caf::behavior load_driver(load_actor* self, cursor_actor node,
+                          load_params p, caf::actor parent,
+                          load_result* out) {
+  self->state.node = std::move(node);
+  self->state.p = p;
+  self->state.parent = std::move(parent);
+  self->state.out = out;
+  pump(self);
+  return {
+    [](caf::unit_t) {
+      // Keeps the actor alive until quit(); nothing else arrives.
+    },
+  };
+}
+
+int run_load(caf::actor_system& sys, const cursor_actor& node,
+             const load_params& p) {
+  load_result result;
+  caf::scoped_actor self{sys};
+  auto driver = sys.spawn(load_driver, node, p,
+                          caf::actor_cast<caf::actor>(self), &result);
+  self->monitor(driver);
+  bool finished = false;
+  self->receive([&](caf::ok_atom) { finished = true; },
+                [&](const caf::down_msg&) {});
+  if (!finished) {
+    std::cout << "FAIL the driver died" << std::endl;
+    return 1;
+  }
+  for (auto& [peer, id] : result.shared_max)
+    std::cout << "SHARED " << peer << ' ' << id.to_string() << '\n';
+  for (auto& [peer, id] : result.private_last)
+    std::cout << "PRIVATE " << peer << ' ' << (id.empty() ? "ABSENT" : id)
+              << '\n';
+  std::cout << "STATS sets=" << result.sets
+            << " regressions=" << result.regressions
+            << " deletes=" << result.deletes << " flushes=" << result.flushes
+            << " failures=" << result.failures << std::endl;
+  return result.failures == 0 ? 0 : 1;
+}
+
+int usage() {
+  std::cerr << "usage: cursor_workload crash HOST PORT CYCLE PEERS OPS\n"
+               "       cursor_workload load HOST PORT CLIENT UPDATES SHARED "
+               "PRIVATE INFLIGHT\n";
+  return 64;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4)
+    return usage();
+  std::string mode = argv[1];
+  std::string host = argv[2];
+  auto port = static_cast<uint16_t>(std::atoi(argv[3]));
+  if ((mode == "crash" && argc != 7) || (mode == "load" && argc != 9)
+      || (mode != "crash" && mode != "load"))
+    return usage();
+  caf::actor_system_config cfg;
+  cursor::cli::make_client_config(cfg, cursor::app::app_identifier);
+  caf::actor_system sys{cfg};
+  std::string error;
+  auto node = cursor::cli::connect_to_node(sys, host, port, 10s, error);
+  if (!node) {
+    std::cout << "LOST connect " << error << std::endl;
+    return 2;
+  }
+  if (mode == "crash")
+    return run_crash(sys, *node, std::strtoull(argv[4], nullptr, 10),
+                     std::atoi(argv[5]), std::atoi(argv[6]));
+  load_params p;
+  p.client = std::atoi(argv[4]);
+  p.updates = std::atoi(argv[5]);
+  p.shared = std::atoi(argv[6]);
+  p.priv = std::atoi(argv[7]);
+  p.inflight = std::atoi(argv[8]);
+  return run_load(sys, *node, p);
+}
