@@ -20,6 +20,14 @@
 //       PRIVATE <peer> <id>|ABSENT   (the outcome of the last operation)
 //       STATS sets=<n> regressions=<n> deletes=<n> flushes=<n>
 //     Exits 0 when every request was answered as expected, 1 otherwise.
+//
+//   cursor_workload bad HOST PORT
+//     Sends invalid input straight over the wire, bypassing cursorctl's own
+//     parsing: bad peer IDs (NUL, control characters, oversized), bad stream
+//     IDs, regressions, unknown messages, wrong arity and argument types.
+//     Checks each answer's error and that the cursors did not change. Prints
+//       CASE ok|FAIL <name>: <answer>
+//     and exits 0 when every case was refused as expected.
 
 #include <chrono>
 #include <cstdlib>
@@ -298,8 +306,138 @@ int run_load(caf::actor_system& sys, const cursor_actor& node,
   return result.failures == 0 ? 0 : 1;
 }
 
+// -- bad input mode -----------------------------------------------------------
+
+int run_bad(caf::actor_system& sys, const cursor_actor& node) {
+  caf::scoped_actor self{sys};
+  int failures = 0;
+  int cases = 0;
+  auto snapshot = [&] {
+    std::vector<cursor_entry> result;
+    self->request(node, request_timeout, list_atom_v)
+      .receive([&](std::vector<cursor_entry>& xs) { result = std::move(xs); },
+               [&](caf::error&) {});
+    for (auto& e : result)
+      e.updated_at = 0; // unchanged values keep their time anyway
+    return result;
+  };
+  // A known state to compare against.
+  self->request(node, request_timeout, set_atom_v, std::string{"bad.peer"},
+                std::string{"100-5"})
+    .receive([](ok_atom) {}, [&](caf::error& err) {
+      std::cout << "FAIL setup: " << text(err) << std::endl;
+      ++failures;
+    });
+  auto before = snapshot();
+  auto report = [&](const std::string& name, bool ok, const std::string& got) {
+    ++cases;
+    if (!ok)
+      ++failures;
+    auto after = snapshot();
+    bool same = after.size() == before.size();
+    for (size_t i = 0; same && i < after.size(); ++i)
+      same = after[i].peer == before[i].peer
+             && after[i].stream_id == before[i].stream_id;
+    if (!same)
+      ++failures;
+    std::cout << "CASE " << (ok && same ? "ok" : "FAIL") << ' ' << name
+              << ": " << got << (same ? "" : " [STATE CHANGED]") << std::endl;
+  };
+  auto typed_set = [&](const std::string& name, const std::string& peer,
+                       const std::string& id, errc expected, bool force) {
+    auto handle = [&](caf::error& err) {
+      report(name, is(err, expected), text(err));
+    };
+    auto accepted = [&](ok_atom) { report(name, false, "accepted"); };
+    if (force)
+      self->request(node, request_timeout, set_atom_v, force_atom_v, peer, id)
+        .receive(accepted, handle);
+    else
+      self->request(node, request_timeout, set_atom_v, peer, id)
+        .receive(accepted, handle);
+  };
+  using std::string;
+  const string nul_peer("nul\0peer", 8);
+  const string ok_id = "200-0";
+  // Peer IDs.
+  typed_set("empty peer", "", ok_id, errc::invalid_peer_id, false);
+  typed_set("peer with NUL", nul_peer, ok_id, errc::invalid_peer_id, false);
+  typed_set("peer of 256 bytes", string(256, 'p'), ok_id,
+            errc::invalid_peer_id, false);
+  typed_set("peer of 1 MiB", string(1 << 20, 'p'), ok_id,
+            errc::invalid_peer_id, false);
+  typed_set("peer with newline", "a\nb", ok_id, errc::invalid_peer_id, false);
+  typed_set("peer with escape", "\x1b[2J", ok_id, errc::invalid_peer_id,
+            false);
+  typed_set("peer with DEL", "a\x7f", ok_id, errc::invalid_peer_id, false);
+  typed_set("peer not UTF-8", "\xff\xfe", ok_id, errc::invalid_peer_id, false);
+  typed_set("forced set, empty peer", "", ok_id, errc::invalid_peer_id, true);
+  // Stream IDs.
+  for (auto id : {"", "abc", "1", "1-", "-1", "-1-0", "+1-0", "1-+0", " 1-0",
+                  "1-0 ", "1 -0", "\t1-0", "01-0", "1-00",
+                  "18446744073709551616-0", "0-18446744073709551616", "$", ">",
+                  "*", "-", "+", "1-2-3", "1.0-0", "0x10-0"})
+    typed_set(string{"stream id '"} + id + "'", "bad.peer", id,
+              errc::invalid_stream_id, false);
+  typed_set("stream id with NUL", "bad.peer", string("1\0-0", 4),
+            errc::invalid_stream_id, false);
+  typed_set("forced set, bad id", "bad.peer", "1-", errc::invalid_stream_id,
+            true);
+  // Regressions.
+  typed_set("regression by seq", "bad.peer", "100-4", errc::regression, false);
+  typed_set("regression by ms", "bad.peer", "99-9", errc::regression, false);
+  typed_set("regression to 0", "bad.peer", "0", errc::regression, false);
+  // Other messages with bad peers.
+  self->request(node, request_timeout, get_atom_v, string{})
+    .receive([&](cursor_lookup&) { report("get empty peer", false, "found"); },
+             [&](caf::error& err) {
+               report("get empty peer", is(err, errc::invalid_peer_id),
+                      text(err));
+             });
+  self->request(node, request_timeout, delete_atom_v, nul_peer)
+    .receive([&](bool) { report("delete NUL peer", false, "deleted"); },
+             [&](caf::error& err) {
+               report("delete NUL peer", is(err, errc::invalid_peer_id),
+                      text(err));
+             });
+  // Messages outside the interface, sent untyped over the wire.
+  auto raw = caf::actor_cast<caf::actor>(node);
+  auto unexpected = [&](const string& name) {
+    return [&, name](caf::error& err) {
+      report(name, err == caf::sec::unexpected_message, text(err));
+    };
+  };
+  auto any_reply = [&](const string& name) {
+    return [&, name](caf::message& msg) {
+      report(name, false, "answered " + caf::to_string(msg));
+    };
+  };
+  self->request(raw, request_timeout, string{"hello"})
+    .receive(any_reply("a bare string"), unexpected("a bare string"));
+  self->request(raw, request_timeout, set_atom_v, string{"bad.peer"})
+    .receive(any_reply("set with one argument"),
+             unexpected("set with one argument"));
+  self->request(raw, request_timeout, set_atom_v, string{"bad.peer"},
+                string{"300-0"}, string{"extra"})
+    .receive(any_reply("set with three arguments"),
+             unexpected("set with three arguments"));
+  self->request(raw, request_timeout, set_atom_v, int32_t{1}, int32_t{2})
+    .receive(any_reply("set with integers"), unexpected("set with integers"));
+  self->request(raw, request_timeout, delete_atom_v, uint64_t{7})
+    .receive(any_reply("delete with an integer"),
+             unexpected("delete with an integer"));
+  self->request(raw, request_timeout, caf::atom("nosuchop"))
+    .receive(any_reply("an unknown atom"), unexpected("an unknown atom"));
+  self->request(raw, request_timeout, 3.14, true)
+    .receive(any_reply("a double and a bool"),
+             unexpected("a double and a bool"));
+  std::cout << "CASES " << cases << " failures " << failures << std::endl;
+  return failures == 0 ? 0 : 1;
+}
+
 int usage() {
   std::cerr << "usage: cursor_workload crash HOST PORT CYCLE PEERS OPS\n"
+               "       cursor_workload bad HOST PORT\n"
                "       cursor_workload load HOST PORT CLIENT UPDATES SHARED "
                "PRIVATE INFLIGHT\n";
   return 64;
@@ -314,7 +452,8 @@ int main(int argc, char** argv) {
   std::string host = argv[2];
   auto port = static_cast<uint16_t>(std::atoi(argv[3]));
   if ((mode == "crash" && argc != 7) || (mode == "load" && argc != 9)
-      || (mode != "crash" && mode != "load"))
+      || (mode == "bad" && argc != 4)
+      || (mode != "crash" && mode != "load" && mode != "bad"))
     return usage();
   caf::actor_system_config cfg;
   cursor::cli::make_client_config(cfg, cursor::app::app_identifier);
@@ -325,6 +464,8 @@ int main(int argc, char** argv) {
     std::cout << "LOST connect " << error << std::endl;
     return 2;
   }
+  if (mode == "bad")
+    return run_bad(sys, *node);
   if (mode == "crash")
     return run_crash(sys, *node, std::strtoull(argv[4], nullptr, 10),
                      std::atoi(argv[5]), std::atoi(argv[6]));

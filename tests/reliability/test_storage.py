@@ -1,0 +1,195 @@
+"""Full and failing storage. On a small tmpfs mounted for the test: a full
+disk and a read-only remount while the node runs make the flush fail with the
+storage error; nothing in memory is lost; the store recovers by itself (its
+flush timer) once space or write permission returns. Without any mount: a
+database capped by max-page-count fails the same way and a shutdown whose
+final flush fails exits non-zero naming what was not persisted; a file
+replaced by garbage, a -wal without its -shm, and a missing directory at
+start-up give a clear error or a correct recovery, never a silent reset to
+empty."""
+
+import json
+import os
+import signal
+import subprocess
+
+from rharness import check, integrity, main
+import harness
+
+
+def stats(env, port):
+    return json.loads(env.ctl_ok(port, "stats", "--json"))
+
+
+def wait_recovered(env, port, limit=300):
+    """Bounded: each poll is a cursorctl round trip."""
+    for _ in range(limit):
+        s = stats(env, port)
+        if not s["degraded"] and s["dirty"] == 0:
+            return s
+        harness.threading.Event().wait(0.05)
+    check(False, "the store did not recover by itself")
+
+
+def mount_tmpfs(env, size):
+    mnt = env.path("mnt")
+    os.mkdir(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                        mnt], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"cannot mount tmpfs ({p.stderr.strip()}): tmpfs cases skipped",
+              flush=True)
+        return None
+    env.helpers.append(lambda: subprocess.run(["umount", "-l", mnt]))
+    return mnt
+
+
+def remount(mnt, mode):
+    subprocess.run(["mount", "-o", f"remount,{mode}", mnt], check=True)
+
+
+def set_many(env, port, prefix, count, width=150):
+    for i in range(count):
+        peer = f"{prefix}-{i:04d}-" + "x" * width
+        env.ctl_ok(port, "set", peer, f"{i + 1}-0")
+
+
+def full_disk(env, mnt):
+    db = os.path.join(mnt, "cursors.db")
+    node = env.node("--cursor.flush-interval=100ms", f"--cursor.db-path={db}",
+                    defaults=False, name="full").wait_listening()
+    p = node.port
+    set_many(env, p, "early", 20)
+    env.ctl_ok(p, "flush")
+    # Fill what is left of the file system.
+    filler = os.path.join(mnt, "filler")
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+        except OSError:
+            pass
+    set_many(env, p, "late", 60)
+    code, out, err, _ = env.ctl(p, "flush")
+    check(code == 3, f"flush on a full disk exits 3, got {code}: {err!r}")
+    check("full" in err or "I/O" in err, f"the error names the cause: {err!r}")
+    s = stats(env, p)
+    check(s["degraded"], "degraded while the disk is full")
+    check(s["entries"] == 80, "nothing in memory is lost")
+    check(env.ctl_ok(p, "get", "late-0059-" + "x" * 150) == "60-0\n",
+          "the unflushed value is still served")
+    os.remove(filler)
+    wait_recovered(env, p)
+    rows = harness.read_rows(db)
+    check(len(rows) == 80, f"80 rows on disk after recovery, got {len(rows)}")
+    check(integrity(db) == "ok", "integrity after a full disk")
+    node.signal(signal.SIGTERM)
+    check(node.wait_exit() == 0, "clean stop")
+
+
+def read_only(env, mnt):
+    db = os.path.join(mnt, "ro.db")
+    node = env.node("--cursor.flush-interval=100ms", f"--cursor.db-path={db}",
+                    defaults=False, name="ro").wait_listening()
+    p = node.port
+    env.ctl_ok(p, "set", "peer-a", "1-0")
+    env.ctl_ok(p, "flush")
+    remount(mnt, "ro")
+    try:
+        env.ctl_ok(p, "set", "peer-a", "2-0")
+        code, out, err, _ = env.ctl(p, "flush")
+        check(code == 3, f"flush on a read-only fs exits 3, got {code}: {err!r}")
+        check(stats(env, p)["degraded"], "degraded while read-only")
+        check(env.ctl_ok(p, "get", "peer-a") == "2-0\n", "memory kept 2-0")
+    finally:
+        remount(mnt, "rw")
+    wait_recovered(env, p)
+    check(harness.read_rows(db) == {"peer-a": "2-0"}, "written after rw")
+    node.signal(signal.SIGTERM)
+    check(node.wait_exit() == 0, "clean stop")
+
+
+def page_cap_and_failed_shutdown(env):
+    node = env.node("--cursor.flush-interval=0s", "--cursor.max-page-count=12",
+                    db="capped.db", name="capped").wait_listening()
+    p = node.port
+    env.ctl_ok(p, "set", "small", "1-0")
+    env.ctl_ok(p, "flush")
+    set_many(env, p, "big", 80, width=200)
+    code, out, err, _ = env.ctl(p, "flush")
+    check(code == 3, f"flush over the page cap exits 3, got {code}: {err!r}")
+    check(stats(env, p)["entries"] == 81, "memory intact")
+    node.signal(signal.SIGTERM)
+    code = node.wait_exit()
+    check(code != 0, "a shutdown whose final flush failed exits non-zero")
+    text = node.output()
+    check("NOT persisted" in text or "not persisted" in text,
+          "the log says what was not persisted")
+    check(harness.read_rows(env.path("capped.db")) == {"small": "1-0"},
+          "the committed row is intact")
+
+
+def garbage_file(env):
+    path = env.path("garbage.db")
+    data = os.urandom(64 * 1024)
+    with open(path, "wb") as f:
+        f.write(data)
+    node = env.node(db="garbage.db", name="garbage")
+    code = node.wait_exit()
+    check(code != 0, "refuses a file that is not a database")
+    check("not a database" in node.output() or "not_a_database"
+          in node.output(), "says why")
+    with open(path, "rb") as f:
+        check(f.read() == data, "the file is left byte-identical")
+
+
+def wal_without_shm(env):
+    node = env.node("--cursor.flush-interval=0s", db="wal.db",
+                    name="wal1").wait_listening()
+    for i in range(10):
+        env.ctl_ok(node.port, "set", f"peer-{i}", f"{i + 1}-0")
+    env.ctl_ok(node.port, "flush")
+    node.proc.kill()
+    node.wait_exit()
+    wal = env.path("wal.db-wal")
+    check(os.path.getsize(wal) > 0, "the commit is in the WAL")
+    os.remove(env.path("wal.db-shm"))
+    again = env.node(db="wal.db", name="wal2").wait_listening()
+    check(again.restored == 10, f"restored {again.restored}, expected 10")
+    again.signal(signal.SIGTERM)
+    check(again.wait_exit() == 0, "clean stop")
+
+
+def missing_directory(env):
+    db = env.path("gone", "deeper", "cursors.db")
+    node = env.node(f"--cursor.db-path={db}", "--node.port=0",
+                    defaults=False, name="missing")
+    # Either a clear refusal or a start that says out loud that it created
+    # the directory and starts empty.
+    try:
+        node.wait_listening()
+    except harness.TestFailure:
+        check(node.wait_exit() != 0, "refused with a non-zero exit")
+        check("gone" in node.output(), "the error names the path")
+        return
+    out = node.output()
+    check("created" in out and "empty" in out,
+          f"a created directory is announced: {out[-500:]!r}")
+    node.signal(signal.SIGTERM)
+    check(node.wait_exit() == 0, "clean stop")
+
+
+def scenario(env):
+    garbage_file(env)
+    wal_without_shm(env)
+    missing_directory(env)
+    page_cap_and_failed_shutdown(env)
+    mnt = mount_tmpfs(env, "1m")
+    if mnt is not None:
+        full_disk(env, mnt)
+        read_only(env, mnt)
+
+
+if __name__ == "__main__":
+    main(scenario, "storage")
