@@ -28,6 +28,15 @@
 //     Checks each answer's error and that the cursors did not change. Prints
 //       CASE ok|FAIL <name>: <answer>
 //     and exits 0 when every case was refused as expected.
+//
+//   cursor_workload strays HOST PORT
+//     Sends the published actor a caf::error message, an exit message with
+//     reason user_shutdown, forged retry and tick messages, then checks it
+//     still answers. Exits 0 if it does.
+//
+//   cursor_workload vanish HOST PORT
+//     Sends a burst of set, flush and list requests and exits at once,
+//     without waiting for any answer: a client that disconnects mid-request.
 
 #include <chrono>
 #include <cstdlib>
@@ -435,9 +444,47 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
   return failures == 0 ? 0 : 1;
 }
 
+// -- strays mode ---------------------------------------------------------------
+
+int run_strays(caf::actor_system& sys, const cursor_actor& node) {
+  caf::scoped_actor self{sys};
+  auto raw = caf::actor_cast<caf::actor>(node);
+  caf::anon_send(raw, caf::make_error(caf::sec::runtime_error, "stray"));
+  caf::anon_send(raw, caf::make_error(errc::closed, "forged"));
+  caf::anon_send_exit(raw, caf::exit_reason::user_shutdown);
+  caf::anon_send(node, retry_atom_v, uint64_t{1});
+  caf::anon_send(node, tick_atom_v, uint64_t{1});
+  int code = 1;
+  self->request(node, request_timeout, dirty_atom_v)
+    .receive(
+      [&](uint64_t n) {
+        std::cout << "ALIVE dirty=" << n << std::endl;
+        code = 0;
+      },
+      [&](caf::error& err) { std::cout << "DEAD " << text(err) << std::endl; });
+  return code;
+}
+
+// -- vanish mode --------------------------------------------------------------
+
+int run_vanish(caf::actor_system& sys, const cursor_actor& node) {
+  caf::scoped_actor self{sys};
+  for (int i = 0; i < 2000; ++i) {
+    self->request(node, request_timeout, set_atom_v,
+                  "vanish-" + std::to_string(i % 50), std::to_string(i + 1)
+                                                        + "-0");
+    if (i % 100 == 0) {
+      self->request(node, request_timeout, flush_atom_v);
+      self->request(node, request_timeout, list_atom_v);
+    }
+  }
+  std::cout << "VANISH" << std::endl;
+  std::_Exit(0); // no goodbye: the sockets close under the node's feet
+}
+
 int usage() {
   std::cerr << "usage: cursor_workload crash HOST PORT CYCLE PEERS OPS\n"
-               "       cursor_workload bad HOST PORT\n"
+               "       cursor_workload bad|strays|vanish HOST PORT\n"
                "       cursor_workload load HOST PORT CLIENT UPDATES SHARED "
                "PRIVATE INFLIGHT\n";
   return 64;
@@ -452,8 +499,9 @@ int main(int argc, char** argv) {
   std::string host = argv[2];
   auto port = static_cast<uint16_t>(std::atoi(argv[3]));
   if ((mode == "crash" && argc != 7) || (mode == "load" && argc != 9)
-      || (mode == "bad" && argc != 4)
-      || (mode != "crash" && mode != "load" && mode != "bad"))
+      || ((mode == "bad" || mode == "vanish" || mode == "strays") && argc != 4)
+      || (mode != "crash" && mode != "load" && mode != "bad"
+          && mode != "vanish" && mode != "strays"))
     return usage();
   caf::actor_system_config cfg;
   cursor::cli::make_client_config(cfg, cursor::app::app_identifier);
@@ -466,6 +514,10 @@ int main(int argc, char** argv) {
   }
   if (mode == "bad")
     return run_bad(sys, *node);
+  if (mode == "vanish")
+    return run_vanish(sys, *node);
+  if (mode == "strays")
+    return run_strays(sys, *node);
   if (mode == "crash")
     return run_crash(sys, *node, std::strtoull(argv[4], nullptr, 10),
                      std::atoi(argv[5]), std::atoi(argv[6]));
