@@ -45,9 +45,9 @@ struct tailer_config : caf::actor_system_config {
   tailer_config() {
     cursor::add_options(custom_options_);
     opt_group{custom_options_, "tailer"}
-      .add(peers, "peers", "peers to tail")
-      .add(batches, "batches", "batches to apply per peer")
-      .add(batch_size, "batch-size", "events per batch");
+        .add(peers, "peers", "peers to tail")
+        .add(batches, "batches", "batches to apply per peer")
+        .add(batch_size, "batch-size", "events per batch");
     cursor::register_types(*this);
   }
 };
@@ -76,39 +76,39 @@ caf::behavior tailer(caf::stateful_actor<tailer_state>* self,
   };
   // 1. Where to resume.
   self->request(store, 10s, cursor::get_atom_v, cursor::start_atom_v, st.peer)
-    .then(
-      [self](const std::string& text) {
-        auto id = cursor::stream_id::parse(text);
-        if (!id) {
-          self->quit(id.error());
+      .then(
+          [self](const std::string& text) {
+            auto id = cursor::stream_id::parse(text);
+            if (!id) {
+              self->quit(id.error());
+              return;
+            }
+            self->state.position = *id;
+            say("tailer " + self->state.peer + ": resuming after " + text);
+            self->send(self, apply_atom::value);
+          },
+          fail);
+  return {
+      [self, store, fail](apply_atom) {
+        auto& st = self->state;
+        if (st.batches_left == 0) {
+          say("tailer " + st.peer + ": caught up at "
+              + st.position.to_string());
+          self->quit();
           return;
         }
-        self->state.position = *id;
-        say("tailer " + self->state.peer + ": resuming after " + text);
-        self->send(self, apply_atom::value);
+        // 2. "Apply" the next batch: `batch_size` events strictly after the
+        // cursor (the read is exclusive), one millisecond apart; the last one
+        // is the new position.
+        st.position = cursor::stream_id{st.position.ms + st.batch_size, 0};
+        --st.batches_left;
+        // ... and record how far we got. Only then read the next batch.
+        self->request(store, 10s, cursor::set_atom_v, st.peer,
+                      st.position.to_string())
+            .then([self](
+                      cursor::ok_atom) { self->send(self, apply_atom::value); },
+                  fail);
       },
-      fail);
-  return {
-    [self, store, fail](apply_atom) {
-      auto& st = self->state;
-      if (st.batches_left == 0) {
-        say("tailer " + st.peer + ": caught up at "
-            + st.position.to_string());
-        self->quit();
-        return;
-      }
-      // 2. "Apply" the next batch: `batch_size` events strictly after the
-      // cursor (the read is exclusive), one millisecond apart; the last one
-      // is the new position.
-      st.position = cursor::stream_id{st.position.ms + st.batch_size, 0};
-      --st.batches_left;
-      // ... and record how far we got. Only then read the next batch.
-      self
-        ->request(store, 10s, cursor::set_atom_v, st.peer,
-                  st.position.to_string())
-        .then([self](cursor::ok_atom) { self->send(self, apply_atom::value); },
-              fail);
-    },
   };
 }
 
@@ -149,12 +149,12 @@ int main(int argc, char** argv) {
     bool timed_out = false;
     while (running > 0 && !timed_out)
       self->receive(
-        [&](caf::down_msg& msg) {
-          --running;
-          if (msg.reason)
-            code = EXIT_FAILURE;
-        },
-        caf::after(60s) >> [&] { timed_out = true; });
+          [&](caf::down_msg& msg) {
+            --running;
+            if (msg.reason)
+              code = EXIT_FAILURE;
+          },
+          caf::after(60s) >> [&] { timed_out = true; });
     if (timed_out) {
       std::cerr << "embedded_tailer: tailers did not finish within 60s"
                 << std::endl;
@@ -162,21 +162,20 @@ int main(int argc, char** argv) {
     }
     // 3. Shutdown: an explicit flush, so the host knows the outcome...
     self->request(*store, 30s, cursor::flush_atom_v)
-      .receive(
-        [&](uint64_t rows) {
-          say("flushed " + std::to_string(rows) + " rows");
-        },
-        [&](caf::error& err) {
-          std::cerr << "embedded_tailer: final flush failed: "
-                    << cursor::render(err) << std::endl;
-          code = EXIT_FAILURE;
-        });
+        .receive(
+            [&](uint64_t rows) {
+              say("flushed " + std::to_string(rows) + " rows");
+            },
+            [&](caf::error& err) {
+              std::cerr << "embedded_tailer: final flush failed: "
+                        << cursor::render(err) << std::endl;
+              code = EXIT_FAILURE;
+            });
   }
   // ... then stop the store (checkpoint + close) before the actor system
   // goes away: a living store would keep its destructor waiting.
   if (!cursor::stop_store(sys, *store, 30s)) {
-    std::cerr << "embedded_tailer: the store did not stop in time"
-              << std::endl;
+    std::cerr << "embedded_tailer: the store did not stop in time" << std::endl;
     caf::anon_send_exit(*store, caf::exit_reason::kill);
     code = EXIT_FAILURE;
   }

@@ -18,19 +18,19 @@ struct command_spec {
 };
 
 constexpr std::array<command_spec, 7> commands{{
-  {"get", 1, "get PEER [--json]", true, false, false},
-  {"set", 2, "set PEER ID [--force]", false, false, true},
-  {"delete", 1, "delete PEER", false, false, false},
-  {"list", 0, "list [--json]", true, false, false},
-  {"flush", 0, "flush", false, false, false},
-  {"checkpoint", 0, "checkpoint", false, false, false},
-  {"stats", 0, "stats [--json|--prometheus]", true, true, false},
+    {"get", 1, "get PEER [--json]", true, false, false},
+    {"set", 2, "set PEER ID [--force]", false, false, true},
+    {"delete", 1, "delete PEER", false, false, false},
+    {"list", 0, "list [--json]", true, false, false},
+    {"flush", 0, "flush", false, false, false},
+    {"checkpoint", 0, "checkpoint", false, false, false},
+    {"stats", 0, "stats [--json|--prometheus]", true, true, false},
 }};
 
 bool all_digits(std::string_view text) {
-  return !text.empty()
-         && std::all_of(text.begin(), text.end(),
-                        [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
 }
 
 bool parse_port(const std::string& text, uint16_t& out) {
@@ -96,8 +96,8 @@ std::string parse_args(int argc, char** argv, cli_args& out) {
     if (arg.compare(0, 2, "--") != 0)
       return "unknown option '" + arg + "'";
     auto eq = arg.find('=');
-    auto name = arg.substr(2, eq == std::string::npos ? std::string::npos
-                                                      : eq - 2);
+    auto name
+        = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     bool has_value = eq != std::string::npos;
     if (name == "host" || name == "port" || name == "timeout") {
       std::string value;
@@ -124,9 +124,10 @@ std::string parse_args(int argc, char** argv, cli_args& out) {
     if (name == "force" || name == "json" || name == "prometheus") {
       if (has_value)
         return "option '--" + name + "' takes no value";
-      (name == "force" ? out.force
-                       : name == "json" ? out.json : out.prometheus)
-        = true;
+      (name == "force"  ? out.force
+       : name == "json" ? out.json
+                        : out.prometheus)
+          = true;
       continue;
     }
     return "unknown option '--" + name + "'";
@@ -137,10 +138,9 @@ std::string parse_args(int argc, char** argv, cli_args& out) {
     return "missing command";
   out.command = positional.front();
   out.operands.assign(positional.begin() + 1, positional.end());
-  auto spec = std::find_if(commands.begin(), commands.end(),
-                           [&](const command_spec& x) {
-                             return x.name == out.command;
-                           });
+  auto spec = std::find_if(
+      commands.begin(), commands.end(),
+      [&](const command_spec& x) { return x.name == out.command; });
   if (spec == commands.end())
     return "unknown command '" + out.command + "'";
   auto synopsis = std::string{"usage: cursorctl [options] "}
@@ -167,7 +167,8 @@ const char* usage() {
          "Reads and repairs the replication cursors of a running cursor_node.\n"
          "\n"
          "commands:\n"
-         "  get PEER [--json]            print the peer's stream ID, or 'none'\n"
+         "  get PEER [--json]            print the peer's stream ID, or "
+         "'none'\n"
          "  set PEER ID [--force]        set a cursor (--force: allow moving "
          "it back)\n"
          "  delete PEER                  delete a cursor (committed before "

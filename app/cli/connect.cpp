@@ -39,40 +39,37 @@ void make_client_config(caf::actor_system_config& cfg, const char* app_id) {
   cfg.set("scheduler.max-threads", 2);
 }
 
-std::optional<cursor_actor> connect_to_node(caf::actor_system& sys,
-                                            const std::string& host,
-                                            uint16_t port,
-                                            caf::timespan timeout,
-                                            std::string& error) {
+std::optional<cursor_actor>
+connect_to_node(caf::actor_system& sys, const std::string& host, uint16_t port,
+                caf::timespan timeout, std::string& error) {
   std::optional<cursor_actor> result;
   caf::scoped_actor self{sys};
   auto where = endpoint(host, port);
   // TLS (a later issue) hooks in here: caf::openssl::remote_actor has no
   // timeout either, so it would need the same asynchronous treatment.
-  self
-    ->request(sys.middleman().actor_handle(), timeout, caf::connect_atom_v,
-              host, port)
-    .receive(
-      [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
-          const std::set<std::string>& ifs) {
-        if (!ptr)
-          error = "no actor is published at " + where;
-        else if (!sys.assignable<cursor_actor>(ifs))
-          error = "the actor at " + where
-                  + " is not a cursor node (its interface differs)";
-        else
-          result = caf::actor_cast<cursor_actor>(std::move(ptr));
-      },
-      [&](caf::error& err) {
-        if (err == caf::sec::request_timeout)
-          error = "no answer from " + where + " within " + millis(timeout)
-                  + " (is a cursor node listening there?)";
-        else if (err == caf::sec::cannot_connect_to_node)
-          error = "cannot connect to " + where
-                  + " (connection refused or host unreachable)";
-        else
-          error = "cannot connect to " + where + ": " + app::describe(err);
-      });
+  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom_v,
+                host, port)
+      .receive(
+          [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+              const std::set<std::string>& ifs) {
+            if (!ptr)
+              error = "no actor is published at " + where;
+            else if (!sys.assignable<cursor_actor>(ifs))
+              error = "the actor at " + where
+                      + " is not a cursor node (its interface differs)";
+            else
+              result = caf::actor_cast<cursor_actor>(std::move(ptr));
+          },
+          [&](caf::error& err) {
+            if (err == caf::sec::request_timeout)
+              error = "no answer from " + where + " within " + millis(timeout)
+                      + " (is a cursor node listening there?)";
+            else if (err == caf::sec::cannot_connect_to_node)
+              error = "cannot connect to " + where
+                      + " (connection refused or host unreachable)";
+            else
+              error = "cannot connect to " + where + ": " + app::describe(err);
+          });
   return result;
 }
 

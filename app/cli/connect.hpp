@@ -20,11 +20,9 @@ namespace cursor::cli {
 /// nothing and sets `error` to one readable line. The system must have the
 /// middleman loaded, the protocol's types registered and the node's
 /// application identifier set (see make_client_config()).
-std::optional<cursor_actor> connect_to_node(caf::actor_system& sys,
-                                            const std::string& host,
-                                            uint16_t port,
-                                            caf::timespan timeout,
-                                            std::string& error);
+std::optional<cursor_actor>
+connect_to_node(caf::actor_system& sys, const std::string& host, uint16_t port,
+                caf::timespan timeout, std::string& error);
 
 /// Prepares `cfg` for talking to a node: loads the middleman, registers the
 /// protocol's types, sets `middleman.app-identifiers` to `app_id` (the

@@ -11,9 +11,9 @@ namespace {
 // Display width in code points (peer IDs are valid UTF-8).
 size_t width(const std::string& text) {
   return static_cast<size_t>(
-    std::count_if(text.begin(), text.end(), [](char c) {
-      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    }));
+      std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }));
 }
 
 void pad(std::ostream& out, const std::string& text, size_t column) {
@@ -86,8 +86,8 @@ void print_lookup(std::ostream& out, const std::string& peer,
     out << (x.found ? x.stream_id : std::string{"none"}) << '\n';
     return;
   }
-  out << "{\"peer\":" << json_string(peer) << ",\"found\":"
-      << json_bool(x.found);
+  out << "{\"peer\":" << json_string(peer)
+      << ",\"found\":" << json_bool(x.found);
   if (x.found)
     out << ",\"stream_id\":" << json_string(x.stream_id)
         << ",\"durable\":" << json_bool(x.durable);

@@ -28,8 +28,8 @@ using front_pointer = cursor_actor::stateful_pointer<front_state>;
 caf::error wrap(caf::error err) {
   if (err.category() == caf::atom("cursor"))
     return err;
-  return caf::make_error(errc::stopped, "the store did not answer: "
-                                          + caf::to_string(err));
+  return caf::make_error(errc::stopped,
+                         "the store did not answer: " + caf::to_string(err));
 }
 
 // Forwards (xs...) to the store and answers the original sender, through a
@@ -38,9 +38,9 @@ caf::error wrap(caf::error err) {
 template <class Result, class... Ts>
 caf::result<Result> forward(front_pointer self, Ts... xs) {
   auto rp = self->make_response_promise<Result>();
-  self
-    ->request(self->state.store, self->state.timeout, std::move(xs)...)
-    .then([rp](Result& x) mutable { rp.deliver(std::move(x)); },
+  self->request(self->state.store, self->state.timeout, std::move(xs)...)
+      .then(
+          [rp](Result& x) mutable { rp.deliver(std::move(x)); },
           [rp](caf::error& err) mutable { rp.deliver(wrap(std::move(err))); });
   return rp;
 }
@@ -48,8 +48,8 @@ caf::result<Result> forward(front_pointer self, Ts... xs) {
 caf::error refused(const char* what) {
   return caf::make_error(caf::sec::unexpected_message,
                          std::string{what}
-                           + " is internal to the store and not accepted "
-                             "from clients");
+                             + " is internal to the store and not accepted "
+                               "from clients");
 }
 
 cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
@@ -72,41 +72,42 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
     // We monitor nobody: a forged down message means nothing.
   });
   self->set_default_handler(
-    [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
-      return caf::sec::unexpected_message;
-    });
+      [](caf::scheduled_actor*,
+         caf::message_view&) -> caf::result<caf::message> {
+        return caf::sec::unexpected_message;
+      });
   return {
-    [self](set_atom a, std::string& peer, std::string& id) {
-      return forward<ok_atom>(self, a, std::move(peer), std::move(id));
-    },
-    [self](set_atom a, force_atom f, std::string& peer, std::string& id) {
-      return forward<ok_atom>(self, a, f, std::move(peer), std::move(id));
-    },
-    [self](get_atom a, std::string& peer) {
-      return forward<cursor_lookup>(self, a, std::move(peer));
-    },
-    [self](get_atom a, start_atom s, std::string& peer) {
-      return forward<std::string>(self, a, s, std::move(peer));
-    },
-    [self](list_atom a) {
-      return forward<std::vector<cursor_entry>>(self, a);
-    },
-    [self](dirty_atom a) { return forward<uint64_t>(self, a); },
-    [self](flush_atom a) { return forward<uint64_t>(self, a); },
-    [self](delete_atom a, std::string& peer) {
-      return forward<bool>(self, a, std::move(peer));
-    },
-    [self](checkpoint_atom a) { return forward<checkpoint_info>(self, a); },
-    [self](stats_atom a) { return forward<cursor_stats>(self, a); },
-    [self](close_atom a) { return forward<uint64_t>(self, a); },
-    [self](retry_atom, uint64_t) -> caf::result<void> {
-      self->state.log->debug("front: refused a retry message from a client");
-      return refused("retry");
-    },
-    [self](tick_atom, uint64_t) -> caf::result<void> {
-      self->state.log->debug("front: refused a tick message from a client");
-      return refused("tick");
-    },
+      [self](set_atom a, std::string& peer, std::string& id) {
+        return forward<ok_atom>(self, a, std::move(peer), std::move(id));
+      },
+      [self](set_atom a, force_atom f, std::string& peer, std::string& id) {
+        return forward<ok_atom>(self, a, f, std::move(peer), std::move(id));
+      },
+      [self](get_atom a, std::string& peer) {
+        return forward<cursor_lookup>(self, a, std::move(peer));
+      },
+      [self](get_atom a, start_atom s, std::string& peer) {
+        return forward<std::string>(self, a, s, std::move(peer));
+      },
+      [self](list_atom a) {
+        return forward<std::vector<cursor_entry>>(self, a);
+      },
+      [self](dirty_atom a) { return forward<uint64_t>(self, a); },
+      [self](flush_atom a) { return forward<uint64_t>(self, a); },
+      [self](delete_atom a, std::string& peer) {
+        return forward<bool>(self, a, std::move(peer));
+      },
+      [self](checkpoint_atom a) { return forward<checkpoint_info>(self, a); },
+      [self](stats_atom a) { return forward<cursor_stats>(self, a); },
+      [self](close_atom a) { return forward<uint64_t>(self, a); },
+      [self](retry_atom, uint64_t) -> caf::result<void> {
+        self->state.log->debug("front: refused a retry message from a client");
+        return refused("retry");
+      },
+      [self](tick_atom, uint64_t) -> caf::result<void> {
+        self->state.log->debug("front: refused a tick message from a client");
+        return refused("tick");
+      },
   };
 }
 

@@ -44,8 +44,8 @@ std::optional<lock_file> lock_file::acquire(const std::string& path,
     if (code == EWOULDBLOCK) {
       auto pid = read_pid(fd);
       error = "the database is held by another cursor node (pid "
-              + (pid.empty() ? std::string{"unknown"} : pid)
-              + ", lock file '" + path + "')";
+              + (pid.empty() ? std::string{"unknown"} : pid) + ", lock file '"
+              + path + "')";
     } else {
       error = "cannot lock '" + path + "': " + errno_text(code);
     }
@@ -55,7 +55,7 @@ std::optional<lock_file> lock_file::acquire(const std::string& path,
   auto text = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0
       || ::pwrite(fd, text.data(), text.size(), 0)
-           != static_cast<ssize_t>(text.size())) {
+             != static_cast<ssize_t>(text.size())) {
     error = "cannot write lock file '" + path + "': " + errno_text(errno);
     ::close(fd);
     return std::nullopt;
@@ -64,12 +64,12 @@ std::optional<lock_file> lock_file::acquire(const std::string& path,
 }
 
 lock_file::lock_file(int fd, std::string path)
-  : fd_(fd), path_(std::move(path)) {
+    : fd_(fd), path_(std::move(path)) {
   // nop
 }
 
 lock_file::lock_file(lock_file&& other) noexcept
-  : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {
   // nop
 }
 

@@ -30,9 +30,7 @@ public:
   /// that opened it already.
   void release();
 
-  const std::string& path() const {
-    return path_;
-  }
+  const std::string& path() const { return path_; }
 
 private:
   lock_file(int fd, std::string path);

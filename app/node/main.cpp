@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   auto lock = lock_file::acquire(opts.lock_file, lock_error);
   if (!lock)
     return refuse(exit_startup, "cannot use the database '"
-                                  + opts.store.storage.db_path
-                                  + "': " + lock_error);
+                                    + opts.store.storage.db_path
+                                    + "': " + lock_error);
   auto log = setup_logging(opts.log_level);
   signal_hub hub;
   watchdog dog;

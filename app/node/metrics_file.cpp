@@ -65,8 +65,8 @@ std::string check_writable_location(const std::string& path) {
   if (!std::filesystem::is_directory(dir, ec))
     return "the directory '" + dir + "' of the metrics file does not exist";
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return "the directory '" + dir + "' of the metrics file is not writable: "
-           + std::strerror(errno);
+    return "the directory '" + dir
+           + "' of the metrics file is not writable: " + std::strerror(errno);
   if (std::filesystem::is_directory(path, ec))
     return "the metrics file '" + path + "' is a directory";
   return {};

@@ -23,7 +23,7 @@ namespace {
 constexpr const char* default_config_file = "cursor_node.ini";
 
 constexpr std::array<std::string_view, 7> log_levels{
-  "trace", "debug", "info", "warn", "error", "critical", "off",
+    "trace", "debug", "info", "warn", "error", "critical", "off",
 };
 
 // CAF's parser errors carry a dictionary with either the offending command
@@ -47,8 +47,8 @@ std::string render_parse_error(const caf::error& err,
                    + caf::to_string(column->second);
     }
     if (!position.empty())
-      return "syntax error in config file '" + config_file + "' at "
-             + position + " (" + caf::to_string(code)
+      return "syntax error in config file '" + config_file + "' at " + position
+             + " (" + caf::to_string(code)
              + "; note that strings must be quoted)";
     switch (code) {
       case caf::pec::not_an_option:
@@ -56,8 +56,8 @@ std::string render_parse_error(const caf::error& err,
       case caf::pec::missing_argument:
         return "option '" + argument + "' needs a value";
       default:
-        return "invalid value in '" + argument + "' ("
-               + caf::to_string(code) + ")";
+        return "invalid value in '" + argument + "' (" + caf::to_string(code)
+               + ")";
     }
   }
   if (err.category() == caf::atom("system")
@@ -79,20 +79,20 @@ node_config::node_config() {
   load<caf::io::middleman>();
   cursor::add_options(custom_options_);
   caf::config_option_adder{custom_options_, "node"}
-    .add<std::string>("bind-address",
-                      "address to publish on (127.0.0.1; \"\" = all)")
-    .add<uint16_t>("port", "port to publish on, 0 = any free port (4242)")
-    .add<caf::timespan>("shutdown-timeout",
-                        "first signal to exit, at most (10s)")
-    .add<caf::timespan>("request-timeout",
-                        "how long the front waits for the store (30s)")
-    .add<std::string>("log-level",
-                      "trace|debug|info|warn|error|critical|off (info)")
-    .add<std::string>("metrics-file",
-                      "Prometheus textfile to rewrite, \"\" = none (\"\")")
-    .add<caf::timespan>("metrics-interval",
-                        "how often the metrics file is rewritten (5s)")
-    .add<std::string>("lock-file", "lock file, \"\" = <db-path>.lock (\"\")");
+      .add<std::string>("bind-address",
+                        "address to publish on (127.0.0.1; \"\" = all)")
+      .add<uint16_t>("port", "port to publish on, 0 = any free port (4242)")
+      .add<caf::timespan>("shutdown-timeout",
+                          "first signal to exit, at most (10s)")
+      .add<caf::timespan>("request-timeout",
+                          "how long the front waits for the store (30s)")
+      .add<std::string>("log-level",
+                        "trace|debug|info|warn|error|critical|off (info)")
+      .add<std::string>("metrics-file",
+                        "Prometheus textfile to rewrite, \"\" = none (\"\")")
+      .add<caf::timespan>("metrics-interval",
+                          "how often the metrics file is rewritten (5s)")
+      .add<std::string>("lock-file", "lock file, \"\" = <db-path>.lock (\"\")");
   cursor::register_types(*this);
 }
 
@@ -163,29 +163,29 @@ config_outcome node_config::read(int argc, char** argv) {
   opts.store = std::move(*store);
   // Values set from the command line were type-checked by CAF, values from
   // the INI file above: get_or only falls back to defaults for unset keys.
-  opts.bind_address = caf::get_or(content, "node.bind-address",
-                                  opts.bind_address);
+  opts.bind_address
+      = caf::get_or(content, "node.bind-address", opts.bind_address);
   opts.port = caf::get_or(content, "node.port", opts.port);
-  opts.shutdown_timeout = caf::get_or(content, "node.shutdown-timeout",
-                                      opts.shutdown_timeout);
-  opts.request_timeout = caf::get_or(content, "node.request-timeout",
-                                     opts.request_timeout);
+  opts.shutdown_timeout
+      = caf::get_or(content, "node.shutdown-timeout", opts.shutdown_timeout);
+  opts.request_timeout
+      = caf::get_or(content, "node.request-timeout", opts.request_timeout);
   opts.log_level = caf::get_or(content, "node.log-level", opts.log_level);
-  opts.metrics_file = caf::get_or(content, "node.metrics-file",
-                                  opts.metrics_file);
-  opts.metrics_interval = caf::get_or(content, "node.metrics-interval",
-                                      opts.metrics_interval);
+  opts.metrics_file
+      = caf::get_or(content, "node.metrics-file", opts.metrics_file);
+  opts.metrics_interval
+      = caf::get_or(content, "node.metrics-interval", opts.metrics_interval);
   opts.lock_file = caf::get_or(content, "node.lock-file", opts.lock_file);
   auto bad = [&](const char* key, const std::string& reason) {
-    result.error = std::string{"invalid configuration: node."} + key + ": "
-                   + reason;
+    result.error
+        = std::string{"invalid configuration: node."} + key + ": " + reason;
     return result;
   };
   if (std::find(log_levels.begin(), log_levels.end(), opts.log_level)
       == log_levels.end())
     return bad("log-level", "'" + opts.log_level
-                              + "' is not one of trace, debug, info, warn, "
-                                "error, critical, off");
+                                + "' is not one of trace, debug, info, warn, "
+                                  "error, critical, off");
   if (opts.shutdown_timeout.count() <= 0)
     return bad("shutdown-timeout", "must be positive");
   if (opts.request_timeout.count() <= 0)

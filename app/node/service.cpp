@@ -43,11 +43,8 @@ class node_service {
 public:
   node_service(caf::actor_system& sys, const node_options& opts,
                std::shared_ptr<spdlog::logger> log, signal_hub& signals)
-    : sys_(sys),
-      opts_(opts),
-      log_(std::move(log)),
-      signals_(signals),
-      self_(sys) {
+      : sys_(sys), opts_(opts), log_(std::move(log)), signals_(signals),
+        self_(sys) {
     // nop
   }
 
@@ -73,9 +70,8 @@ private:
   // certificate files at start-up (a bad path otherwise aborts the process
   // at the first connection).
   caf::expected<uint16_t> publish_front(uint16_t port, bool reuse) {
-    const char* address = opts_.bind_address.empty()
-                            ? nullptr
-                            : opts_.bind_address.c_str();
+    const char* address
+        = opts_.bind_address.empty() ? nullptr : opts_.bind_address.c_str();
     return sys_.middleman().publish(front_, port, address, reuse);
   }
 
@@ -109,15 +105,15 @@ private:
     uint64_t restored = 0;
     bool answered = false;
     self_->request(store_, opts_.request_timeout, stats_atom_v)
-      .receive(
-        [&](const cursor_stats& x) {
-          restored = x.entries;
-          answered = true;
-        },
-        [&](caf::error& err) {
-          refuse("the store did not answer after opening: "
-                 + app::describe(err));
-        });
+        .receive(
+            [&](const cursor_stats& x) {
+              restored = x.entries;
+              answered = true;
+            },
+            [&](caf::error& err) {
+              refuse("the store did not answer after opening: "
+                     + app::describe(err));
+            });
     if (!answered)
       return false;
     front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
@@ -132,8 +128,8 @@ private:
     }
     port_ = *port;
     log_->info("listening on {}, database '{}', {} cursors restored",
-               endpoint(opts_.bind_address, port_),
-               opts_.store.storage.db_path, restored);
+               endpoint(opts_.bind_address, port_), opts_.store.storage.db_path,
+               restored);
     return true;
   }
 
@@ -149,25 +145,26 @@ private:
       caf::timespan wait = metrics ? until(next_metrics)
                                    : caf::timespan{std::chrono::hours(1)};
       self_->receive(
-        [&](signal_atom, int32_t signo) {
-          log_->info("received {}: shutting down", signal_name(signo));
-          running = false;
-        },
-        [&](caf::down_msg& msg) {
-          if (front_ && msg.source == front_.address()) {
-            running = republish(msg.reason);
-          } else if (store_ && msg.source == store_.address()) {
-            log_->error("the cursor store terminated unexpectedly ({}); "
-                        "shutting down",
-                        app::describe(msg.reason));
-            store_ = nullptr;
-            exit_code_ = exit_unclean;
+          [&](signal_atom, int32_t signo) {
+            log_->info("received {}: shutting down", signal_name(signo));
             running = false;
-          }
-        },
-        caf::after(wait) >> [] {
-          // Time for the metrics file; handled at the top of the loop.
-        });
+          },
+          [&](caf::down_msg& msg) {
+            if (front_ && msg.source == front_.address()) {
+              running = republish(msg.reason);
+            } else if (store_ && msg.source == store_.address()) {
+              log_->error("the cursor store terminated unexpectedly ({}); "
+                          "shutting down",
+                          app::describe(msg.reason));
+              store_ = nullptr;
+              exit_code_ = exit_unclean;
+              running = false;
+            }
+          },
+          caf::after(wait) >>
+              [] {
+                // Time for the metrics file; handled at the top of the loop.
+              });
     }
   }
 
@@ -190,17 +187,18 @@ private:
     for (int attempt = 1; !port && attempt < 20; ++attempt) {
       bool signalled = false;
       self_->receive(
-        [&](signal_atom, int32_t signo) {
-          log_->info("received {}: shutting down", signal_name(signo));
-          signalled = true;
-        },
-        caf::after(delay) >> [] {});
+          [&](signal_atom, int32_t signo) {
+            log_->info("received {}: shutting down", signal_name(signo));
+            signalled = true;
+          },
+          caf::after(delay) >> [] {});
       if (signalled) {
         self_->send_exit(front_, caf::exit_reason::kill);
         front_ = nullptr;
         return false;
       }
-      delay = std::min(delay * 2, caf::timespan{std::chrono::milliseconds(250)});
+      delay
+          = std::min(delay * 2, caf::timespan{std::chrono::milliseconds(250)});
       port = publish_front(port_, true);
     }
     if (!port) {
@@ -221,11 +219,11 @@ private:
     std::string text;
     auto timeout = std::min(opts_.request_timeout, opts_.metrics_interval);
     self_->request(store_, timeout, stats_atom_v)
-      .receive([&](const cursor_stats& x) { text = to_prometheus(x); },
-               [&](caf::error& err) {
-                 log_->warn("metrics: the store did not answer: {}",
-                            app::describe(err));
-               });
+        .receive([&](const cursor_stats& x) { text = to_prometheus(x); },
+                 [&](caf::error& err) {
+                   log_->warn("metrics: the store did not answer: {}",
+                              app::describe(err));
+                 });
     if (text.empty())
       return;
     text += "# HELP replication_cursor_node_front_restarts_total Fronts "
@@ -267,23 +265,25 @@ private:
       // fails the store stays open and says so; the exit message below then
       // tries once more and logs every change that was not persisted.
       self_->request(store_, until(deadline - reserve_), close_atom_v)
-        .receive(
-          [&](uint64_t rows) {
-            log_->info("final flush wrote {} rows; database checkpointed and "
-                       "closed",
-                       rows);
-          },
-          [&](caf::error& err) {
-            if (err == caf::sec::request_timeout)
-              log_->error("final flush did not finish within the shutdown "
-                          "deadline ({} ms)",
-                          std::chrono::duration_cast<std::chrono::milliseconds>(
-                            opts_.shutdown_timeout)
-                            .count());
-            else
-              log_->error("final flush failed: {}", app::describe(err));
-            exit_code_ = exit_unclean;
-          });
+          .receive(
+              [&](uint64_t rows) {
+                log_->info(
+                    "final flush wrote {} rows; database checkpointed and "
+                    "closed",
+                    rows);
+              },
+              [&](caf::error& err) {
+                if (err == caf::sec::request_timeout)
+                  log_->error(
+                      "final flush did not finish within the shutdown "
+                      "deadline ({} ms)",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          opts_.shutdown_timeout)
+                          .count());
+                else
+                  log_->error("final flush failed: {}", app::describe(err));
+                exit_code_ = exit_unclean;
+              });
       if (!opts_.metrics_file.empty())
         write_metrics();
       if (!stop_store(sys_, store_, until(deadline - reserve_ / 2))) {
@@ -304,26 +304,26 @@ private:
     auto timeout = reserve_ / 4;
     uint64_t listed = 0;
     self_->request(store_, timeout, list_atom_v)
-      .receive(
-        [&](const std::vector<cursor_entry>& xs) {
-          for (auto& x : xs)
-            if (!x.durable) {
-              ++listed;
-              log_->error("not persisted: '{}' = {}", x.peer, x.stream_id);
-            }
-        },
-        [&](caf::error& err) {
-          log_->error("cannot list the changes that were not persisted: {}",
-                      app::describe(err));
-        });
+        .receive(
+            [&](const std::vector<cursor_entry>& xs) {
+              for (auto& x : xs)
+                if (!x.durable) {
+                  ++listed;
+                  log_->error("not persisted: '{}' = {}", x.peer, x.stream_id);
+                }
+            },
+            [&](caf::error& err) {
+              log_->error("cannot list the changes that were not persisted: {}",
+                          app::describe(err));
+            });
     self_->request(store_, timeout, dirty_atom_v)
-      .receive(
-        [&](uint64_t dirty) {
-          log_->error("{} changes were NOT persisted", dirty);
-          if (dirty > listed)
-            log_->error("not persisted: {} deletes", dirty - listed);
-        },
-        [](caf::error&) {});
+        .receive(
+            [&](uint64_t dirty) {
+              log_->error("{} changes were NOT persisted", dirty);
+              if (dirty > listed)
+                log_->error("not persisted: {} deletes", dirty - listed);
+            },
+            [](caf::error&) {});
   }
 
   // After a refusal to start: nobody has connected, nothing is dirty, and

@@ -63,139 +63,145 @@ int run_protocol(caf::actor_system& sys, const cursor_actor& front) {
   };
   // set, and a regression refused with the store's error code.
   self->request(front, timeout, set_atom_v, "peer.one", "10-0")
-    .receive([&](ok_atom) { c.check(true, "set"); }, fail_on_error("set"));
+      .receive([&](ok_atom) { c.check(true, "set"); }, fail_on_error("set"));
   self->request(front, timeout, set_atom_v, "peer.one", "5-0")
-    .receive([&](ok_atom) { c.check(false, "set refuses a regression"); },
-             expect_error("set refuses a regression", [](caf::error& e) {
-               return is(e, errc::regression);
-             }));
+      .receive([&](ok_atom) { c.check(false, "set refuses a regression"); },
+               expect_error("set refuses a regression", [](caf::error& e) {
+                 return is(e, errc::regression);
+               }));
   self->request(front, timeout, set_atom_v, force_atom_v, "peer.one", "7-0")
-    .receive([&](ok_atom) { c.check(true, "set force"); },
-             fail_on_error("set force"));
+      .receive([&](ok_atom) { c.check(true, "set force"); },
+               fail_on_error("set force"));
   self->request(front, timeout, set_atom_v, "bad\npeer", "1-0")
-    .receive([&](ok_atom) { c.check(false, "set refuses a bad peer ID"); },
-             expect_error("set refuses a bad peer ID", [](caf::error& e) {
-               return is(e, errc::invalid_peer_id);
-             }));
+      .receive([&](ok_atom) { c.check(false, "set refuses a bad peer ID"); },
+               expect_error("set refuses a bad peer ID", [](caf::error& e) {
+                 return is(e, errc::invalid_peer_id);
+               }));
   self->request(front, timeout, get_atom_v, "peer.one")
-    .receive(
-      [&](const cursor_lookup& x) {
-        c.check(x.found && x.stream_id == "7-0" && !x.durable,
-                "get (dirty value)", x.stream_id);
-      },
-      fail_on_error("get (dirty value)"));
+      .receive(
+          [&](const cursor_lookup& x) {
+            c.check(x.found && x.stream_id == "7-0" && !x.durable,
+                    "get (dirty value)", x.stream_id);
+          },
+          fail_on_error("get (dirty value)"));
   self->request(front, timeout, get_atom_v, start_atom_v, "peer.one")
-    .receive(
-      [&](const std::string& x) {
-        c.check(x == "7-0", "get_or_start of a known peer", x);
-      },
-      fail_on_error("get_or_start of a known peer"));
+      .receive(
+          [&](const std::string& x) {
+            c.check(x == "7-0", "get_or_start of a known peer", x);
+          },
+          fail_on_error("get_or_start of a known peer"));
   self->request(front, timeout, get_atom_v, start_atom_v, "peer.unknown")
-    .receive(
-      [&](const std::string& x) {
-        c.check(x == "0", "get_or_start of an unknown peer", x);
-      },
-      fail_on_error("get_or_start of an unknown peer"));
+      .receive(
+          [&](const std::string& x) {
+            c.check(x == "0", "get_or_start of an unknown peer", x);
+          },
+          fail_on_error("get_or_start of an unknown peer"));
   self->request(front, timeout, dirty_atom_v)
-    .receive(
-      [&](uint64_t n) {
-        c.check(n == 1, "dirty before flush", std::to_string(n));
-      },
-      fail_on_error("dirty before flush"));
+      .receive(
+          [&](uint64_t n) {
+            c.check(n == 1, "dirty before flush", std::to_string(n));
+          },
+          fail_on_error("dirty before flush"));
   self->request(front, timeout, list_atom_v)
-    .receive(
-      [&](const std::vector<cursor_entry>& xs) {
-        c.check(xs.size() == 1 && xs[0].peer == "peer.one"
-                  && xs[0].stream_id == "7-0" && xs[0].updated_at > 0,
-                "list", std::to_string(xs.size()) + " entries");
-      },
-      fail_on_error("list"));
+      .receive(
+          [&](const std::vector<cursor_entry>& xs) {
+            c.check(xs.size() == 1 && xs[0].peer == "peer.one"
+                        && xs[0].stream_id == "7-0" && xs[0].updated_at > 0,
+                    "list", std::to_string(xs.size()) + " entries");
+          },
+          fail_on_error("list"));
   self->request(front, timeout, flush_atom_v)
-    .receive(
-      [&](uint64_t rows) { c.check(rows == 1, "flush", std::to_string(rows)); },
-      fail_on_error("flush"));
+      .receive(
+          [&](uint64_t rows) {
+            c.check(rows == 1, "flush", std::to_string(rows));
+          },
+          fail_on_error("flush"));
   self->request(front, timeout, dirty_atom_v)
-    .receive(
-      [&](uint64_t n) {
-        c.check(n == 0, "dirty after flush", std::to_string(n));
-      },
-      fail_on_error("dirty after flush"));
+      .receive(
+          [&](uint64_t n) {
+            c.check(n == 0, "dirty after flush", std::to_string(n));
+          },
+          fail_on_error("dirty after flush"));
   self->request(front, timeout, get_atom_v, "peer.one")
-    .receive(
-      [&](const cursor_lookup& x) {
-        c.check(x.found && x.durable, "get (durable value)");
-      },
-      fail_on_error("get (durable value)"));
+      .receive(
+          [&](const cursor_lookup& x) {
+            c.check(x.found && x.durable, "get (durable value)");
+          },
+          fail_on_error("get (durable value)"));
   self->request(front, timeout, set_atom_v, "peer.two", "1-1")
-    .receive([&](ok_atom) { c.check(true, "set a second peer"); },
-             fail_on_error("set a second peer"));
+      .receive([&](ok_atom) { c.check(true, "set a second peer"); },
+               fail_on_error("set a second peer"));
   self->request(front, timeout, delete_atom_v, "peer.two")
-    .receive([&](bool existed) { c.check(existed, "delete a known peer"); },
-             fail_on_error("delete a known peer"));
+      .receive([&](bool existed) { c.check(existed, "delete a known peer"); },
+               fail_on_error("delete a known peer"));
   self->request(front, timeout, delete_atom_v, "peer.two")
-    .receive(
-      [&](bool existed) { c.check(!existed, "delete an unknown peer"); },
-      fail_on_error("delete an unknown peer"));
+      .receive(
+          [&](bool existed) { c.check(!existed, "delete an unknown peer"); },
+          fail_on_error("delete an unknown peer"));
   self->request(front, timeout, checkpoint_atom_v)
-    .receive(
-      [&](const checkpoint_info& x) { c.check(x.complete(), "checkpoint"); },
-      fail_on_error("checkpoint"));
+      .receive(
+          [&](const checkpoint_info& x) {
+            c.check(x.complete(), "checkpoint");
+          },
+          fail_on_error("checkpoint"));
   self->request(front, timeout, stats_atom_v)
-    .receive(
-      [&](const cursor_stats& x) {
-        c.check(x.entries == 1 && x.flushes >= 2 && !x.closed, "stats",
-                "entries=" + std::to_string(x.entries)
-                  + " flushes=" + std::to_string(x.flushes));
-      },
-      fail_on_error("stats"));
+      .receive(
+          [&](const cursor_stats& x) {
+            c.check(x.entries == 1 && x.flushes >= 2 && !x.closed, "stats",
+                    "entries=" + std::to_string(x.entries)
+                        + " flushes=" + std::to_string(x.flushes));
+          },
+          fail_on_error("stats"));
   // The store's internal messages are refused by the front, not forwarded.
   self->request(front, timeout, retry_atom_v, uint64_t{42})
-    .receive([&] { c.check(false, "retry is refused"); },
-             expect_error("retry is refused", [](caf::error& e) {
-               return e == caf::sec::unexpected_message;
-             }));
+      .receive([&] { c.check(false, "retry is refused"); },
+               expect_error("retry is refused", [](caf::error& e) {
+                 return e == caf::sec::unexpected_message;
+               }));
   self->request(front, timeout, tick_atom_v, uint64_t{42})
-    .receive([&] { c.check(false, "tick is refused"); },
-             expect_error("tick is refused", [](caf::error& e) {
-               return e == caf::sec::unexpected_message;
-             }));
+      .receive([&] { c.check(false, "tick is refused"); },
+               expect_error("tick is refused", [](caf::error& e) {
+                 return e == caf::sec::unexpected_message;
+               }));
   // What any peer can send to a published actor must not stop it: an exit
   // message other than kill, a stray error, a message outside the interface.
   auto untyped = caf::actor_cast<caf::actor>(front);
   caf::anon_send_exit(front, caf::exit_reason::user_shutdown);
   caf::anon_send(untyped, caf::make_error(caf::sec::runtime_error, "stray"));
   self->request(untyped, timeout, caf::atom("bogus"))
-    .receive([&](caf::message&) { c.check(false, "unknown message refused"); },
-             expect_error("unknown message refused", [](caf::error& e) {
-               return e == caf::sec::unexpected_message;
-             }));
+      .receive(
+          [&](caf::message&) { c.check(false, "unknown message refused"); },
+          expect_error("unknown message refused", [](caf::error& e) {
+            return e == caf::sec::unexpected_message;
+          }));
   self->request(front, timeout, get_atom_v, "peer.one")
-    .receive(
-      [&](const cursor_lookup& x) {
-        c.check(x.found, "front survives exit(user_shutdown) and strays");
-      },
-      fail_on_error("front survives exit(user_shutdown) and strays"));
+      .receive(
+          [&](const cursor_lookup& x) {
+            c.check(x.found, "front survives exit(user_shutdown) and strays");
+          },
+          fail_on_error("front survives exit(user_shutdown) and strays"));
   // close: final flush + checkpoint + close; writes refused afterwards, reads
   // still answered.
   self->request(front, timeout, set_atom_v, "peer.three", "3-3")
-    .receive([&](ok_atom) { c.check(true, "set before close"); },
-             fail_on_error("set before close"));
+      .receive([&](ok_atom) { c.check(true, "set before close"); },
+               fail_on_error("set before close"));
   self->request(front, timeout, close_atom_v)
-    .receive(
-      [&](uint64_t rows) { c.check(rows == 1, "close", std::to_string(rows)); },
-      fail_on_error("close"));
+      .receive(
+          [&](uint64_t rows) {
+            c.check(rows == 1, "close", std::to_string(rows));
+          },
+          fail_on_error("close"));
   self->request(front, timeout, set_atom_v, "peer.one", "8-0")
-    .receive([&](ok_atom) { c.check(false, "set after close is refused"); },
-             expect_error("set after close is refused", [](caf::error& e) {
-               return is(e, errc::closed);
-             }));
+      .receive([&](ok_atom) { c.check(false, "set after close is refused"); },
+               expect_error("set after close is refused",
+                            [](caf::error& e) { return is(e, errc::closed); }));
   self->request(front, timeout, get_atom_v, "peer.three")
-    .receive(
-      [&](const cursor_lookup& x) {
-        c.check(x.found && x.durable && x.stream_id == "3-3",
-                "get after close");
-      },
-      fail_on_error("get after close"));
+      .receive(
+          [&](const cursor_lookup& x) {
+            c.check(x.found && x.durable && x.stream_id == "3-3",
+                    "get after close");
+          },
+          fail_on_error("get after close"));
   std::cout << (c.failures == 0 ? "all steps passed" : "some steps failed")
             << std::endl;
   return c.failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -207,14 +213,13 @@ int run_kill_front(caf::actor_system& sys, const cursor_actor& front) {
   caf::anon_send_exit(front, caf::exit_reason::kill);
   bool down = false;
   self->receive(
-    [&](caf::down_msg& msg) {
-      down = true;
-      std::cout << "front terminated: " << caf::to_string(msg.reason)
-                << std::endl;
-    },
-    caf::after(std::chrono::seconds(10)) >> [] {
-      std::cout << "FAIL no down message within 10s" << std::endl;
-    });
+      [&](caf::down_msg& msg) {
+        down = true;
+        std::cout << "front terminated: " << caf::to_string(msg.reason)
+                  << std::endl;
+      },
+      caf::after(std::chrono::seconds(10)) >>
+          [] { std::cout << "FAIL no down message within 10s" << std::endl; });
   return down ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -226,14 +231,13 @@ int run_hold(caf::actor_system& sys, const cursor_actor& front) {
   std::cout << "connected" << std::endl;
   bool down = false;
   self->receive(
-    [&](caf::down_msg& msg) {
-      down = true;
-      std::cout << "front went away: " << caf::to_string(msg.reason)
-                << std::endl;
-    },
-    caf::after(std::chrono::seconds(60)) >> [] {
-      std::cout << "FAIL the front stayed up for 60s" << std::endl;
-    });
+      [&](caf::down_msg& msg) {
+        down = true;
+        std::cout << "front went away: " << caf::to_string(msg.reason)
+                  << std::endl;
+      },
+      caf::after(std::chrono::seconds(60)) >>
+          [] { std::cout << "FAIL the front stayed up for 60s" << std::endl; });
   return down ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
