@@ -1,5 +1,6 @@
 #include "cli/connect.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <vector>
@@ -42,35 +43,56 @@ void make_client_config(caf::actor_system_config& cfg, const char* app_id) {
 std::optional<cursor_actor>
 connect_to_node(caf::actor_system& sys, const std::string& host, uint16_t port,
                 caf::timespan timeout, std::string& error) {
+  using steady = std::chrono::steady_clock;
   std::optional<cursor_actor> result;
   caf::scoped_actor self{sys};
   auto where = endpoint(host, port);
-  // TLS (a later issue) hooks in here: caf::openssl::remote_actor has no
-  // timeout either, so it would need the same asynchronous treatment.
-  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom_v,
-                host, port)
-      .receive(
-          [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
-              const std::set<std::string>& ifs) {
-            if (!ptr)
-              error = "no actor is published at " + where;
-            else if (!sys.assignable<cursor_actor>(ifs))
-              error = "the actor at " + where
-                      + " is not a cursor node (its interface differs)";
-            else
-              result = caf::actor_cast<cursor_actor>(std::move(ptr));
-          },
-          [&](caf::error& err) {
-            if (err == caf::sec::request_timeout)
-              error = "no answer from " + where + " within " + millis(timeout)
-                      + " (is a cursor node listening there?)";
-            else if (err == caf::sec::cannot_connect_to_node)
-              error = "cannot connect to " + where
-                      + " (connection refused or host unreachable)";
-            else
-              error = "cannot connect to " + where + ": " + app::describe(err);
-          });
-  return result;
+  auto start = steady::now();
+  auto deadline = start + timeout;
+  // A refused connection is retried briefly: a node that republishes its
+  // front (after a peer killed it) or restarts refuses connections for a
+  // few milliseconds. Nothing listening still fails fast.
+  auto refused_until = start + std::min(timeout, refused_grace);
+  auto delay = caf::timespan{std::chrono::milliseconds(20)};
+  for (;;) {
+    caf::error failure;
+    auto left
+        = std::chrono::duration_cast<caf::timespan>(deadline - steady::now());
+    // TLS (a later issue) hooks in here: caf::openssl::remote_actor has no
+    // timeout either, so it would need the same asynchronous treatment.
+    self->request(sys.middleman().actor_handle(),
+                  std::max(left, caf::timespan{1}), caf::connect_atom_v, host,
+                  port)
+        .receive(
+            [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                const std::set<std::string>& ifs) {
+              if (!ptr)
+                error = "no actor is published at " + where;
+              else if (!sys.assignable<cursor_actor>(ifs))
+                error = "the actor at " + where
+                        + " is not a cursor node (its interface differs)";
+              else
+                result = caf::actor_cast<cursor_actor>(std::move(ptr));
+            },
+            [&](caf::error& err) { failure = std::move(err); });
+    if (!failure)
+      return result;
+    if (failure == caf::sec::cannot_connect_to_node
+        && steady::now() + delay < refused_until) {
+      self->receive(caf::after(delay) >> [] {});
+      delay *= 2;
+      continue;
+    }
+    if (failure == caf::sec::request_timeout)
+      error = "no answer from " + where + " within " + millis(timeout)
+              + " (is a cursor node listening there?)";
+    else if (failure == caf::sec::cannot_connect_to_node)
+      error = "cannot connect to " + where
+              + " (connection refused or host unreachable)";
+    else
+      error = "cannot connect to " + where + ": " + app::describe(failure);
+    return std::nullopt;
+  }
 }
 
 } // namespace cursor::cli

@@ -4,6 +4,7 @@
 // handshake timeout and blocks forever against a peer that accepts and stays
 // silent; this asks the middleman actor asynchronously instead.
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -14,9 +15,14 @@
 
 namespace cursor::cli {
 
+/// How long a refused connection is retried (bounded by the timeout).
+constexpr caf::timespan refused_grace = std::chrono::milliseconds(500);
+
 /// Connects to the actor published at `host:port` and checks that it speaks
 /// the cursor protocol (`cursor::cursor_actor`). Waits at most `timeout` for
-/// the TCP connection and the BASP handshake together. On failure returns
+/// the TCP connection and the BASP handshake together; a refused connection
+/// is retried with backoff for up to `refused_grace` (a node republishing
+/// its front refuses connections for a moment). On failure returns
 /// nothing and sets `error` to one readable line. The system must have the
 /// middleman loaded, the protocol's types registered and the node's
 /// application identifier set (see make_client_config()).

@@ -30,13 +30,16 @@ int refuse(int code, const std::string& text) {
   return code;
 }
 
-// Creates the directory the database lives in (`data/` by default).
-std::string prepare_directory(const std::string& db_path) {
+// Creates the directory the database lives in (`data/` by default) if it is
+// missing; `created` names it then.
+std::string prepare_directory(const std::string& db_path,
+                              std::string& created) {
   auto dir = std::filesystem::path{db_path}.parent_path();
   if (dir.empty())
     return {};
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  if (std::filesystem::create_directories(dir, ec))
+    created = dir.string();
   if (ec)
     return "cannot create the database directory '" + dir.string()
            + "': " + ec.message();
@@ -59,7 +62,9 @@ int main(int argc, char** argv) {
   if (!opts.metrics_file.empty())
     if (auto err = check_writable_location(opts.metrics_file); !err.empty())
       return refuse(exit_config, err);
-  if (auto err = prepare_directory(opts.store.storage.db_path); !err.empty())
+  std::string created_dir;
+  if (auto err = prepare_directory(opts.store.storage.db_path, created_dir);
+      !err.empty())
     return refuse(exit_startup, err);
   std::string lock_error;
   auto lock = lock_file::acquire(opts.lock_file, lock_error);
@@ -68,6 +73,8 @@ int main(int argc, char** argv) {
                                     + opts.store.storage.db_path
                                     + "': " + lock_error);
   auto log = setup_logging(opts.log_level);
+  if (!created_dir.empty())
+    log->warn("created the missing database directory '{}'", created_dir);
   signal_hub hub;
   watchdog dog;
   auto arm_watchdog = [&] {

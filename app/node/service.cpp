@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -88,6 +89,10 @@ private:
     auto level = cursor_log ? cursor_log->level() : spdlog::level::info;
     if (cursor_log)
       cursor_log->set_level(spdlog::level::off);
+    // A wrong path silently starting from nothing is a classic mistake:
+    // say so when the database is new.
+    std::error_code ec;
+    bool existed = std::filesystem::exists(opts_.store.storage.db_path, ec);
     auto store = spawn_cursor_store(sys_, opts_.store);
     if (cursor_log)
       cursor_log->set_level(level);
@@ -98,6 +103,7 @@ private:
     }
     store_ = std::move(*store);
     self_->monitor(store_);
+    new_database_ = !existed;
     return true;
   }
 
@@ -127,6 +133,11 @@ private:
       return false;
     }
     port_ = *port;
+    // Logged once the start succeeded (a refusal stays one line), and before
+    // the listening line, which is the last line of a start.
+    if (new_database_)
+      log_->warn("the database '{}' did not exist: created it, empty",
+                 opts_.store.storage.db_path);
     log_->info("listening on {}, database '{}', {} cursors restored",
                endpoint(opts_.bind_address, port_), opts_.store.storage.db_path,
                restored);
@@ -172,8 +183,7 @@ private:
   // publish a fresh front there. The store is not involved.
   bool republish(const caf::error& reason) {
     ++front_restarts_;
-    log_->warn("the front actor terminated ({}); publishing a fresh one on "
-               "{}",
+    log_->warn("the front actor terminated ({}); replacing it on {}",
                app::describe(reason), endpoint(opts_.bind_address, port_));
     if (auto closed = sys_.middleman().close(port_); !closed)
       log_->debug("closing port {}: {}", port_, app::describe(closed.error()));
@@ -346,6 +356,7 @@ private:
   cursor_actor store_;
   cursor_actor front_;
   uint16_t port_ = 0;
+  bool new_database_ = false;
   caf::timespan reserve_{0};
   uint64_t front_restarts_ = 0;
   bool metrics_failing_ = false;
