@@ -86,6 +86,8 @@ std::string figure::verdict() const {
 }
 
 void report::add(figure f) {
+  if (!std::isfinite(f.ratio))
+    f.ratio = 0;
   std::printf("[%s] %s: %s %s", f.section.c_str(), f.name.c_str(),
               show(f.value).c_str(), f.unit.c_str());
   if (!f.baseline_name.empty())
