@@ -55,13 +55,12 @@ caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,
       err = caf::make_error(errc::cannot_open,
                             "opening '" + opts.storage.db_path
                               + "' failed: " + caf::to_string(err));
-    log()->error("cannot open the cursor store: {}", render(err));
+    // Returned, not logged: the host decides how to report it.
     return err;
   }
   auto store = spawn_cursor_actor(sys, writer, *rows, opts);
   if (!store) {
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    log()->error("cannot open the cursor store: {}", render(store.error()));
     return store;
   }
   log()->info("opened '{}': {} cursors restored", opts.storage.db_path,
