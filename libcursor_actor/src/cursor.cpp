@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include <caf/all.hpp>
 
@@ -35,6 +36,46 @@ std::string printable(const std::string& peer) {
       c = '?';
   if (peer.size() > 64)
     result += "...";
+  return result;
+}
+
+// The canonical text of `id` (as stream_id::to_string) without temporary
+// strings: one allocation at most, none for IDs up to 15 characters.
+std::string render_id(stream_id id) {
+  if (id.ms == 0 && id.seq == 0)
+    return std::string{"0"};
+  char buf[48];
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  auto put = [&p](uint64_t x) {
+    do {
+      *--p = static_cast<char>('0' + x % 10);
+      x /= 10;
+    } while (x != 0);
+  };
+  put(id.seq);
+  *--p = '-';
+  put(id.ms);
+  return std::string{p, end};
+}
+
+// Log arguments are evaluated before the call: build them only when the
+// line is printed (a set must not pay for a debug line nobody reads).
+bool debug_enabled() {
+  return log()->should_log(spdlog::level::debug);
+}
+
+// Eight bytes of `s` from `offset` on, big-endian and zero-padded. For
+// strings that agree before `offset`, comparing these orders them as the
+// strings compare, except that equal windows need a full comparison.
+uint64_t window_of(const std::string& s, size_t offset) {
+  unsigned char buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (offset < s.size())
+    std::memcpy(buf, s.data() + offset,
+                std::min<size_t>(8, s.size() - offset));
+  uint64_t result = 0;
+  for (auto b : buf)
+    result = (result << 8) | b;
   return result;
 }
 
@@ -73,14 +114,37 @@ void answer(std::vector<write_waiter>& waiters, const caf::error& err,
 void start_round(cursor_pointer self, write_trigger trigger);
 void after_round(cursor_pointer self, uint64_t last_rows);
 
-void mark_dirty(cursor_pointer self, const std::string& peer) {
+// Stamps `node` with the next version; `erase` says whether the change is a
+// delete.
+void mark_dirty(cursor_pointer self, const cursor_node& node, bool erase) {
   auto& st = self->state;
-  auto version = st.next_version++;
-  auto i = st.dirty.find(peer);
-  if (i == st.dirty.end())
-    st.dirty.emplace(peer, dirty_mark{version, self->clock().now()});
-  else
-    i->second.version = version;
+  auto [i, added] = st.dirty.try_emplace(&node);
+  auto& mark = i->second;
+  if (added) {
+    mark.since = self->clock().now();
+    // Keep the shared prefix and this peer's sort key up to date while its
+    // string is in the cache; the snapshot then rarely touches strings.
+    auto& peer = node.first;
+    auto& prefix = st.dirty_prefix;
+    if (st.dirty.size() == 1) {
+      prefix = peer;
+    } else if (peer.compare(0, prefix.size(), prefix) != 0) {
+      size_t n = 0;
+      while (n < prefix.size() && n < peer.size() && peer[n] == prefix[n])
+        ++n;
+      prefix.resize(n);
+    }
+    mark.offset = static_cast<uint16_t>(prefix.size());
+    mark.window = window_of(peer, prefix.size());
+  }
+  mark.version = st.next_version++;
+  if (mark.erase != erase) {
+    mark.erase = erase;
+    if (erase)
+      st.pending_deletes += 1;
+    else
+      st.pending_deletes -= 1;
+  }
 }
 
 bool threshold_reached(const cursor_state& st) {
@@ -116,6 +180,48 @@ void request_write(cursor_pointer self, write_waiter done,
   start_round(self, trigger);
 }
 
+// The batch of every dirty change, sorted by peer: sorted keys write the
+// B-tree pages in order, fewer page touches per commit.
+//
+// This runs in the actor, so it must be cheap for 100k entries: the sort
+// compares the sort keys the marks carry (eight bytes after the prefix every
+// dirty peer shares), and compares whole strings only when two are equal, so
+// the order is exactly the strings' order; each entry is then read once, by
+// address, into its op.
+write_batch snapshot_batch(const cursor_state& st) {
+  struct item {
+    uint64_t window;
+    const cursor_node* node;
+    bool erase;
+  };
+  auto offset = st.dirty_prefix.size();
+  std::vector<item> items;
+  items.reserve(st.dirty.size());
+  for (auto& [node, mark] : st.dirty) {
+    auto window = mark.offset == offset ? mark.window
+                                        : window_of(node->first, offset);
+    items.push_back(item{window, node, mark.erase});
+  }
+  std::sort(items.begin(), items.end(), [](const item& a, const item& b) {
+    if (a.window != b.window)
+      return a.window < b.window;
+    return a.node->first < b.node->first;
+  });
+  write_batch batch;
+  batch.ops.resize(items.size());
+  for (size_t k = 0; k < items.size(); ++k) {
+    auto& [peer, value] = *items[k].node;
+    auto& op = batch.ops[k];
+    op.peer = peer;
+    op.erase = items[k].erase;
+    if (!op.erase) {
+      op.stream_id = render_id(value.id);
+      op.updated_at = value.updated_at;
+    }
+  }
+  return batch;
+}
+
 void on_write_done(cursor_pointer self, uint64_t token, uint64_t rows);
 void on_write_failed(cursor_pointer self, uint64_t token, caf::error err);
 
@@ -129,23 +235,7 @@ void send_attempt(cursor_pointer self) {
   r.waiting_retry = false;
   r.token = st.new_token();
   r.snapshot = st.next_version - 1;
-  std::vector<const std::string*> keys;
-  keys.reserve(st.dirty.size());
-  for (auto& kvp : st.dirty)
-    keys.push_back(&kvp.first);
-  // Sorted keys write B-tree pages in order: fewer page touches per commit.
-  std::sort(keys.begin(), keys.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
-  write_batch batch;
-  batch.ops.reserve(keys.size());
-  for (auto key : keys) {
-    auto i = st.cursors.find(*key);
-    if (i == st.cursors.end())
-      batch.ops.push_back(write_op{*key, std::string{}, 0, true});
-    else
-      batch.ops.push_back(write_op{*key, i->second.id.to_string(),
-                                   i->second.updated_at, false});
-  }
+  auto batch = snapshot_batch(st);
   auto token = r.token;
   self->request(st.writer, caf::infinite, write_atom_v, std::move(batch))
     .then([self, token](uint64_t rows) { on_write_done(self, token, rows); },
@@ -166,11 +256,24 @@ void on_write_done(cursor_pointer self, uint64_t token, uint64_t rows) {
   if (!st.round || st.round->waiting_retry || st.round->token != token)
     return;
   auto snapshot = st.round->snapshot;
-  for (auto i = st.dirty.begin(); i != st.dirty.end();) {
-    if (i->second.version <= snapshot)
+  if (st.next_version - 1 == snapshot && st.pending_deletes == 0) {
+    // Nothing changed since the snapshot: every mark is committed.
+    st.dirty.clear();
+  } else {
+    for (auto i = st.dirty.begin(); i != st.dirty.end();) {
+      if (i->second.version > snapshot) {
+        ++i;
+        continue;
+      }
+      auto node = i->first;
+      bool erase = i->second.erase;
       i = st.dirty.erase(i);
-    else
-      ++i;
+      if (erase) {
+        // The delete is committed: the entry can go now.
+        st.pending_deletes -= 1;
+        st.cursors.erase(st.cursors.find(node->first));
+      }
+    }
   }
   st.counters.flushes += 1;
   st.counters.rows_written += rows;
@@ -364,17 +467,16 @@ void log_unpersisted(cursor_pointer self, const caf::error& err) {
   log()->error("{} changes were NOT persisted: {}", st.dirty.size(),
                render(err));
   size_t shown = 0;
-  for (auto& kvp : st.dirty) {
+  for (auto& [node, mark] : st.dirty) {
     if (++shown > 20) {
       log()->error("... and {} more", st.dirty.size() - 20);
       break;
     }
-    auto i = st.cursors.find(kvp.first);
-    if (i == st.cursors.end())
-      log()->error("not persisted: delete of '{}'", printable(kvp.first));
+    if (mark.erase)
+      log()->error("not persisted: delete of '{}'", printable(node->first));
     else
-      log()->error("not persisted: '{}' = {}", printable(kvp.first),
-                   i->second.id.to_string());
+      log()->error("not persisted: '{}' = {}", printable(node->first),
+                   render_id(node->second.id));
   }
 }
 
@@ -416,6 +518,15 @@ void begin_stop(cursor_pointer self, caf::error reason) {
 
 // -- message handlers ---------------------------------------------------------
 
+caf::error regression_error(const std::string& peer, stream_id current,
+                            stream_id refused) {
+  return caf::make_error(errc::regression,
+                         "cursor of '" + printable(peer) + "' is "
+                           + render_id(current)
+                           + "; refusing to move it back to "
+                           + render_id(refused) + " (use force)");
+}
+
 caf::result<ok_atom> handle_set(cursor_pointer self, const std::string& peer,
                                 const std::string& text, bool force) {
   auto& st = self->state;
@@ -426,23 +537,21 @@ caf::result<ok_atom> handle_set(cursor_pointer self, const std::string& peer,
   auto id = stream_id::parse(text);
   if (!id)
     return std::move(id.error());
-  auto i = st.cursors.find(peer);
-  if (i != st.cursors.end()) {
-    if (i->second.id == *id)
+  // One hash lookup finds or makes the entry. A set refused below never
+  // holds a new entry, so nothing needs undoing.
+  auto [i, added] = st.cursors.try_emplace(peer);
+  auto& node = *i;
+  if (!added && !st.is_erased(node)) {
+    if (node.second.id == *id)
       return ok_atom_v;
-    if (!force && *id < i->second.id)
-      return caf::make_error(errc::regression,
-                             "cursor of '" + printable(peer) + "' is "
-                               + i->second.id.to_string()
-                               + "; refusing to move it back to "
-                               + id->to_string() + " (use force)");
-    i->second = cursor_value{*id, unix_ms_now()};
-  } else {
-    st.cursors.emplace(peer, cursor_value{*id, unix_ms_now()});
+    if (!force && *id < node.second.id)
+      return regression_error(peer, node.second.id, *id);
   }
-  mark_dirty(self, peer);
-  log()->debug("set '{}' = {}{}", printable(peer), id->to_string(),
-               force ? " (forced)" : "");
+  node.second = cursor_value{*id, unix_ms_now()};
+  mark_dirty(self, node, false);
+  if (debug_enabled())
+    log()->debug("set '{}' = {}{}", printable(peer), render_id(*id),
+                 force ? " (forced)" : "");
   if (!st.round && threshold_reached(st))
     start_round(self, write_trigger::flush);
   return ok_atom_v;
@@ -464,14 +573,12 @@ void schedule_tick(cursor_pointer self) {
 } // namespace
 
 cursor_actor::behavior_type
-cursor_behavior(cursor_pointer self, writer_actor writer,
-                std::unordered_map<std::string, cursor_value> cursors,
+cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
                 cursor_options opts) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.writer = std::move(writer);
   st.cursors = std::move(cursors);
-  st.cursors.reserve(st.cursors.size() * 2);
   self->monitor(st.writer);
   // Whatever ends this actor, kill included, ends the writer too: a living
   // detached writer would keep the actor system from shutting down.
@@ -537,8 +644,10 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
       auto i = st.cursors.find(peer);
       if (i == st.cursors.end())
         return cursor_lookup{};
-      return cursor_lookup{true, i->second.id.to_string(),
-                           st.dirty.count(peer) == 0};
+      auto mark = st.mark_of(*i);
+      if (mark != nullptr && mark->erase)
+        return cursor_lookup{};
+      return cursor_lookup{true, render_id(i->second.id), mark == nullptr};
     },
     [self](get_atom, start_atom,
            const std::string& peer) -> caf::result<std::string> {
@@ -546,18 +655,22 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
         return err;
       auto& st = self->state;
       auto i = st.cursors.find(peer);
-      if (i == st.cursors.end())
+      if (i == st.cursors.end() || st.is_erased(*i))
         return std::string{"0"};
-      return i->second.id.to_string();
+      return render_id(i->second.id);
     },
     [self](list_atom) {
       auto& st = self->state;
       std::vector<cursor_entry> result;
-      result.reserve(st.cursors.size());
-      for (auto& kvp : st.cursors)
-        result.push_back(cursor_entry{kvp.first, kvp.second.id.to_string(),
-                                      kvp.second.updated_at,
-                                      st.dirty.count(kvp.first) == 0});
+      result.reserve(st.entries());
+      for (auto& node : st.cursors) {
+        auto mark = st.mark_of(node);
+        if (mark != nullptr && mark->erase)
+          continue;
+        result.push_back(cursor_entry{node.first, render_id(node.second.id),
+                                      node.second.updated_at,
+                                      mark == nullptr});
+      }
       std::sort(result.begin(), result.end(),
                 [](const cursor_entry& a, const cursor_entry& b) {
                   return a.peer < b.peer;
@@ -588,11 +701,15 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
         return closed_error(st);
       if (auto err = check_peer(peer))
         return err;
-      bool existed = st.cursors.erase(peer) > 0;
-      if (!existed && st.dirty.count(peer) == 0)
+      auto i = st.cursors.find(peer);
+      if (i == st.cursors.end())
         return false; // memory mirrors the table: nothing to delete
-      mark_dirty(self, peer);
-      log()->debug("delete '{}'", printable(peer));
+      // A pending delete is not a known peer, but deleting it again starts
+      // a write as before.
+      bool existed = !st.is_erased(*i);
+      mark_dirty(self, *i, true);
+      if (debug_enabled())
+        log()->debug("delete '{}'", printable(peer));
       auto rp = self->make_response_promise<bool>();
       request_write(
         self,
@@ -624,7 +741,7 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
     [self](stats_atom) {
       auto& st = self->state;
       auto result = st.counters;
-      result.entries = st.cursors.size();
+      result.entries = st.entries();
       result.dirty = st.dirty.size();
       result.closed = st.closed;
       result.db_path = st.opts.storage.db_path;
@@ -669,7 +786,7 @@ cursor_behavior(cursor_pointer self, writer_actor writer,
               return;
             }
             log()->info("closed '{}' ({} cursors)", st.opts.storage.db_path,
-                        st.cursors.size());
+                        st.entries());
             rp.deliver(rows);
           });
         },

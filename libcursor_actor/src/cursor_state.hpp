@@ -30,15 +30,35 @@ struct cursor_value {
   int64_t updated_at = 0;
 };
 
-/// A change not yet committed: the peer's current value in `cursors`, or a
-/// delete when the peer is absent there.
+/// Every cursor in memory, plus the cursors whose delete is not committed
+/// yet (hidden from reads; see `dirty_mark::erase`).
+using cursor_map = std::unordered_map<std::string, cursor_value>;
+
+/// One entry of `cursor_map`. Its address stays valid until the entry is
+/// erased (rehashing moves no node), so the dirty set refers to entries by
+/// address: no string is hashed, compared or copied to mark or snapshot one.
+using cursor_node = cursor_map::value_type;
+
+/// A change not yet committed: the entry's current value, or a delete.
 struct dirty_mark {
   /// Sequence number of the latest change. A commit clears the mark only if
   /// no change came after the snapshot it wrote.
   uint64_t version = 0;
   /// When the peer became dirty (actor clock), for the oldest-dirty age.
   caf::actor_clock::time_point since;
+  /// Sort key of the peer: eight bytes of it from `offset` on, big-endian
+  /// and zero-padded, computed when the peer became dirty (its string is
+  /// in the cache then). Valid for the snapshot if `offset` is still the
+  /// length of `cursor_state::dirty_prefix`.
+  uint64_t window = 0;
+  uint16_t offset = 0;
+  /// The change is a delete. The entry stays in `cursors` until the delete
+  /// commits, so that its address stays valid; reads treat it as absent.
+  bool erase = false;
 };
+
+/// The dirty set: entry address -> mark.
+using dirty_map = std::unordered_map<const cursor_node*, dirty_mark>;
 
 /// Called once when the write round a requester waits for ends: with an
 /// empty error and the rows committed, or with the error.
@@ -74,8 +94,13 @@ struct cursor_state {
   writer_actor writer;
   bool writer_alive = true;
 
-  std::unordered_map<std::string, cursor_value> cursors;
-  std::unordered_map<std::string, dirty_mark> dirty;
+  cursor_map cursors;
+  dirty_map dirty;
+  /// Entries of `cursors` whose delete is pending (marked `erase`).
+  size_t pending_deletes = 0;
+  /// A prefix shared by every peer marked dirty since the dirty set was
+  /// last empty (it only shrinks meanwhile). Sort keys start after it.
+  std::string dirty_prefix;
   uint64_t next_version = 1;
 
   std::optional<write_round> round;
@@ -109,15 +134,34 @@ struct cursor_state {
     return token;
   }
 
+  /// The number of cursors a reader sees (pending deletes excluded).
+  size_t entries() const { return cursors.size() - pending_deletes; }
+
+  /// The mark of `node`, or nullptr when it is clean.
+  const dirty_mark* mark_of(const cursor_node& node) const {
+    if (dirty.empty())
+      return nullptr;
+    auto i = dirty.find(&node);
+    return i == dirty.end() ? nullptr : &i->second;
+  }
+
+  /// Whether `node` is a pending delete (absent for readers).
+  bool is_erased(const cursor_node& node) const {
+    if (pending_deletes == 0)
+      return false;
+    auto mark = mark_of(node);
+    return mark != nullptr && mark->erase;
+  }
+
   static inline const char* name = "cursor_store";
 };
 
 using cursor_pointer = cursor_actor::stateful_pointer<cursor_state>;
 
 /// The behaviour of the cursor actor over a loaded writer.
-cursor_actor::behavior_type
-cursor_behavior(cursor_pointer self, writer_actor writer,
-                std::unordered_map<std::string, cursor_value> cursors,
-                cursor_options opts);
+cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
+                                            writer_actor writer,
+                                            cursor_map cursors,
+                                            cursor_options opts);
 
 } // namespace cursor
