@@ -18,7 +18,9 @@ public:
   statement() = default;
   statement(sqlite3* db, sqlite3_stmt* stmt);
 
-  /// Binds text (copied by SQLite) to the 1-based parameter `index`.
+  /// Binds text to the 1-based parameter `index` without copying it: `text`
+  /// must stay valid until the statement is reset (`run` and `reset` do
+  /// that, and clear the bindings).
   caf::error bind(int index, std::string_view text);
   caf::error bind(int index, int64_t value);
 
