@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the node need,
 # skipping the update when everything is present already.
+# libssl-dev: the node and cursorctl check their TLS files with OpenSSL's API
+# at start-up (libcaf-dev does not pull it in); openssl: the TLS test makes
+# its throw-away CA with the command-line tool.
 set -euo pipefail
 packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
-          sqlite3 openssl python3 procps)
+          libssl-dev sqlite3 openssl python3 procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
