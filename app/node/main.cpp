@@ -46,6 +46,11 @@ std::string prepare_directory(const std::string& db_path,
   return {};
 }
 
+bool is_loopback(const std::string& address) {
+  return address == "localhost" || address == "::1"
+         || address.compare(0, 4, "127.") == 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -73,6 +78,18 @@ int main(int argc, char** argv) {
                                     + opts.store.storage.db_path
                                     + "': " + lock_error);
   auto log = setup_logging(opts.log_level);
+  if (opts.tls.enabled()) {
+    log->info("mutual TLS: certificate '{}' ({}); clients need a certificate "
+              "signed by a CA in '{}' (host names are not checked)",
+              opts.tls.certificate, outcome.tls_summary, opts.tls.ca_file);
+    if (!outcome.tls_warning.empty())
+      log->warn("{}", outcome.tls_warning);
+  } else if (!is_loopback(opts.bind_address)) {
+    log->warn("publishing on '{}' without TLS: any peer that reaches the "
+              "port can read and rewrite cursors (see tls.* in "
+              "docs/NODE.md)",
+              opts.bind_address.empty() ? "all interfaces" : opts.bind_address);
+  }
   if (!created_dir.empty())
     log->warn("created the missing database directory '{}'", created_dir);
   signal_hub hub;

@@ -93,6 +93,15 @@ node_config::node_config() {
       .add<caf::timespan>("metrics-interval",
                           "how often the metrics file is rewritten (5s)")
       .add<std::string>("lock-file", "lock file, \"\" = <db-path>.lock (\"\")");
+  caf::config_option_adder{custom_options_, "tls"}
+      .add<std::string>("certificate",
+                        "PEM certificate of the node; with key and ca-file: "
+                        "mutual TLS (\"\" = plain BASP)")
+      .add<std::string>("key", "PEM private key of the certificate (\"\")")
+      .add<std::string>("ca-file",
+                        "PEM CA certificate(s) client certificates must be "
+                        "signed by (\"\")")
+      .add<std::string>("passphrase", "decrypts the key, if encrypted (\"\")");
   cursor::register_types(*this);
 }
 
@@ -194,6 +203,33 @@ config_outcome node_config::read(int argc, char** argv) {
     return bad("metrics-interval", "must be at least 100ms");
   if (opts.lock_file.empty())
     opts.lock_file = opts.store.storage.db_path + ".lock";
+  opts.tls.certificate
+      = caf::get_or(content, "tls.certificate", opts.tls.certificate);
+  opts.tls.key = caf::get_or(content, "tls.key", opts.tls.key);
+  opts.tls.ca_file = caf::get_or(content, "tls.ca-file", opts.tls.ca_file);
+  opts.tls.passphrase
+      = caf::get_or(content, "tls.passphrase", opts.tls.passphrase);
+  // CAF's own openssl.* options would be ignored (the openssl module is
+  // loaded only with tls.*, and then from tls.*): refuse rather than run
+  // without the TLS the operator asked for.
+  if (app::caf_openssl_options_set(*this)) {
+    result.error = "invalid configuration: CAF's openssl.* options are not "
+                   "used by cursor_node; set tls.certificate, tls.key, "
+                   "tls.ca-file (and tls.passphrase) instead";
+    return result;
+  }
+  if (opts.tls.any()) {
+    app::tls_option_names names{"tls.certificate", "tls.key", "tls.ca-file",
+                                "tls.passphrase"};
+    auto checked = app::check_tls_files(opts.tls, names, app::tls_role::server);
+    if (!checked.error.empty()) {
+      result.error = "invalid configuration: " + checked.error;
+      return result;
+    }
+    result.tls_summary = std::move(checked.summary);
+    result.tls_warning = std::move(checked.warning);
+    app::enable_tls(*this, checked.caf_files);
+  }
   // The node and its clients must share the identifier; an operator cannot
   // override it (that would only make every client fail the handshake).
   set("middleman.app-identifiers",

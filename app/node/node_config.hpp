@@ -12,6 +12,7 @@
 #include <caf/timespan.hpp>
 
 #include "common/defaults.hpp"
+#include "common/tls.hpp"
 #include "cursor_actor/options.hpp"
 
 namespace cursor::node {
@@ -36,6 +37,10 @@ struct node_options {
   caf::timespan metrics_interval = std::chrono::seconds(5);
   /// `node.lock-file`: empty = `<cursor.db-path>.lock`.
   std::string lock_file;
+  /// `tls.certificate`, `tls.key`, `tls.ca-file`, `tls.passphrase`: mutual
+  /// TLS when the first three are set (checked by read()), plain BASP when
+  /// none is.
+  app::tls_files tls;
 };
 
 /// The outcome of reading the configuration.
@@ -47,6 +52,10 @@ struct config_outcome {
   bool printed_help = false;
   /// One readable line when the configuration is refused.
   std::string error;
+  /// With TLS on: one line describing the node's certificate, and a warning
+  /// when it does not verify against the CA file (for the log).
+  std::string tls_summary;
+  std::string tls_warning;
 };
 
 /// CAF's config with the node's options declared, the protocol's types
@@ -59,7 +68,9 @@ public:
   /// `cursor_node.ini` in the working directory if it exists), then checks
   /// what CAF lets through silently: unknown keys in the INI file, values of
   /// the wrong type there (CAF drops them and keeps the default), stray
-  /// arguments, out-of-range values.
+  /// arguments, out-of-range values. With TLS configured it also checks the
+  /// certificate, key and CA files (see app::check_tls_files()), then loads
+  /// `caf::openssl::manager` and hands CAF private copies of the files.
   config_outcome read(int argc, char** argv);
 
 private:

@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <spdlog/logger.h>
@@ -66,13 +67,15 @@ public:
   }
 
 private:
-  // The one place the node listens. TLS (a later issue) hooks in here:
-  // caf::openssl::publish with the same arguments, plus checking the
-  // certificate files at start-up (a bad path otherwise aborts the process
-  // at the first connection).
+  // The one place the node listens: plain BASP, or BASP inside mutual TLS
+  // (node_config checked the files and loaded the openssl manager). Both
+  // doormen belong to the one BASP broker, so middleman().close(port) closes
+  // either.
   caf::expected<uint16_t> publish_front(uint16_t port, bool reuse) {
     const char* address
         = opts_.bind_address.empty() ? nullptr : opts_.bind_address.c_str();
+    if (opts_.tls.enabled())
+      return caf::openssl::publish(front_, port, address, reuse);
     return sys_.middleman().publish(front_, port, address, reuse);
   }
 
