@@ -99,7 +99,8 @@ std::string parse_args(int argc, char** argv, cli_args& out) {
     auto name
         = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     bool has_value = eq != std::string::npos;
-    if (name == "host" || name == "port" || name == "timeout") {
+    if (name == "host" || name == "port" || name == "timeout"
+        || name.compare(0, 4, "tls-") == 0) {
       std::string value;
       if (has_value) {
         value = arg.substr(eq + 1);
@@ -108,7 +109,19 @@ std::string parse_args(int argc, char** argv, cli_args& out) {
       } else {
         return "option '--" + name + "' needs a value";
       }
-      if (name == "host") {
+      if (name.compare(0, 4, "tls-") == 0) {
+        auto* target = name == "tls-cert"  ? &out.tls.certificate
+                       : name == "tls-key" ? &out.tls.key
+                       : name == "tls-ca"  ? &out.tls.ca_file
+                       : name == "tls-passphrase-file"
+                           ? &out.tls_passphrase_file
+                           : nullptr;
+        if (target == nullptr)
+          return "unknown option '--" + name + "'";
+        if (value.empty())
+          return "option '--" + name + "' needs a non-empty value";
+        *target = value;
+      } else if (name == "host") {
         if (value.empty())
           return "option '--host' needs a non-empty value";
         out.host = value;
@@ -161,8 +174,9 @@ std::string parse_args(int argc, char** argv, cli_args& out) {
 }
 
 const char* usage() {
-  return "usage: cursorctl [--host HOST] [--port PORT] [--timeout DURATION] "
-         "COMMAND [ARGS]\n"
+  return "usage: cursorctl [--host HOST] [--port PORT] [--timeout DURATION]\n"
+         "                 [--tls-cert FILE --tls-key FILE --tls-ca FILE\n"
+         "                  [--tls-passphrase-file FILE]] COMMAND [ARGS]\n"
          "\n"
          "Reads and repairs the replication cursors of a running cursor_node.\n"
          "\n"
@@ -184,9 +198,18 @@ const char* usage() {
          "  --port PORT        node port (4242)\n"
          "  --timeout DURATION bound on connecting and on each request: "
          "5s, 500ms, 1m (5s)\n"
+         "  --tls-cert FILE    PEM client certificate: with --tls-key and "
+         "--tls-ca,\n"
+         "                     connect with mutual TLS (the node must use TLS "
+         "too)\n"
+         "  --tls-key FILE     PEM private key of the certificate\n"
+         "  --tls-ca FILE      PEM CA certificate(s) the node's certificate "
+         "must chain to\n"
+         "  --tls-passphrase-file FILE  first line: the key's passphrase\n"
          "  -h, --help         this text\n"
          "\n"
-         "exit codes: 0 ok, 1 usage error or input refused by the store, "
+         "exit codes: 0 ok, 1 usage error, unusable TLS file or input "
+         "refused by the store, "
          "2 node unreachable or timed out, 3 storage error\n";
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/defaults.hpp"
+#include "common/tls.hpp"
 
 namespace cursor::cli {
 
@@ -22,6 +23,11 @@ struct cli_args {
   /// One of get, set, delete, list, flush, checkpoint, stats.
   std::string command;
   std::vector<std::string> operands;
+  /// `--tls-cert`, `--tls-key`, `--tls-ca`: mutual TLS when all three are
+  /// set. The passphrase is read from `tls_passphrase_file` by main.
+  app::tls_files tls;
+  /// `--tls-passphrase-file`: first line = the key's passphrase.
+  std::string tls_passphrase_file;
   bool force = false;
   bool json = false;
   bool prometheus = false;

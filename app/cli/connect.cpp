@@ -33,8 +33,11 @@ std::string millis(caf::timespan x) {
 
 } // namespace
 
-void make_client_config(caf::actor_system_config& cfg, const char* app_id) {
+void make_client_config(caf::actor_system_config& cfg, const char* app_id,
+                        const app::tls_files& tls) {
   cfg.load<caf::io::middleman>();
+  if (tls.enabled())
+    app::enable_tls(cfg, tls);
   cursor::register_types(cfg);
   cfg.set("middleman.app-identifiers", std::vector<std::string>{app_id});
   cfg.set("scheduler.max-threads", 2);
@@ -58,11 +61,12 @@ connect_to_node(caf::actor_system& sys, const std::string& host, uint16_t port,
     caf::error failure;
     auto left
         = std::chrono::duration_cast<caf::timespan>(deadline - steady::now());
-    // TLS (a later issue) hooks in here: caf::openssl::remote_actor has no
-    // timeout either, so it would need the same asynchronous treatment.
-    self->request(sys.middleman().actor_handle(),
-                  std::max(left, caf::timespan{1}), caf::connect_atom_v, host,
-                  port)
+    // With TLS the openssl manager's middleman actor connects: it opens the
+    // socket, wraps it in an OpenSSL session and hands it to the same BASP
+    // broker; the TLS handshake runs on the multiplexer thread, inside this
+    // request's timeout.
+    self->request(app::middleman_handle(sys), std::max(left, caf::timespan{1}),
+                  caf::connect_atom_v, host, port)
         .receive(
             [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
                 const std::set<std::string>& ifs) {
@@ -77,18 +81,36 @@ connect_to_node(caf::actor_system& sys, const std::string& host, uint16_t port,
             [&](caf::error& err) { failure = std::move(err); });
     if (!failure)
       return result;
-    if (failure == caf::sec::cannot_connect_to_node
-        && steady::now() + delay < refused_until) {
+    // A TCP-level failure carries CAF's context ("ip_connect failed"); the
+    // openssl middleman reports a TLS session that failed at once (e.g. the
+    // peer sent plain BASP bytes) with the bare code.
+    bool tcp_failure = failure == caf::sec::cannot_connect_to_node
+                       && !failure.context().empty();
+    if (tcp_failure && steady::now() + delay < refused_until) {
       self->receive(caf::after(delay) >> [] {});
       delay *= 2;
       continue;
     }
+    bool tls = sys.has_openssl_manager();
     if (failure == caf::sec::request_timeout)
       error = "no answer from " + where + " within " + millis(timeout)
               + " (is a cursor node listening there?)";
-    else if (failure == caf::sec::cannot_connect_to_node)
+    else if (tcp_failure)
       error = "cannot connect to " + where
               + " (connection refused or host unreachable)";
+    else if (tls
+             && (failure == caf::sec::cannot_connect_to_node
+                 || failure == caf::sec::disconnect_during_handshake))
+      error = "cannot connect to " + where
+              + ": the TLS handshake failed or the node closed the "
+                "connection (does the node use TLS, accept certificates "
+                "from our CA, and have a certificate signed by a CA in "
+                "--tls-ca?)";
+    else if (failure == caf::sec::disconnect_during_handshake)
+      error = "cannot connect to " + where
+              + ": the node closed the connection during the handshake (a "
+                "node with TLS needs --tls-cert, --tls-key and --tls-ca; a "
+                "node of another protocol version refuses too)";
     else
       error = "cannot connect to " + where + ": " + app::describe(failure);
     return std::nullopt;

@@ -10,8 +10,9 @@ namespace cursor::cli {
 /// The command succeeded.
 constexpr int exit_ok = 0;
 /// Usage error (unknown command or option, missing or extra argument, bad
-/// port or timeout), or input the store refused (invalid peer ID or stream
-/// ID, regression without --force).
+/// port or timeout), a TLS file that is missing, unreadable or invalid (or
+/// an incomplete set of them), or input the store refused (invalid peer ID
+/// or stream ID, regression without --force).
 constexpr int exit_refused = 1;
 /// The node is unreachable, did not answer within the timeout, is not a
 /// cursor node, or went away during the request.

@@ -13,6 +13,7 @@
 #include "cli/connect.hpp"
 #include "cli/exit_codes.hpp"
 #include "common/defaults.hpp"
+#include "common/tls.hpp"
 
 namespace {
 
@@ -31,6 +32,8 @@ namespace {
 int main(int argc, char** argv) {
   using namespace cursor::cli;
   cli_args args;
+  std::string tls_warning;
+  cursor::app::tls_files caf_tls;
   if (auto err = parse_args(argc, argv, args); !err.empty()) {
     std::cerr << "cursorctl: " << err << " (see cursorctl --help)\n";
     return exit_refused;
@@ -39,12 +42,36 @@ int main(int argc, char** argv) {
     std::cout << usage();
     return exit_ok;
   }
+  if (!args.tls_passphrase_file.empty()) {
+    auto err = cursor::app::read_passphrase_file(args.tls_passphrase_file,
+                                                 args.tls.passphrase);
+    if (!err.empty()) {
+      std::cerr << "cursorctl: --tls-passphrase-file '"
+                << args.tls_passphrase_file << "' " << err << '\n';
+      return exit_refused;
+    }
+  }
+  if (args.tls.any()) {
+    cursor::app::tls_option_names names{"--tls-cert", "--tls-key", "--tls-ca",
+                                        "--tls-passphrase-file"};
+    auto checked = cursor::app::check_tls_files(args.tls, names,
+                                                cursor::app::tls_role::client);
+    if (!checked.error.empty()) {
+      std::cerr << "cursorctl: " << checked.error << '\n';
+      return exit_refused;
+    }
+    tls_warning = std::move(checked.warning);
+    caf_tls = std::move(checked.caf_files);
+  }
   caf::actor_system_config cfg;
-  make_client_config(cfg, cursor::app::app_identifier);
+  make_client_config(cfg, cursor::app::app_identifier, caf_tls);
   caf::actor_system sys{cfg};
   std::string error;
   auto node = connect_to_node(sys, args.host, args.port, args.timeout, error);
   if (!node) {
+    // A certificate the node will refuse is the likeliest cause then.
+    if (!tls_warning.empty())
+      error += " (note: " + tls_warning + ")";
     std::cerr << "cursorctl: " << error << '\n';
     leave_now(exit_unreachable);
   }

@@ -9,6 +9,9 @@
 //   cursor_peer_client hold       HOST PORT   stay connected until the
 //                                             node goes away
 //
+// Three more arguments, CERT KEY CA (PEM files), make every mode connect with
+// mutual TLS, as cursorctl --tls-cert/--tls-key/--tls-ca does.
+//
 // Prints one line per step; exit 0 when every step went as expected.
 
 #include <chrono>
@@ -21,6 +24,7 @@
 
 #include "cli/connect.hpp"
 #include "common/defaults.hpp"
+#include "common/tls.hpp"
 #include "cursor_actor/cursor_actor.hpp"
 
 namespace {
@@ -244,18 +248,31 @@ int run_hold(caf::actor_system& sys, const cursor_actor& front) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
+  if (argc != 4 && argc != 7) {
     std::cerr << "usage: cursor_peer_client protocol|kill-front|foreign|hold "
-                 "HOST PORT\n";
+                 "HOST PORT [CERT KEY CA]\n";
     return 64;
   }
   std::string mode = argv[1];
   std::string host = argv[2];
   auto port = static_cast<uint16_t>(std::stoi(argv[3]));
   bool foreign = mode == "foreign";
+  cursor::app::tls_files tls;
+  if (argc == 7) {
+    tls.certificate = argv[4];
+    tls.key = argv[5];
+    tls.ca_file = argv[6];
+    auto checked
+        = cursor::app::check_tls_files(tls, {}, cursor::app::tls_role::client);
+    if (!checked.error.empty()) {
+      std::cout << "FAIL TLS files: " << checked.error << std::endl;
+      return EXIT_FAILURE;
+    }
+    tls = checked.caf_files;
+  }
   caf::actor_system_config cfg;
-  cursor::cli::make_client_config(cfg, foreign ? "some-other-caf-app"
-                                               : cursor::app::app_identifier);
+  cursor::cli::make_client_config(
+      cfg, foreign ? "some-other-caf-app" : cursor::app::app_identifier, tls);
   caf::actor_system sys{cfg};
   std::string error;
   auto front = cursor::cli::connect_to_node(sys, host, port, timeout, error);

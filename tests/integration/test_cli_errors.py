@@ -69,8 +69,22 @@ def scenario(env):
     expect(env, 9, ["stats", "--json", "--prometheus"], 1, "choose one")
     expect(env, 9, ["list", "--bogus"], 1, "unknown option '--bogus'")
     expect(env, 9, ["list"], 1, "invalid timeout", timeout="soon")
+    # TLS options are parsed and checked before any connection (their files
+    # in detail: tests/reliability/test_tls.py).
+    expect(env, 9, ["list", "--tls-bogus", "x"], 1, "unknown option '--tls-bogus'")
+    expect(env, 9, ["list", "--tls-cert"], 1, "option '--tls-cert' needs a value")
+    expect(env, 9, ["list", "--tls-ca="], 1, "needs a non-empty value")
+    expect(env, 9, ["list", "--tls-cert", env.path("c.pem")], 1,
+           "TLS needs --tls-cert, --tls-key and --tls-ca together; "
+           "not set: --tls-key, --tls-ca")
+    expect(env, 9, ["list", "--tls-cert", env.path("c.pem"), "--tls-key",
+                    env.path("k.pem"), "--tls-ca", env.path("ca.pem")], 1,
+           f"--tls-cert '{env.path('c.pem')}' does not exist")
+    expect(env, 9, ["list", "--tls-passphrase-file", env.path("pw")], 1,
+           f"--tls-passphrase-file '{env.path('pw')}' does not exist")
     code, out, err, _ = env.ctl(9, "--help")
     check(code == 0 and "usage: cursorctl" in out and err == "", "--help")
+    check("--tls-cert FILE" in out, "--help names the TLS options")
 
     # Nothing listens: refused at once.
     port = closed_port()
