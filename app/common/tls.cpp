@@ -288,8 +288,10 @@ tls_check check_tls_files(const tls_files& files, const tls_option_names& names,
   if (auto err = read_small_file(files.ca_file, ca_pem); !err.empty())
     return refuse(names.ca_file, files.ca_file, err);
   bio = memory_bio(ca_pem);
-  info_stack_ptr infos{
-      PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr)};
+  // A key in the CA file would make a null callback prompt: never prompt.
+  passphrase_request no_passphrase;
+  info_stack_ptr infos{PEM_X509_INFO_read_bio(bio.get(), nullptr, passphrase_cb,
+                                              &no_passphrase)};
   store_ptr store{X509_STORE_new()};
   int cas = 0;
   if (infos)
