@@ -635,6 +635,80 @@ caf::result<ok_atom> handle_set(cursor_pointer self, const std::string& peer,
   return ok_atom_v;
 }
 
+// An error of entry `index` of a batch of `size`: same code, the index and
+// the entry's reason as context.
+caf::error in_batch(const caf::error& err, size_t index, size_t size) {
+  std::string reason;
+  auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    reason = ctx.get_as<std::string>(0);
+  else
+    reason = caf::to_string(ctx);
+  return caf::make_error(static_cast<errc>(err.code()),
+                         "batch entry " + std::to_string(index) + " of "
+                           + std::to_string(size) + ": " + reason
+                           + "; nothing in the batch was applied");
+}
+
+// The batched set: all entries or none (see actors.hpp). Validation and
+// parsing first, without touching the state; then the entries are applied
+// in order, each checked against the state the earlier ones left, keeping
+// what is needed to undo them; only when all passed are they marked dirty.
+caf::result<ok_atom> handle_set_batch(cursor_pointer self,
+                                      const std::vector<std::string>& peers,
+                                      const std::vector<std::string>& texts) {
+  auto& st = self->state;
+  if (writes_refused(st))
+    return closed_error(st);
+  auto n = peers.size();
+  if (texts.size() != n)
+    return caf::make_error(errc::invalid_stream_id,
+                           "the batch has " + std::to_string(n)
+                             + " peers but " + std::to_string(texts.size())
+                             + " stream IDs; nothing was applied");
+  std::vector<stream_id> ids(n);
+  for (size_t k = 0; k < n; ++k)
+    if (auto err = parse_update(peers[k], texts[k], ids[k]))
+      return in_batch(err, k, n);
+  struct undo {
+    cursor_node* node;
+    bool added;
+    cursor_value old;
+  };
+  std::vector<undo> applied;
+  applied.reserve(n);
+  auto now = unix_ms_now();
+  for (size_t k = 0; k < n; ++k) {
+    auto [i, added] = st.cursors.try_emplace(peers[k]);
+    auto& node = *i;
+    if (!added && !st.is_erased(node)) {
+      if (node.second.id == ids[k])
+        continue;
+      if (ids[k] < node.second.id) {
+        auto err = regression_error(peers[k], node.second.id, ids[k]);
+        // Undo in reverse order: a peer set twice gets its first old value
+        // back last, and an entry this batch added is removed.
+        for (auto u = applied.rbegin(); u != applied.rend(); ++u) {
+          if (u->added)
+            st.cursors.erase(st.cursors.find(u->node->first));
+          else
+            u->node->second = u->old;
+        }
+        return in_batch(err, k, n);
+      }
+    }
+    applied.push_back(undo{&node, added, node.second});
+    node.second = cursor_value{ids[k], now};
+  }
+  for (auto& u : applied)
+    mark_dirty(self, *u.node, false);
+  if (debug_enabled())
+    log()->debug("set batch of {} entries, {} changed", n, applied.size());
+  if (!st.round && threshold_reached(st))
+    start_round(self, write_trigger::flush);
+  return ok_atom_v;
+}
+
 void schedule_tick(cursor_pointer self) {
   auto& st = self->state;
   if (st.opts.flush_interval.count() <= 0)
@@ -646,7 +720,7 @@ void schedule_tick(cursor_pointer self) {
 
 } // namespace
 
-cursor_actor::behavior_type
+cursor_batch_actor::behavior_type
 cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
                 cursor_options opts) {
   auto& st = self->state;
@@ -710,6 +784,10 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
     [self](set_atom, force_atom, const std::string& peer,
            const std::string& id) {
       return handle_set(self, peer, id, true);
+    },
+    [self](set_atom, const std::vector<std::string>& peers,
+           const std::vector<std::string>& ids) {
+      return handle_set_batch(self, peers, ids);
     },
     [self](get_atom, const std::string& peer) -> caf::result<cursor_lookup> {
       if (auto err = check_peer(peer))
