@@ -66,7 +66,9 @@ private:
 
   caf::error exec(const char* sql, const char* what);
   caf::expected<statement> prepare(const char* sql);
-  caf::error verify_schema();
+  /// Checks the schema without writing; sets `current` when the table
+  /// exists and the file has this build's schema version (nothing to do).
+  caf::error verify_schema(bool& current);
   caf::error apply_pragmas(const storage_options& opts);
   caf::error create_schema();
   caf::error prepare_statements();
