@@ -31,6 +31,7 @@
 #include <vector>
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -904,6 +905,18 @@ struct server {
     return {hwm, rss};
   }
 
+  // CPU time (user + system) the server used so far, milliseconds.
+  double cpu_ms() {
+    proc->write_line("cpu");
+    std::string line;
+    if (!proc->read_line(line, 60000))
+      die("the server did not answer");
+    double ms = 0;
+    if (std::sscanf(line.c_str(), "cpu %lf", &ms) != 1)
+      die("unexpected server output: " + line);
+    return ms;
+  }
+
   void stop() {
     proc->write_line("quit");
     if (proc->finish(60000) != 0)
@@ -923,6 +936,7 @@ Handle connect(caf::actor_system& sys, uint16_t port) {
 struct remote_figures {
   std::vector<double> set_store, set_bare, batch_store, batch_bare;
   latency_runs get_store, get_bare;
+  std::vector<double> idle_cpu; // percent of one core while idle
 };
 
 void bench_remote(bench::report& rep, const options& opt,
@@ -948,6 +962,15 @@ void bench_remote(bench::report& rep, const options& opt,
         auto job = make_set_job(peers, 1000, 20000, 1, base);
         run_pump(sys, store, job);
         run_pump(sys, bare, job);
+      }
+      // What the server burns while nobody talks to it (CAF's idle
+      // workers poll under stealing, sleep under sharing).
+      for (int r = 0; r < 2; ++r) {
+        auto before = srv.cpu_ms();
+        auto t0 = clock_type::now();
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        auto wall = seconds_since(t0) * 1e3;
+        res.idle_cpu.push_back((srv.cpu_ms() - before) / wall * 100);
       }
       for (int r = 0; r < runs; ++r) {
         auto job = make_set_job(peers, 1000, messages, 1, base);
@@ -1068,6 +1091,16 @@ void bench_remote(bench::report& rep, const options& opt,
   g.ratio_name = "stealing/sharing";
   g.ratio = med(st.get_store.p50) / med(sh.get_store.p50);
   rep.add(g);
+  figure c;
+  c.section = "4 remote";
+  c.name = "server CPU while idle under sharing vs stealing (1 s windows)";
+  c.unit = "% of a core";
+  c.value = summarize(sh.idle_cpu);
+  c.baseline_name = "stealing";
+  c.baseline = summarize(st.idle_cpu);
+  c.ratio_name = "sharing/stealing";
+  c.ratio = c.value.median / c.baseline.median;
+  rep.add(c);
   if (!sh.batch_store.empty()) {
     figure h;
     h.section = "4 remote";
@@ -1337,6 +1370,15 @@ int serve_main(int argc, char** argv) {
       std::printf("hwm %lld %lld\n",
                   static_cast<long long>(bench::status_kb("VmHWM")),
                   static_cast<long long>(bench::status_kb("VmRSS")));
+      std::fflush(stdout);
+    } else if (line == "cpu") {
+      rusage usage{};
+      getrusage(RUSAGE_SELF, &usage);
+      auto ms = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) * 1e3
+               + static_cast<double>(tv.tv_usec) / 1e3;
+      };
+      std::printf("cpu %.3f\n", ms(usage.ru_utime) + ms(usage.ru_stime));
       std::fflush(stdout);
     } else if (line == "quit") {
       break;
