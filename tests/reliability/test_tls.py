@@ -487,6 +487,8 @@ def scenario(env):
     # The plain node reads the ClientHello as a BASP header: an invalid
     # operation, closed, nothing allocated.
     grew = status_kib(plain.pid, "VmHWM") - plain_hwm
+    print(f"TLS client against the plain node: its VmHWM {plain_hwm} KiB "
+          f"before, {plain_hwm + grew} KiB after", flush=True)
     check(grew < 64 * 1024, f"a ClientHello grew the plain node by {grew} KiB")
     check(env.ctl_ok(plain.port, "get", "tls.a") == "none\n",
           "the plain node serves plain clients")
