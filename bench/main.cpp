@@ -638,7 +638,7 @@ void check_pump_result(caf::actor_system& sys, const cursor_actor& store,
 // `batch` updates each against the store and the bare actor; returns the
 // updates per second of each.
 std::pair<std::vector<double>, std::vector<double>>
-set_throughput(caf::actor_system& sys, const cursor_batch_actor& store,
+set_throughput(caf::actor_system& sys, const cursor_actor& store,
                const bare_actor& bare, const std::vector<std::string>& peers,
                size_t messages, size_t batch, int runs, uint64_t base) {
   std::vector<double> r_store;
@@ -670,7 +670,7 @@ void bench_set(bench::report& rep, const options& opt, const std::string& dir,
   caf::actor_system sys{cfg};
   auto store = open_store(sys, dir + "/set-store.db", std::chrono::seconds(5));
   scoped_store guard{sys, store};
-  auto batch_store = caf::actor_cast<cursor_batch_actor>(store);
+  auto batch_store = caf::actor_cast<cursor_actor>(store);
   auto bare = sys.spawn(bare_behavior, size_t{0});
   auto runs = opt.pick(5, 11);
   size_t messages = opt.full ? 1000000 : 300000;
@@ -954,7 +954,7 @@ void bench_remote(bench::report& rep, const options& opt,
     server srv{policy, dir + "/remote-" + policy + ".db"};
     auto& res = results[policy];
     {
-      auto store = connect<cursor_batch_actor>(sys, srv.store_port);
+      auto store = connect<cursor_actor>(sys, srv.store_port);
       auto bare = connect<bare_actor>(sys, srv.bare_port);
       uint64_t base = 2100000000000;
       // Warm-up, not timed: connections, proxies, TCP windows, maps.
@@ -1366,7 +1366,7 @@ int serve_main(int argc, char** argv) {
   auto bare = sys.spawn(bare_behavior, size_t{0});
   // Published with the batched interface (the handle's static type decides
   // what the middleman announces).
-  auto published = caf::actor_cast<cursor_batch_actor>(store);
+  auto published = caf::actor_cast<cursor_actor>(store);
   auto p1 = sys.middleman().publish(published, 0, "127.0.0.1");
   auto p2 = sys.middleman().publish(bare, 0, "127.0.0.1");
   if (!p1 || !p2) {

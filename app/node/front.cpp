@@ -83,6 +83,10 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
       [self](set_atom a, force_atom f, std::string& peer, std::string& id) {
         return forward<ok_atom>(self, a, f, std::move(peer), std::move(id));
       },
+      [self](set_atom a, std::vector<std::string>& peers,
+             std::vector<std::string>& ids) {
+        return forward<ok_atom>(self, a, std::move(peers), std::move(ids));
+      },
       [self](get_atom a, std::string& peer) {
         return forward<cursor_lookup>(self, a, std::move(peer));
       },

@@ -720,7 +720,7 @@ void schedule_tick(cursor_pointer self) {
 
 } // namespace
 
-cursor_batch_actor::behavior_type
+cursor_actor::behavior_type
 cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
                 cursor_options opts) {
   auto& st = self->state;

@@ -156,10 +156,10 @@ struct cursor_state {
   static inline const char* name = "cursor_store";
 };
 
-using cursor_pointer = cursor_batch_actor::stateful_pointer<cursor_state>;
+using cursor_pointer = cursor_actor::stateful_pointer<cursor_state>;
 
 /// The behaviour of the cursor actor over a loaded writer.
-cursor_batch_actor::behavior_type cursor_behavior(cursor_pointer self,
+cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
                                                   writer_actor writer,
                                                   cursor_map cursors,
                                                   cursor_options opts);

@@ -184,6 +184,26 @@ int run_protocol(caf::actor_system& sys, const cursor_actor& front) {
             c.check(x.found, "front survives exit(user_shutdown) and strays");
           },
           fail_on_error("front survives exit(user_shutdown) and strays"));
+  // The batched set: applied whole, or refused whole.
+  using strings = std::vector<std::string>;
+  self->request(front, timeout, set_atom_v, strings{"batch.a", "batch.b"},
+                strings{"1-0", "2-0"})
+      .receive([&](ok_atom) { c.check(true, "batched set"); },
+               fail_on_error("batched set"));
+  self->request(front, timeout, set_atom_v, strings{"batch.a", "batch.b"},
+                strings{"5-0", "1-0"})
+      .receive([&](ok_atom) { c.check(false, "batch with a regression"); },
+               expect_error("batch with a regression refused whole",
+                            [](caf::error& e) {
+                              return is(e, errc::regression);
+                            }));
+  self->request(front, timeout, get_atom_v, "batch.a")
+      .receive(
+          [&](const cursor_lookup& x) {
+            c.check(x.found && x.stream_id == "1-0",
+                    "a refused batch changed nothing", x.stream_id);
+          },
+          fail_on_error("a refused batch changed nothing"));
   // close: final flush + checkpoint + close; writes refused afterwards, reads
   // still answered.
   self->request(front, timeout, set_atom_v, "peer.three", "3-3")
@@ -192,7 +212,7 @@ int run_protocol(caf::actor_system& sys, const cursor_actor& front) {
   self->request(front, timeout, close_atom_v)
       .receive(
           [&](uint64_t rows) {
-            c.check(rows == 1, "close", std::to_string(rows));
+            c.check(rows == 3, "close", std::to_string(rows));
           },
           fail_on_error("close"));
   self->request(front, timeout, set_atom_v, "peer.one", "8-0")

@@ -1,6 +1,7 @@
 """Every protocol message crosses a real middleman connection between two
 processes: the C++ peer client sends set, set force, get, get_or_start, list,
-dirty, flush, delete, checkpoint, stats, close and the internal retry/tick
+dirty, flush, delete, checkpoint, stats, the batched set, close and the
+internal retry/tick
 (refused by the front), plus exit and stray messages the front must survive.
 Afterwards the rows on disk are checked with sqlite3."""
 
@@ -17,7 +18,8 @@ def scenario(env):
     node.signal(signal.SIGTERM)
     check(node.wait_exit() == 0, "node stops cleanly after a remote close")
     rows = read_rows(env.path("cursors.db"))
-    check(rows == {"peer.one": "7-0", "peer.three": "3-3"}, f"rows on disk: {rows}")
+    check(rows == {"peer.one": "7-0", "peer.three": "3-3", "batch.a": "1-0",
+                   "batch.b": "2-0"}, f"rows on disk: {rows}")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ namespace {
 using strings = std::vector<std::string>;
 
 struct batch_fixture : store_fixture {
-  cursor_batch_actor batch_store() {
-    return caf::actor_cast<cursor_batch_actor>(store);
+  cursor_actor batch_store() {
+    return store;
   }
 
   caf::error set_batch(const strings& peers, const strings& ids) {

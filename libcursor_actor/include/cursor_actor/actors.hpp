@@ -33,6 +33,18 @@ using cursor_actor = caf::typed_actor<
   /// For operators repairing a cursor. Errors: as set, minus regression.
   caf::replies_to<set_atom, force_atom, std::string, std::string>::with<
     ok_atom>,
+  /// set(peers, stream_ids): the batched set, one message for many updates
+  /// (CAF's per-message cost dominates a plain set). Entry k sets peers[k]
+  /// to stream_ids[k] exactly as a sequence of plain sets in that order
+  /// would (a peer may appear more than once; a later entry is checked
+  /// against the earlier one), with one difference: all or nothing. If any
+  /// entry would be refused, nothing changes and the error names the index
+  /// of the first refused entry; otherwise every entry is applied and the
+  /// reply is `ok`. An empty batch is `ok`. Errors: invalid_peer_id,
+  /// invalid_stream_id (also when the two vectors differ in length),
+  /// regression, closed.
+  caf::replies_to<set_atom, std::vector<std::string>,
+                  std::vector<std::string>>::with<ok_atom>,
   /// get(peer): the cursor, or `found == false` for an unknown peer.
   /// Errors: invalid_peer_id.
   caf::replies_to<get_atom, std::string>::with<cursor_lookup>,
@@ -74,27 +86,6 @@ using cursor_actor = caf::typed_actor<
   /// Internal: the automatic flush timer, with a random token like retry.
   caf::reacts_to<tick_atom, uint64_t>>;
 
-/// set(peers, stream_ids): the batched set, one message for many updates
-/// (the per-message cost of CAF dominates a plain set). Entry k sets
-/// peers[k] to stream_ids[k] exactly as a sequence of plain sets in that
-/// order would (a peer may appear more than once; a later entry is checked
-/// against the earlier one), with one difference: all or nothing. If any
-/// entry would be refused, nothing changes and the error names the index of
-/// the first refused entry; otherwise every entry is applied and the reply
-/// is `ok`. Entries setting the current value change nothing, as in set.
-/// An empty batch is `ok`. Errors: invalid_peer_id, invalid_stream_id (also
-/// when the two vectors differ in length), regression, closed.
-using set_batch_signature
-  = caf::replies_to<set_atom, std::vector<std::string>,
-                    std::vector<std::string>>::with<ok_atom>;
-
-/// The interface the cursor actor implements: `cursor_actor` plus the
-/// batched set. `spawn_cursor_store` returns a `cursor_actor` handle (a
-/// subset of this one); `caf::actor_cast<cursor_batch_actor>(store)` gives
-/// the handle that can send batches. Kept apart from `cursor_actor` so that
-/// actors implementing `cursor_actor` (the node's front) keep compiling
-/// until they forward the batched set too.
-using cursor_batch_actor = cursor_actor::extend<set_batch_signature>;
 
 /// The writer actor: the only code that touches SQLite. Spawned detached (its
 /// own thread) in production; local to the process, never published.
