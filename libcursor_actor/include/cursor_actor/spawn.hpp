@@ -39,7 +39,7 @@ writer_actor spawn_sqlite_writer(caf::actor_system& sys,
 /// inject a scripted writer. Returns corrupt_row for an invalid row.
 caf::expected<cursor_actor> spawn_cursor_actor(caf::actor_system& sys,
                                                writer_actor writer,
-                                               const std::vector<stored_cursor>& rows,
+                                               std::vector<stored_cursor> rows,
                                                const cursor_options& opts);
 
 /// Stops `store` gracefully (exit message with reason user_shutdown: final
