@@ -762,8 +762,11 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
       stop(self);
       return;
     }
-    log()->info("stopping ({}): final flush of {} changes",
-                caf::to_string(msg.reason), st.dirty.size());
+    if (st.closed)
+      log()->debug("stopping ({}) after close", caf::to_string(msg.reason));
+    else
+      log()->info("stopping ({}): final flush of {} changes",
+                  caf::to_string(msg.reason), st.dirty.size());
     begin_stop(self, std::move(msg.reason));
   });
   // Anyone can send a caf::error message to an actor; it must not kill us.

@@ -80,19 +80,28 @@ caf::expected<database> database::open(const storage_options& opts) {
   bool current = false;
   if (auto err = result.verify_schema(current))
     return caf::make_error(static_cast<errc>(err.code()),
-                           "open '" + opts.db_path + "': " + render(err));
+                           "open '" + opts.db_path + "': " + context(err));
   if (auto err = result.apply_pragmas(opts))
     return caf::make_error(static_cast<errc>(err.code()),
-                           "open '" + opts.db_path + "': " + render(err));
+                           "open '" + opts.db_path + "': " + context(err));
   // A file with the table and this build's version needs no write: every
   // start would otherwise commit a transaction that changes nothing.
   if (!current)
     if (auto err = result.create_schema())
       return caf::make_error(static_cast<errc>(err.code()),
-                             "open '" + opts.db_path + "': " + render(err));
+                             "open '" + opts.db_path + "': " + context(err));
   if (auto err = result.prepare_statements())
     return err;
   return result;
+}
+
+// The context of one of our errors, without its code's name: the wrapping
+// error names the code once.
+std::string database::context(const caf::error& err) {
+  auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return render(err);
 }
 
 caf::error database::exec(const char* sql, const char* what) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -64,6 +65,7 @@ private:
 
   database() = default;
 
+  static std::string context(const caf::error& err);
   caf::error exec(const char* sql, const char* what);
   caf::expected<statement> prepare(const char* sql);
   /// Checks the schema without writing; sets `current` when the table
