@@ -25,11 +25,11 @@ bool one_of(const std::string& value,
 }
 
 // Every key of the [cursor] group; anything else there is a typo.
-constexpr std::array<std::string_view, 11> known_keys{
+constexpr std::array<std::string_view, 12> known_keys{
   "db-path",          "journal-mode",      "synchronous",
   "max-page-count",   "flush-interval",    "dirty-threshold",
   "retry-base-delay", "retry-multiplier",  "retry-max-delay",
-  "retry-max-attempts", "open-timeout",
+  "retry-max-attempts", "open-timeout",    "checkpoint-every",
 };
 
 } // namespace
@@ -53,6 +53,8 @@ caf::error cursor_options::validate() const {
   if (!one_of(storage.synchronous, {"off", "normal", "full", "extra"}))
     return bad("synchronous", "'" + storage.synchronous
                                 + "' is not one of off, normal, full, extra");
+  if (storage.checkpoint_every > 1000000)
+    return bad("checkpoint-every", "must be at most 1000000");
   if (flush_interval.count() < 0)
     return bad("flush-interval", "must not be negative");
   if (retry.base_delay.count() <= 0)
@@ -75,6 +77,8 @@ void add_options(caf::config_option_set& options) {
     .add<std::string>("journal-mode", "wal|delete|truncate|persist (wal)")
     .add<std::string>("synchronous", "off|normal|full|extra (normal)")
     .add<size_t>("max-page-count", "cap on database pages, 0 = none (0)")
+    .add<size_t>("checkpoint-every",
+                 "WAL checkpoint after n writes, 0 = SQLite's automatic (20)")
     .add<caf::timespan>("flush-interval", "automatic flush, 0 = off (5s)")
     .add<size_t>("dirty-threshold", "flush early at N dirty, 0 = off (0)")
     .add<caf::timespan>("retry-base-delay", "first busy retry delay (10ms)")
@@ -113,6 +117,7 @@ caf::expected<cursor_options> read_options(const caf::settings& content) {
       err = bad(key, "has the wrong type (" + caf::to_string(*raw) + ")");
   };
   size_t max_pages = result.storage.max_page_count;
+  size_t checkpoint_every = result.storage.checkpoint_every;
   size_t threshold = result.dirty_threshold;
   size_t multiplier = result.retry.multiplier;
   size_t attempts = result.retry.max_attempts;
@@ -120,6 +125,7 @@ caf::expected<cursor_options> read_options(const caf::settings& content) {
   read("journal-mode", result.storage.journal_mode);
   read("synchronous", result.storage.synchronous);
   read("max-page-count", max_pages);
+  read("checkpoint-every", checkpoint_every);
   read("flush-interval", result.flush_interval);
   read("dirty-threshold", threshold);
   read("retry-base-delay", result.retry.base_delay);
@@ -134,6 +140,7 @@ caf::expected<cursor_options> read_options(const caf::settings& content) {
   if (attempts > 100)
     return bad("retry-max-attempts", "must be between 1 and 100");
   result.storage.max_page_count = max_pages;
+  result.storage.checkpoint_every = checkpoint_every;
   result.dirty_threshold = threshold;
   result.retry.multiplier = static_cast<uint32_t>(multiplier);
   result.retry.max_attempts = static_cast<uint32_t>(attempts);

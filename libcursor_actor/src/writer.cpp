@@ -49,7 +49,14 @@ writer(writer_actor::stateful_pointer<writer_state> self,
       auto& st = self->state;
       if (!st.db)
         return not_open();
-      return st.db->write(batch);
+      auto rows = st.db->write(batch);
+      if (!rows)
+        return std::move(rows.error());
+      // Answer first: a periodic checkpoint must not delay the reply.
+      auto rp = self->make_response_promise<uint64_t>();
+      rp.deliver(*rows);
+      st.db->after_write();
+      return rp;
     },
     [self](checkpoint_atom) -> caf::result<checkpoint_info> {
       auto& st = self->state;

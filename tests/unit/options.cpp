@@ -64,6 +64,8 @@ CAF_TEST(out of range values are refused naming the option) {
   check([](auto& o) { o.retry.max_attempts = 0; }, "retry-max-attempts");
   check([](auto& o) { o.flush_interval = caf::timespan{-1}; },
         "flush-interval");
+  check([](auto& o) { o.storage.checkpoint_every = 2000000; },
+        "checkpoint-every");
 }
 
 CAF_TEST(options are read from the cursor group of the config) {
@@ -73,7 +75,8 @@ CAF_TEST(options are read from the cursor group of the config) {
                     "dirty-threshold=100\n"
                     "retry-base-delay=5ms\n"
                     "retry-max-attempts=7\n"
-                    "synchronous=\"full\"\n");
+                    "synchronous=\"full\"\n"
+                    "checkpoint-every=0\n");
   REQUIRE_MSG(opts, cursor::render(opts.error()));
   CAF_CHECK_EQUAL(opts->storage.db_path, "/tmp/x.db");
   CAF_CHECK(opts->flush_interval == caf::timespan{250ms});
@@ -81,6 +84,7 @@ CAF_TEST(options are read from the cursor group of the config) {
   CAF_CHECK(opts->retry.base_delay == caf::timespan{5ms});
   CAF_CHECK_EQUAL(opts->retry.max_attempts, 7u);
   CAF_CHECK_EQUAL(opts->storage.synchronous, "full");
+  CAF_CHECK_EQUAL(opts->storage.checkpoint_every, 0u);
 }
 
 CAF_TEST(unknown keys in the cursor group are refused) {

@@ -326,6 +326,41 @@ CAF_TEST(rows that are not text are reported not dropped) {
   CAF_CHECK(is(rows.error(), errc::corrupt_row));
 }
 
+CAF_TEST(a periodic checkpoint moves commits into the main file) {
+  // Only the main file is copied: what the copy holds was checkpointed.
+  auto main_file_rows = [&] {
+    auto copy = dir.file("copy.db");
+    std::filesystem::remove(copy);
+    std::filesystem::copy_file(opts.db_path, copy);
+    return test::read_rows(copy);
+  };
+  opts.checkpoint_every = 3;
+  auto db = open();
+  CAF_REQUIRE(db.checkpoint()); // the schema into the main file; count reset
+  for (int i = 1; i <= 2; ++i) {
+    CAF_REQUIRE(db.write(batch({upsert("p" + std::to_string(i), "1-0")})));
+    db.after_write();
+  }
+  CAF_CHECK_EQUAL(main_file_rows().size(), 0u); // still only in the WAL
+  CAF_REQUIRE(db.write(batch({upsert("p3", "1-0")})));
+  db.after_write(); // the third write: checkpoint
+  CAF_CHECK_EQUAL(main_file_rows().size(), 3u);
+}
+
+CAF_TEST(without periodic checkpoints SQLite checkpoints on its own) {
+  opts.checkpoint_every = 0;
+  auto db = open();
+  CAF_REQUIRE(db.checkpoint());
+  for (int i = 1; i <= 5; ++i) {
+    CAF_REQUIRE(db.write(batch({upsert("p" + std::to_string(i), "1-0")})));
+    db.after_write();
+  }
+  auto copy = dir.file("copy.db");
+  std::filesystem::copy_file(opts.db_path, copy);
+  // Five small commits stay far below the 1000-page automatic threshold.
+  CAF_CHECK_EQUAL(test::read_rows(copy).size(), 0u);
+}
+
 CAF_TEST(the journal mode and synchronous level are configurable) {
   opts.journal_mode = "delete";
   opts.synchronous = "full";

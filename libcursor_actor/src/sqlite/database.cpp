@@ -178,6 +178,13 @@ caf::error database::apply_pragmas(const storage_options& opts) {
   sql = "PRAGMA synchronous = " + opts.synchronous;
   if (auto err = exec(sql.c_str(), "set synchronous"))
     return err;
+  if (opts.checkpoint_every > 0 && opts.journal_mode == "wal") {
+    // The writer checkpoints between writes instead (see write()).
+    if (auto err = exec("PRAGMA wal_autocheckpoint = 0",
+                        "set wal_autocheckpoint"))
+      return err;
+    checkpoint_every_ = opts.checkpoint_every;
+  }
   if (opts.max_page_count > 0) {
     sql = "PRAGMA max_page_count = " + std::to_string(opts.max_page_count);
     if (auto err = exec(sql.c_str(), "set max_page_count"))
@@ -293,11 +300,23 @@ caf::expected<uint64_t> database::write(const write_batch& batch) {
   return static_cast<uint64_t>(batch.ops.size());
 }
 
+void database::after_write() {
+  if (checkpoint_every_ == 0 || ++writes_since_checkpoint_ < checkpoint_every_)
+    return;
+  writes_since_checkpoint_ = 0;
+  // PASSIVE: never waits for readers or writers of other connections and
+  // never fails the write that was committed already; whatever it could not
+  // copy waits for the next one.
+  sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                            nullptr, nullptr);
+}
+
 caf::expected<checkpoint_info> database::checkpoint() {
   int log = 0;
   int done = 0;
   auto rc = sqlite3_wal_checkpoint_v2(db_.get(), "main",
                                       SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  writes_since_checkpoint_ = 0;
   checkpoint_info result;
   result.log_frames = log;
   result.checkpointed_frames = done;

@@ -47,6 +47,11 @@ public:
   /// written.
   caf::expected<uint64_t> write(const write_batch& batch);
 
+  /// With `checkpoint_every` set: counts a committed write and runs a
+  /// PASSIVE checkpoint every n of them. The writer calls it after it
+  /// answered the write, so the requester does not wait for it.
+  void after_write();
+
   /// wal_checkpoint(TRUNCATE). A busy checkpoint is a result with `busy`
   /// set, not an error.
   caf::expected<checkpoint_info> checkpoint();
@@ -82,6 +87,8 @@ private:
   statement rollback_;
   statement upsert_;
   statement erase_;
+  uint64_t checkpoint_every_ = 0;
+  uint64_t writes_since_checkpoint_ = 0;
 };
 
 } // namespace cursor::sqlite
