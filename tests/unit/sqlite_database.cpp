@@ -233,6 +233,30 @@ CAF_TEST(a read only file is refused with read_only) {
   CAF_CHECK(test::read_file(opts.db_path) == before);
 }
 
+CAF_TEST(an unreadable file is refused with cannot_open and left untouched) {
+  { open(); }
+  chmod(dir.path().c_str(), 0755);
+  chmod(opts.db_path.c_str(), 0000);
+  auto before = test::read_file(opts.db_path);
+  auto pid = fork();
+  CAF_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Root reads anything: check as an unprivileged user in a child.
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+      _exit(3);
+    auto db = database::open(opts);
+    _exit(!db && is(db.error(), errc::cannot_open)
+              && render(db.error()).find(opts.db_path) != std::string::npos
+            ? 0
+            : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CAF_REQUIRE(WIFEXITED(status));
+  CAF_CHECK_EQUAL(WEXITSTATUS(status), 0);
+  CAF_CHECK(test::read_file(opts.db_path) == before);
+}
+
 CAF_TEST(the path is a plain path even with URI characters) {
   opts.db_path = dir.file("odd?name#with%20uri&chars.db");
   {
