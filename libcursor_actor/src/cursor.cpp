@@ -64,65 +64,8 @@ std::string render_id(stream_id id) {
   return std::string{p, end};
 }
 
-// -- validation fast paths ----------------------------------------------------
-//
-// Every set and get validates its input; these accept the common forms in a
-// few instructions and hand everything else to the full validators, which
-// decide (and word the errors) exactly as before. Each accepts a strict
-// subset of what its validator accepts, with the same result.
-
-// Printable ASCII, 1 to 255 bytes: valid UTF-8 without control characters.
-// Eight bytes at a time: a byte below 0x20 sets its high bit in
-// (x - 0x20..) & ~x, a byte from 0x7f up in (x + 0x01..) | x. Carries and
-// borrows can only add reports next to a byte that is reported already.
-bool plain_peer_id(std::string_view peer) {
-  auto n = peer.size();
-  if (n == 0 || n > max_peer_id_size)
-    return false;
-  constexpr uint64_t ones = 0x0101010101010101ull;
-  constexpr uint64_t highs = 0x8080808080808080ull;
-  uint64_t bad = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    std::memcpy(&x, peer.data() + i, 8);
-    bad |= ((x - ones * 0x20) & ~x) | (x + ones) | x;
-  }
-  bad &= highs;
-  for (; i < n; ++i)
-    bad |= static_cast<unsigned char>(peer[i] - 0x20) > 0x7e - 0x20;
-  return bad == 0;
-}
-
 caf::error check_peer(const std::string& peer) {
-  if (plain_peer_id(peer))
-    return caf::none;
   return validate_peer_id(peer);
-}
-
-// `<ms>-<seq>` with ms > 0, both without leading zeros and at most 19 digits
-// (so they cannot overflow 64 bits). Returns false for anything else,
-// including the valid forms `0` and `0-<seq>`: the full parser decides those.
-bool parse_plain_id(std::string_view text, stream_id& out) {
-  auto n = text.size();
-  if (n < 3 || text[0] == '0')
-    return false;
-  size_t i = 0;
-  uint64_t ms = 0;
-  while (i < n && i < 19 && text[i] >= '0' && text[i] <= '9')
-    ms = ms * 10 + static_cast<uint64_t>(text[i++] - '0');
-  if (i == 0 || i + 1 >= n || text[i] != '-')
-    return false;
-  auto start = ++i;
-  if (text[start] == '0' && n - start > 1)
-    return false;
-  uint64_t seq = 0;
-  while (i < n && i - start < 19 && text[i] >= '0' && text[i] <= '9')
-    seq = seq * 10 + static_cast<uint64_t>(text[i++] - '0');
-  if (i != n)
-    return false;
-  out = stream_id{ms, seq};
-  return true;
 }
 
 // Log arguments are evaluated before the call: build them only when the
@@ -598,8 +541,6 @@ caf::error parse_update(const std::string& peer, const std::string& text,
                         stream_id& id) {
   if (auto err = check_peer(peer))
     return err;
-  if (parse_plain_id(text, id))
-    return caf::none;
   auto full = stream_id::parse(text);
   if (!full)
     return std::move(full.error());

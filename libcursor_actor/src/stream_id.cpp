@@ -44,9 +44,38 @@ caf::error invalid(std::string_view text, const char* reason) {
                            + "' (expected 0 or <ms>-<seq>)");
 }
 
+// The fast path: `<ms>-<seq>` with ms > 0, both without leading zeros and
+// at most 19 digits (so they cannot overflow 64 bits). Returns false for
+// anything else, including the valid forms `0` and `0-<seq>`: the full
+// parser below decides those and words the errors.
+bool parse_plain(std::string_view text, stream_id& out) {
+  auto n = text.size();
+  if (n < 3 || text[0] == '0')
+    return false;
+  size_t i = 0;
+  uint64_t ms = 0;
+  while (i < n && i < 19 && text[i] >= '0' && text[i] <= '9')
+    ms = ms * 10 + static_cast<uint64_t>(text[i++] - '0');
+  if (i == 0 || i + 1 >= n || text[i] != '-')
+    return false;
+  auto start = ++i;
+  if (text[start] == '0' && n - start > 1)
+    return false;
+  uint64_t seq = 0;
+  while (i < n && i - start < 19 && text[i] >= '0' && text[i] <= '9')
+    seq = seq * 10 + static_cast<uint64_t>(text[i++] - '0');
+  if (i != n)
+    return false;
+  out = stream_id{ms, seq};
+  return true;
+}
+
 } // namespace
 
 caf::expected<stream_id> stream_id::parse(std::string_view text) {
+  stream_id fast;
+  if (parse_plain(text, fast))
+    return fast;
   if (text == "0")
     return stream_id{};
   if (text.size() > max_text_size)

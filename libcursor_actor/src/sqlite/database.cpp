@@ -241,8 +241,7 @@ void database::rollback() {
 }
 
 caf::expected<std::vector<stored_cursor>> database::load() {
-  auto stmt = prepare("SELECT peer_id, stream_id, updated_at FROM cursors "
-                      "ORDER BY peer_id");
+  auto stmt = prepare("SELECT peer_id, stream_id, updated_at FROM cursors");
   if (!stmt)
     return std::move(stmt.error());
   std::vector<stored_cursor> result;

@@ -39,7 +39,8 @@ public:
   database& operator=(database&&) noexcept = default;
   ~database();
 
-  /// Every stored row, sorted by peer.
+  /// Every stored row, in table order (the cursor actor keeps them in a hash
+  /// map: sorting them here would only cost an index walk at start-up).
   caf::expected<std::vector<stored_cursor>> load();
 
   /// Commits `batch` in one BEGIN IMMEDIATE ... COMMIT with the cached
