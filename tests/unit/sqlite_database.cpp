@@ -48,6 +48,29 @@ struct fixture {
     REQUIRE_MSG(rc == SQLITE_OK, text);
   }
 
+  // Gives the database file `mode`, opens it as an unprivileged user in a
+  // child (root ignores permission bits) and returns whether the open was
+  // refused with `expected`, naming the path, and left the file untouched.
+  bool refused_as_nobody(mode_t mode, errc expected) {
+    chmod(dir.path().c_str(), 0755);
+    chmod(opts.db_path.c_str(), mode);
+    auto before = test::read_file(opts.db_path);
+    auto pid = fork();
+    if (pid == 0) {
+      if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+        _exit(3);
+      auto db = database::open(opts);
+      _exit(!db && is(db.error(), expected)
+                && render(db.error()).find(opts.db_path) != std::string::npos
+              ? 0
+              : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0
+           && test::read_file(opts.db_path) == before;
+  }
+
   std::string pragma(const std::string& name) {
     sqlite3* db = nullptr;
     sqlite3_open(opts.db_path.c_str(), &db);
@@ -224,47 +247,12 @@ CAF_TEST(a missing directory is refused with cannot_open) {
 
 CAF_TEST(a read only file is refused with read_only) {
   { open(); }
-  // Root ignores permission bits: check as an unprivileged user in a child.
-  chmod(dir.path().c_str(), 0755);
-  chmod(opts.db_path.c_str(), 0444);
-  auto before = test::read_file(opts.db_path);
-  auto pid = fork();
-  CAF_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
-      _exit(3);
-    auto db = database::open(opts);
-    _exit(!db && is(db.error(), errc::read_only) ? 0 : 1);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CAF_REQUIRE(WIFEXITED(status));
-  CAF_CHECK_EQUAL(WEXITSTATUS(status), 0);
-  CAF_CHECK(test::read_file(opts.db_path) == before);
+  CAF_CHECK(refused_as_nobody(0444, errc::read_only));
 }
 
 CAF_TEST(an unreadable file is refused with cannot_open and left untouched) {
   { open(); }
-  chmod(dir.path().c_str(), 0755);
-  chmod(opts.db_path.c_str(), 0000);
-  auto before = test::read_file(opts.db_path);
-  auto pid = fork();
-  CAF_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // Root reads anything: check as an unprivileged user in a child.
-    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
-      _exit(3);
-    auto db = database::open(opts);
-    _exit(!db && is(db.error(), errc::cannot_open)
-              && render(db.error()).find(opts.db_path) != std::string::npos
-            ? 0
-            : 1);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CAF_REQUIRE(WIFEXITED(status));
-  CAF_CHECK_EQUAL(WEXITSTATUS(status), 0);
-  CAF_CHECK(test::read_file(opts.db_path) == before);
+  CAF_CHECK(refused_as_nobody(0000, errc::cannot_open));
 }
 
 CAF_TEST(the path is a plain path even with URI characters) {
