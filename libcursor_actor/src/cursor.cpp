@@ -44,30 +44,6 @@ std::string printable(const std::string& peer) {
   return result;
 }
 
-// The canonical text of `id` (as stream_id::to_string) without temporary
-// strings: one allocation at most, none for IDs up to 15 characters.
-std::string render_id(stream_id id) {
-  if (id.ms == 0 && id.seq == 0)
-    return std::string{"0"};
-  char buf[48];
-  char* end = buf + sizeof(buf);
-  char* p = end;
-  auto put = [&p](uint64_t x) {
-    do {
-      *--p = static_cast<char>('0' + x % 10);
-      x /= 10;
-    } while (x != 0);
-  };
-  put(id.seq);
-  *--p = '-';
-  put(id.ms);
-  return std::string{p, end};
-}
-
-caf::error check_peer(const std::string& peer) {
-  return validate_peer_id(peer);
-}
-
 // Log arguments are evaluated before the call: build them only when the
 // line is printed (a set must not pay for a debug line nobody reads).
 bool debug_enabled() {
@@ -224,7 +200,7 @@ write_batch snapshot_batch(const cursor_state& st) {
     op.peer = peer;
     op.erase = items[k].erase;
     if (!op.erase) {
-      op.stream_id = render_id(value.id);
+      op.stream_id = value.id.to_string();
       op.updated_at = value.updated_at;
     }
   }
@@ -485,7 +461,7 @@ void log_unpersisted(cursor_pointer self, const caf::error& err) {
       log()->error("not persisted: delete of '{}'", printable(node->first));
     else
       log()->error("not persisted: '{}' = {}", printable(node->first),
-                   render_id(node->second.id));
+                   node->second.id.to_string());
   }
 }
 
@@ -531,15 +507,15 @@ caf::error regression_error(const std::string& peer, stream_id current,
                             stream_id refused) {
   return caf::make_error(errc::regression,
                          "cursor of '" + printable(peer) + "' is "
-                           + render_id(current)
+                           + current.to_string()
                            + "; refusing to move it back to "
-                           + render_id(refused) + " (use force)");
+                           + refused.to_string() + " (use force)");
 }
 
 // Validates the input of one update and parses its stream ID into `id`.
 caf::error parse_update(const std::string& peer, const std::string& text,
                         stream_id& id) {
-  if (auto err = check_peer(peer))
+  if (auto err = validate_peer_id(peer))
     return err;
   auto full = stream_id::parse(text);
   if (!full)
@@ -569,7 +545,7 @@ caf::result<ok_atom> handle_set(cursor_pointer self, const std::string& peer,
   node.second = cursor_value{id, unix_ms_now()};
   mark_dirty(self, node, false);
   if (debug_enabled())
-    log()->debug("set '{}' = {}{}", printable(peer), render_id(id),
+    log()->debug("set '{}' = {}{}", printable(peer), id.to_string(),
                  force ? " (forced)" : "");
   if (!st.round && threshold_reached(st))
     start_round(self, write_trigger::flush);
@@ -734,7 +710,7 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
       return handle_set_batch(self, peers, ids);
     },
     [self](get_atom, const std::string& peer) -> caf::result<cursor_lookup> {
-      if (auto err = check_peer(peer))
+      if (auto err = validate_peer_id(peer))
         return err;
       auto& st = self->state;
       auto i = st.cursors.find(peer);
@@ -743,17 +719,17 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
       auto mark = st.mark_of(*i);
       if (mark != nullptr && mark->erase)
         return cursor_lookup{};
-      return cursor_lookup{true, render_id(i->second.id), mark == nullptr};
+      return cursor_lookup{true, i->second.id.to_string(), mark == nullptr};
     },
     [self](get_atom, start_atom,
            const std::string& peer) -> caf::result<std::string> {
-      if (auto err = check_peer(peer))
+      if (auto err = validate_peer_id(peer))
         return err;
       auto& st = self->state;
       auto i = st.cursors.find(peer);
       if (i == st.cursors.end() || st.is_erased(*i))
         return std::string{"0"};
-      return render_id(i->second.id);
+      return i->second.id.to_string();
     },
     [self](list_atom) {
       auto& st = self->state;
@@ -763,7 +739,7 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
         auto mark = st.mark_of(node);
         if (mark != nullptr && mark->erase)
           continue;
-        result.push_back(cursor_entry{node.first, render_id(node.second.id),
+        result.push_back(cursor_entry{node.first, node.second.id.to_string(),
                                       node.second.updated_at,
                                       mark == nullptr});
       }
@@ -795,7 +771,7 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
       auto& st = self->state;
       if (writes_refused(st))
         return closed_error(st);
-      if (auto err = check_peer(peer))
+      if (auto err = validate_peer_id(peer))
         return err;
       auto i = st.cursors.find(peer);
       if (i == st.cursors.end())

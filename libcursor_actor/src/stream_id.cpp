@@ -94,7 +94,21 @@ caf::expected<stream_id> stream_id::parse(std::string_view text) {
 std::string stream_id::to_string() const {
   if (ms == 0 && seq == 0)
     return "0";
-  return std::to_string(ms) + '-' + std::to_string(seq);
+  // Right to left into a buffer: one allocation at most (none up to 15
+  // characters), no temporary strings; every list and flush renders IDs.
+  char buf[48];
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  auto put = [&p](uint64_t x) {
+    do {
+      *--p = static_cast<char>('0' + x % 10);
+      x /= 10;
+    } while (x != 0);
+  };
+  put(seq);
+  *--p = '-';
+  put(ms);
+  return std::string{p, end};
 }
 
 } // namespace cursor

@@ -234,20 +234,31 @@ def wait_for_file(path, predicate=lambda text: True, timeout=START_TIMEOUT):
         threading.Event().wait(0.05)
 
 
-def main(scenario, name):
-    """Runs `scenario(env)`; exit code 0 on success, 1 on failure."""
-    args = parse_args()
-    env = Env(args, name)
-    ok = False
+class Skip(Exception):
+    """The machine cannot run this scenario (e.g. no permission to mount)."""
+
+
+SKIP = 77  # CTest's SKIP_RETURN_CODE where a suite declares it
+
+
+def main(scenario, name, args=None, env_class=None):
+    """Runs `scenario(env)`: exit 0 on success, 1 on failure, 77 on Skip.
+    `args` defaults to this harness's command line, `env_class` to Env."""
+    args = args if args is not None else parse_args()
+    env = (env_class or Env)(args, name)
+    code = 1
     try:
         scenario(env)
-        ok = True
+        code = 0
         print(f"PASS {name}", flush=True)
+    except Skip as e:
+        code = SKIP
+        print(f"SKIP {name}: {e}", flush=True)
     except TestFailure as e:
         print(f"FAIL {name}: {e}", flush=True)
     except Exception:
         traceback.print_exc()
         print(f"FAIL {name}: unexpected exception", flush=True)
     finally:
-        env.cleanup(keep=not ok)
-    sys.exit(0 if ok else 1)
+        env.cleanup(keep=code == 1)
+    sys.exit(code)

@@ -9,19 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 
 import harness  # noqa: E402
-from harness import TestFailure, check  # noqa: E402,F401
-
-SKIP = 77  # CTest's SKIP_RETURN_CODE for this suite
-
-
-class Skip(Exception):
-    pass
+from harness import Skip, TestFailure, check  # noqa: E402,F401
 
 
 def parse_sid(text):
@@ -110,23 +103,6 @@ def parse_args(extra=None):
 
 
 def main(scenario, name, extra_args=None):
-    """Runs `scenario(env)`: exit 0 on success, 1 on failure, 77 when the
-    machine cannot run it (e.g. no permission to mount)."""
-    args = parse_args(extra_args)
-    env = Env(args, name)
-    code = 1
-    try:
-        scenario(env)
-        code = 0
-        print(f"PASS {name}", flush=True)
-    except Skip as e:
-        code = SKIP
-        print(f"SKIP {name}: {e}", flush=True)
-    except TestFailure as e:
-        print(f"FAIL {name}: {e}", flush=True)
-    except Exception:
-        traceback.print_exc()
-        print(f"FAIL {name}: unexpected exception", flush=True)
-    finally:
-        env.cleanup(keep=code == 1)
-    sys.exit(code)
+    """Runs `scenario(env)` through the integration harness's main with this
+    suite's arguments and Env."""
+    harness.main(scenario, name, args=parse_args(extra_args), env_class=Env)
