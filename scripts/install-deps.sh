@@ -7,10 +7,12 @@
 # libsystemd-dev: the node's sd_notify() (READY=1/STOPPING=1 for the
 # Type=notify unit); systemd: systemd-analyze and systemd-sysusers, with
 # which the tests check config/systemd/ (they run without systemd as PID 1).
+# libcli11-dev: cursorctl's command line; nlohmann-json3-dev: its JSON
+# output and input (both header-only).
 set -euo pipefail
 packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
           libssl-dev sqlite3 openssl python3 procps
-          libsystemd-dev systemd)
+          libsystemd-dev systemd libcli11-dev nlohmann-json3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -43,6 +43,7 @@ def parse_args():
     p.add_argument("--ctl", required=True)
     p.add_argument("--client", required=True)
     p.add_argument("--example", required=False)
+    p.add_argument("--fake-node", required=False)
     p.add_argument("--config", required=False, help="the shipped INI file")
     p.add_argument("--project-version", required=False,
                    help="the CMake project version")

@@ -7,7 +7,7 @@
 - a node that refuses to start sends nothing (systemd then sees the failure);
 - a NOTIFY_SOCKET nobody listens on is a warning, not a reason to stop;
 - `--help` lists the node's own options and `--version` the project
-  version, both without touching anything.
+  version, both without touching anything; cursorctl --version too.
 
 The datagram socket is the test's own: systemd is not needed. Every wait is
 bounded (socket timeouts, process exit)."""
@@ -92,7 +92,7 @@ def scenario(env):
     check(version, "the test needs --project-version")
 
     # --version and --help: printed, exit 0, nothing created.
-    for binary, name in ((env.args.node, "cursor_node"),):
+    for binary, name in ((env.args.node, "cursor_node"), (env.args.ctl, "cursorctl")):
         p = subprocess.run([binary, "--version"], cwd=env.dir, capture_output=True,
                            text=True, timeout=30)
         check(p.returncode == 0 and p.stdout.startswith(f"{name} {version}")
