@@ -212,6 +212,10 @@ int command_runner::prepare(const cli_args& args, std::ostream& err) {
   return exit_ok;
 }
 
+void command_runner::discard() {
+  output_.reset();
+}
+
 int command_runner::run(caf::actor_system& sys, const cursor_actor& node,
                         const cli_args& args, std::ostream& out,
                         std::ostream& err) {

@@ -33,6 +33,10 @@ public:
   int run(caf::actor_system& sys, const cursor_actor& node,
           const cli_args& args, std::ostream& out, std::ostream& err);
 
+  /// Undoes prepare(): removes export's temporary file. For exits that
+  /// skip destructors (cursorctl leaves with _Exit after a timeout).
+  void discard();
+
 private:
   std::unique_ptr<output_file> output_;
 };

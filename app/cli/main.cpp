@@ -79,10 +79,13 @@ int main(int argc, char** argv) {
     if (!tls_warning.empty())
       error += " (note: " + tls_warning + ")";
     std::cerr << "cursorctl: " << error << '\n';
+    runner.discard();
     leave_now(exit_unreachable);
   }
   auto code = runner.run(sys, *node, args, std::cout, std::cerr);
-  if (code == exit_unreachable)
+  if (code == exit_unreachable) {
+    runner.discard();
     leave_now(code);
+  }
   return code;
 }

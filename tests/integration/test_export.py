@@ -114,6 +114,13 @@ def scenario(env):
     for args, needle in cases:
         refused(env, nobody, args, needle)
     check(os.listdir(env.path("ro")) == [], "nothing created in ro/")
+    # A good file but no node: exit 2, no file, no temporary file left.
+    code, out, err, _ = env.ctl(nobody, "export", "-o", env.path("out", "new.jsonl"),
+                                timeout="2s")
+    check(code == 2 and "cannot connect" in one_line_error(err, "export"),
+          f"export to an unreachable node: {code} {err!r}")
+    check(sorted(os.listdir(env.path("out"))) == ["cursors.csv", "link.jsonl"],
+          f"files left by a failed export: {os.listdir(env.path('out'))}")
     # Usage errors.
     refused(env, p, ["export", "--format", "xml"], "invalid format 'xml'")
     refused(env, p, ["export", "--overwrite"], "--overwrite needs -o FILE")
