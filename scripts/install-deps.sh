@@ -4,9 +4,15 @@
 # libssl-dev: the node and cursorctl check their TLS files with OpenSSL's API
 # at start-up (libcaf-dev does not pull it in); openssl: the TLS test makes
 # its throw-away CA with the command-line tool.
+# libsystemd-dev: the node's sd_notify() (READY=1/STOPPING=1 for the
+# Type=notify unit); systemd: systemd-analyze and systemd-sysusers, with
+# which the tests check config/systemd/ (they run without systemd as PID 1).
+# libcli11-dev: cursorctl's command line; nlohmann-json3-dev: its JSON
+# output and input (both header-only).
 set -euo pipefail
 packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
-          libssl-dev sqlite3 openssl python3 procps)
+          libssl-dev sqlite3 openssl python3 procps
+          libsystemd-dev systemd libcli11-dev nlohmann-json3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -1,18 +1,31 @@
 #pragma once
 
-// The command line of cursorctl. No CAF here: cursorctl parses its own
-// arguments (options may follow the command, `--` ends the options) and
-// never reads a CAF config file.
+// The command line of cursorctl, parsed with CLI11 (libcli11-dev). No CAF
+// here: cursorctl never reads a CAF config file.
+//
+// The connection options (--host, --port, --timeout, --tls-*) belong to
+// cursorctl itself; each command has its own operands and options. Every
+// option may come before or after the command, `--` ends the options (for
+// a peer ID starting with `-`). A new command is one entry in args.cpp
+// (operands, options, synopsis) and one handler in commands.cpp.
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "common/defaults.hpp"
 #include "common/tls.hpp"
 
 namespace cursor::cli {
+
+/// What `export` writes.
+enum class export_format {
+  /// One JSON object per line (the default).
+  json_lines,
+  /// RFC 4180 CSV with a header line.
+  csv,
+};
 
 struct cli_args {
   std::string host = "127.0.0.1";
@@ -20,32 +33,45 @@ struct cli_args {
   /// Bounds the connection (TCP + CAF handshake) and, separately, every
   /// request.
   std::chrono::milliseconds timeout = std::chrono::seconds(5);
-  /// One of get, set, delete, list, flush, checkpoint, stats.
+  /// One of get, set, delete, list, flush, checkpoint, stats, health,
+  /// export.
   std::string command;
-  std::vector<std::string> operands;
+  /// Operands: the peer (get, set, delete) and the stream ID (set).
+  std::string peer;
+  std::string stream_id;
   /// `--tls-cert`, `--tls-key`, `--tls-ca`: mutual TLS when all three are
   /// set. The passphrase is read from `tls_passphrase_file` by main.
   app::tls_files tls;
   /// `--tls-passphrase-file`: first line = the key's passphrase.
   std::string tls_passphrase_file;
+  /// `--force` (set): allow moving a cursor backwards.
   bool force = false;
+  /// `--json` (get, list, stats, health) and `--prometheus` (stats).
   bool json = false;
   bool prometheus = false;
-  bool help = false;
+  /// `--older-than DURATION` (list, export): only cursors not updated for
+  /// at least that long.
+  std::optional<std::chrono::milliseconds> older_than;
+  /// `--format` (export); `--output FILE` (export, empty or `-` = stdout);
+  /// `--overwrite` (export): replace an existing output file.
+  export_format format = export_format::json_lines;
+  std::string output;
+  bool overwrite = false;
 };
 
-/// Parses argv. Returns an empty string on success (check `help` first),
-/// otherwise one line describing the usage error.
-std::string parse_args(int argc, char** argv, cli_args& out);
+/// What parse_args() decided.
+struct parse_outcome {
+  /// Set on a usage error: one line (without the `cursorctl: ` prefix);
+  /// exit 1.
+  std::string error;
+  /// Set when help or the version was asked for: print it on stdout and
+  /// exit 0 without connecting.
+  std::string text;
+};
 
-/// Parses a timeout such as `5s`, `500ms`, `1m` or `3` (seconds): 1 ms to 1 h.
-/// Returns false for anything else.
-bool parse_timeout(const std::string& text, std::chrono::milliseconds& out);
-
-/// Renders a timeout the way parse_timeout reads it ("5s", "250ms").
-std::string format_timeout(std::chrono::milliseconds x);
-
-/// The usage text printed by --help.
-const char* usage();
+/// Parses argv into `out`. Checks everything that needs no node: the
+/// command, the number of operands, which options apply to it, the port,
+/// the durations, non-empty values.
+parse_outcome parse_args(int argc, char** argv, cli_args& out);
 
 } // namespace cursor::cli

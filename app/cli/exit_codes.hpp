@@ -7,12 +7,13 @@
 
 namespace cursor::cli {
 
-/// The command succeeded.
+/// The command succeeded (`health`: the store is healthy).
 constexpr int exit_ok = 0;
 /// Usage error (unknown command or option, missing or extra argument, bad
-/// port or timeout), a TLS file that is missing, unreadable or invalid (or
-/// an incomplete set of them), or input the store refused (invalid peer ID
-/// or stream ID, regression without --force).
+/// port or duration), a TLS file that is missing, unreadable or invalid (or
+/// an incomplete set of them), an output file that cannot be written, or
+/// input the store refused (invalid peer ID or stream ID, regression
+/// without --force).
 constexpr int exit_refused = 1;
 /// The node is unreachable, did not answer within the timeout, is not a
 /// cursor node, or went away during the request.
@@ -20,6 +21,11 @@ constexpr int exit_unreachable = 2;
 /// The store could not do it: busy after every retry, storage error, read
 /// only, writer down, checkpoint incomplete, store closed or stopping.
 constexpr int exit_storage = 3;
+/// `health`: the store is degraded (its last write failed after every
+/// retry). Shares 3 with exit_storage: a storage problem either way.
+constexpr int exit_degraded = 3;
+/// `health`: the store is closed (writes refused) or has stopped.
+constexpr int exit_closed = 4;
 
 /// The exit code for an error answered to a request: errors of the store's
 /// `cursor` category are 1 (refused input) or 3 (storage), everything else

@@ -34,12 +34,13 @@ int main(int argc, char** argv) {
   cli_args args;
   std::string tls_warning;
   cursor::app::tls_files caf_tls;
-  if (auto err = parse_args(argc, argv, args); !err.empty()) {
-    std::cerr << "cursorctl: " << err << " (see cursorctl --help)\n";
+  auto parsed = parse_args(argc, argv, args);
+  if (!parsed.error.empty()) {
+    std::cerr << "cursorctl: " << parsed.error << " (see cursorctl --help)\n";
     return exit_refused;
   }
-  if (args.help) {
-    std::cout << usage();
+  if (!parsed.text.empty()) {
+    std::cout << parsed.text;
     return exit_ok;
   }
   if (!args.tls_passphrase_file.empty()) {
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
     tls_warning = std::move(checked.warning);
     caf_tls = std::move(checked.caf_files);
   }
+  // Local inputs and outputs are checked before connecting: a bad one
+  // costs no connection and changes nothing.
+  command_runner runner;
+  if (auto code = runner.prepare(args, std::cerr); code != exit_ok)
+    return code;
   caf::actor_system_config cfg;
   make_client_config(cfg, cursor::app::app_identifier, caf_tls);
   caf::actor_system sys{cfg};
@@ -73,10 +79,13 @@ int main(int argc, char** argv) {
     if (!tls_warning.empty())
       error += " (note: " + tls_warning + ")";
     std::cerr << "cursorctl: " << error << '\n';
+    runner.discard();
     leave_now(exit_unreachable);
   }
-  auto code = run_command(sys, *node, args, std::cout, std::cerr);
-  if (code == exit_unreachable)
+  auto code = runner.run(sys, *node, args, std::cout, std::cerr);
+  if (code == exit_unreachable) {
+    runner.discard();
     leave_now(code);
+  }
   return code;
 }

@@ -4,9 +4,21 @@
 #include <cstdio>
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 namespace cursor::cli {
 
 namespace {
+
+// Keeps the documented field order ({"peer":…,"stream_id":…}); nlohmann's
+// default object sorts keys.
+using json = nlohmann::ordered_json;
+
+// Peer IDs reach us validated (UTF-8); last_error may carry any byte from
+// SQLite: replace what is not UTF-8 rather than fail the whole output.
+std::string dump(const json& x) {
+  return x.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Display width in code points (peer IDs are valid UTF-8).
 size_t width(const std::string& text) {
@@ -26,45 +38,14 @@ const char* yes_no(bool x) {
   return x ? "yes" : "no";
 }
 
-const char* json_bool(bool x) {
-  return x ? "true" : "false";
+json entry_json(const cursor_entry& x) {
+  return json{{"peer", x.peer},
+              {"stream_id", x.stream_id},
+              {"updated_at", x.updated_at},
+              {"durable", x.durable}};
 }
 
 } // namespace
-
-std::string json_string(const std::string& text) {
-  std::string result = "\"";
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        result += "\\\"";
-        break;
-      case '\\':
-        result += "\\\\";
-        break;
-      case '\n':
-        result += "\\n";
-        break;
-      case '\t':
-        result += "\\t";
-        break;
-      case '\r':
-        result += "\\r";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", u);
-          result += buf;
-        } else {
-          result += c;
-        }
-    }
-  }
-  result += '"';
-  return result;
-}
 
 std::string format_unix_ms(int64_t ms) {
   if (ms <= 0)
@@ -81,34 +62,26 @@ std::string format_unix_ms(int64_t ms) {
 }
 
 void print_lookup(std::ostream& out, const std::string& peer,
-                  const cursor_lookup& x, bool json) {
-  if (!json) {
+                  const cursor_lookup& x, bool json_output) {
+  if (!json_output) {
     out << (x.found ? x.stream_id : std::string{"none"}) << '\n';
     return;
   }
-  out << "{\"peer\":" << json_string(peer)
-      << ",\"found\":" << json_bool(x.found);
-  if (x.found)
-    out << ",\"stream_id\":" << json_string(x.stream_id)
-        << ",\"durable\":" << json_bool(x.durable);
-  out << "}\n";
+  json obj{{"peer", peer}, {"found", x.found}};
+  if (x.found) {
+    obj["stream_id"] = x.stream_id;
+    obj["durable"] = x.durable;
+  }
+  out << dump(obj) << '\n';
 }
 
 void print_list(std::ostream& out, const std::vector<cursor_entry>& xs,
-                bool json) {
-  if (json) {
-    out << '[';
-    bool first = true;
-    for (auto& x : xs) {
-      if (!first)
-        out << ',';
-      first = false;
-      out << "{\"peer\":" << json_string(x.peer)
-          << ",\"stream_id\":" << json_string(x.stream_id)
-          << ",\"updated_at\":" << x.updated_at
-          << ",\"durable\":" << json_bool(x.durable) << '}';
-    }
-    out << "]\n";
+                bool json_output) {
+  if (json_output) {
+    auto arr = json::array();
+    for (auto& x : xs)
+      arr.push_back(entry_json(x));
+    out << dump(arr) << '\n';
     return;
   }
   size_t peer_col = 4;
@@ -131,27 +104,29 @@ void print_list(std::ostream& out, const std::vector<cursor_entry>& xs,
   }
 }
 
-void print_stats(std::ostream& out, const cursor_stats& x, bool json,
+void print_stats(std::ostream& out, const cursor_stats& x, bool json_output,
                  bool prometheus) {
   if (prometheus) {
     out << to_prometheus(x);
     return;
   }
-  if (json) {
-    out << "{\"entries\":" << x.entries << ",\"dirty\":" << x.dirty
-        << ",\"flushes\":" << x.flushes
-        << ",\"rows_written\":" << x.rows_written
-        << ",\"flush_errors\":" << x.flush_errors
-        << ",\"retries_flush\":" << x.retries_flush
-        << ",\"retries_delete\":" << x.retries_delete
-        << ",\"retries_checkpoint\":" << x.retries_checkpoint
-        << ",\"checkpoints\":" << x.checkpoints
-        << ",\"checkpoint_errors\":" << x.checkpoint_errors
-        << ",\"last_flush_unix_ms\":" << x.last_flush_unix_ms
-        << ",\"oldest_dirty_age_ms\":" << x.oldest_dirty_age_ms
-        << ",\"degraded\":" << json_bool(x.degraded)
-        << ",\"closed\":" << json_bool(x.closed)
-        << ",\"last_error\":" << json_string(x.last_error) << "}\n";
+  if (json_output) {
+    json obj{{"entries", x.entries},
+             {"dirty", x.dirty},
+             {"flushes", x.flushes},
+             {"rows_written", x.rows_written},
+             {"flush_errors", x.flush_errors},
+             {"retries_flush", x.retries_flush},
+             {"retries_delete", x.retries_delete},
+             {"retries_checkpoint", x.retries_checkpoint},
+             {"checkpoints", x.checkpoints},
+             {"checkpoint_errors", x.checkpoint_errors},
+             {"last_flush_unix_ms", x.last_flush_unix_ms},
+             {"oldest_dirty_age_ms", x.oldest_dirty_age_ms},
+             {"degraded", x.degraded},
+             {"closed", x.closed},
+             {"last_error", x.last_error}};
+    out << dump(obj) << '\n';
     return;
   }
   auto line = [&](const char* name, const std::string& value) {
@@ -182,6 +157,34 @@ void print_checkpoint(std::ostream& out, const checkpoint_info& x) {
   }
   out << "checkpoint complete: " << x.checkpointed_frames << " of "
       << x.log_frames << " WAL frames checkpointed\n";
+}
+
+void write_json_lines(std::ostream& out, const std::vector<cursor_entry>& xs) {
+  for (auto& x : xs)
+    out << dump(entry_json(x)) << '\n';
+}
+
+std::string csv_field(const std::string& text) {
+  bool quote
+      = text.find_first_of(",\"\r\n") != std::string::npos
+        || (!text.empty() && (text.front() == ' ' || text.back() == ' '));
+  if (!quote)
+    return text;
+  std::string result = "\"";
+  for (char c : text) {
+    if (c == '"')
+      result += '"';
+    result += c;
+  }
+  result += '"';
+  return result;
+}
+
+void write_csv(std::ostream& out, const std::vector<cursor_entry>& xs) {
+  out << "peer,stream_id,updated_at,durable\n";
+  for (auto& x : xs)
+    out << csv_field(x.peer) << ',' << csv_field(x.stream_id) << ','
+        << x.updated_at << ',' << (x.durable ? "true" : "false") << '\n';
 }
 
 } // namespace cursor::cli

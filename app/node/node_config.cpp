@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <iostream>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,7 @@
 
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/register_types.hpp"
+#include "node/node_help.hpp"
 
 namespace cursor::node {
 
@@ -141,6 +143,10 @@ std::string node_config::check_config_file(const std::string& path) const {
 
 config_outcome node_config::read(int argc, char** argv) {
   config_outcome result;
+  if (print_help_or_version(argc, argv, custom_options_, std::cout)) {
+    result.printed_help = true;
+    return result;
+  }
   if (auto err = parse(argc, argv, default_config_file)) {
     result.error = render_parse_error(err, config_file_path);
     return result;

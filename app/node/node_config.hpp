@@ -47,8 +47,8 @@ struct node_options {
 struct config_outcome {
   /// Set when the node should run.
   std::optional<node_options> options;
-  /// Set when `--help`, `--long-help` or `--dump-config` printed something:
-  /// exit 0 without starting.
+  /// Set when `--help`, `--version`, `--long-help` or `--dump-config`
+  /// printed something: exit 0 without starting.
   bool printed_help = false;
   /// One readable line when the configuration is refused.
   std::string error;

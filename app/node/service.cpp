@@ -22,6 +22,7 @@
 #include "node/exit_codes.hpp"
 #include "node/front.hpp"
 #include "node/metrics_file.hpp"
+#include "node/service_notify.hpp"
 
 namespace cursor::node {
 
@@ -144,6 +145,7 @@ private:
     log_->info("listening on {}, database '{}', {} cursors restored",
                endpoint(opts_.bind_address, port_), opts_.store.storage.db_path,
                restored);
+    notify_ready(*log_, "listening on " + endpoint(opts_.bind_address, port_));
     return true;
   }
 
@@ -257,6 +259,7 @@ private:
   }
 
   int shut_down() {
+    notify_stopping(*log_, "shutting down");
     auto deadline = steady::now() + opts_.shutdown_timeout;
     // The final flush may use most of the time; the rest is kept for
     // stopping the store and, if that fails, naming what is lost, so that

@@ -43,14 +43,17 @@ def parse_args():
     p.add_argument("--ctl", required=True)
     p.add_argument("--client", required=True)
     p.add_argument("--example", required=False)
+    p.add_argument("--fake-node", required=False)
     p.add_argument("--config", required=False, help="the shipped INI file")
+    p.add_argument("--project-version", required=False,
+                   help="the CMake project version")
     return p.parse_args()
 
 
 class Node:
     """A cursor_node process whose stderr is collected line by line."""
 
-    def __init__(self, binary, args, cwd, name="node"):
+    def __init__(self, binary, args, cwd, name="node", env=None):
         self.name = name
         self.lines = []
         self.cond = threading.Condition()
@@ -60,7 +63,7 @@ class Node:
         cmd = [binary] + list(args)
         print(f"[{name}] starting: {' '.join(cmd)}", flush=True)
         self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, env=env)
         self.pid = self.proc.pid
         self.readers = [threading.Thread(target=self._read, args=(s,), daemon=True)
                         for s in (self.proc.stderr, self.proc.stdout)]
@@ -145,13 +148,15 @@ class Env:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
-    def node(self, *args, db="cursors.db", port=0, name="node", defaults=True):
+    def node(self, *args, db="cursors.db", port=0, name="node", defaults=True,
+             env=None):
+        """Starts a node; `env` replaces the environment when given."""
         argv = []
         if defaults:
             argv += [f"--cursor.db-path={self.path(db)}", f"--node.port={port}",
                      "--node.log-level=debug"]
         argv += list(args)
-        n = Node(self.args.node, argv, cwd=self.dir, name=name)
+        n = Node(self.args.node, argv, cwd=self.dir, name=name, env=env)
         self.nodes.append(n)
         return n
 

@@ -2,6 +2,7 @@
 1, an unreachable or silent node exits 2 within the timeout, a storage error
 exits 3; every error is one readable line on stderr."""
 
+import json
 import socket
 import sqlite3
 import threading
@@ -82,9 +83,21 @@ def scenario(env):
            f"--tls-cert '{env.path('c.pem')}' does not exist")
     expect(env, 9, ["list", "--tls-passphrase-file", env.path("pw")], 1,
            f"--tls-passphrase-file '{env.path('pw')}' does not exist")
+    # A command's own options are checked wherever they stand.
+    expect(env, 9, ["--json", "flush"], 1,
+           "--json only applies to get, list, stats and health")
+    expect(env, 9, ["list", "-x"], 1, "unknown option '-x'")
+    expect(env, 9, ["list", "list"], 1, "too many arguments")
     code, out, err, _ = env.ctl(9, "--help")
     check(code == 0 and "usage: cursorctl" in out and err == "", "--help")
     check("--tls-cert FILE" in out, "--help names the TLS options")
+    for command in ("get PEER [--json]", "set PEER ID [--force]", "health [--json]",
+                    "export [--format jsonl|csv]"):
+        check(command in out, f"--help lists {command!r}")
+    code, out, err, _ = env.ctl(9, "set", "--help")
+    check(code == 0 and err == "" and
+          out.startswith("usage: cursorctl [OPTIONS] set PEER ID [--force]\n")
+          and "--force" in out, f"set --help: {out!r}")
 
     # Nothing listens: refused at once.
     port = closed_port()
@@ -117,6 +130,9 @@ def scenario(env):
     # A peer ID starting with '-' after '--'.
     env.ctl_ok(p, "set", "--", "-dash", "1-1")
     check(env.ctl_ok(p, "get", "--", "-dash") == "1-1\n", "'--' ends the options")
+    # A command's option before the command.
+    check(json.loads(env.ctl_ok(p, "--json", "get", "--", "-dash"))["stream_id"]
+          == "1-1", "--json before the command")
 
     # Storage error: another process holds SQLite's write lock, the flush
     # stays busy through every retry.
@@ -128,6 +144,9 @@ def scenario(env):
         holder.execute("ROLLBACK")
         holder.close()
     check(env.ctl_ok(p, "flush") == "flushed 2 rows\n", "flush works once the lock is gone")
+    # A peer named like a command is an operand.
+    env.ctl_ok(p, "set", "list", "2-0")
+    check(env.ctl_ok(p, "get", "list") == "2-0\n", "a peer named 'list'")
 
 
 if __name__ == "__main__":

@@ -12,3 +12,4 @@
 #include "cursor_actor/spawn.hpp"
 #include "cursor_actor/stats.hpp"
 #include "cursor_actor/stream_id.hpp"
+#include "cursor_actor/version.hpp"

@@ -1,0 +1,108 @@
+// A stand-in for cursor_node whose store is in a state a test cannot drive
+// the real node into from outside, for `cursorctl health`:
+//
+//   cursor_fake_node closed    stats answers `closed` (as after `close`)
+//   cursor_fake_node stopped   stats fails with `stopped` (as the front
+//                              answers when its store is gone)
+//
+// Publishes the cursor interface on 127.0.0.1 (any free port) with the
+// node's application identifier, prints `listening on 127.0.0.1:PORT` and
+// serves until SIGTERM or SIGINT. Every other message is answered with
+// `stopped`.
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "common/defaults.hpp"
+#include "cursor_actor/cursor_actor.hpp"
+
+namespace {
+
+using namespace cursor;
+
+caf::error refuse() {
+  return caf::make_error(errc::stopped, "fake node");
+}
+
+cursor_actor::behavior_type fake_store(cursor_actor::pointer,
+                                       std::string mode) {
+  using str = const std::string&;
+  using strs = const std::vector<std::string>&;
+  return {
+      [](set_atom, str, str) -> caf::result<ok_atom> { return refuse(); },
+      [](set_atom, force_atom, str, str) -> caf::result<ok_atom> {
+        return refuse();
+      },
+      [](set_atom, strs, strs) -> caf::result<ok_atom> { return refuse(); },
+      [](get_atom, str) -> caf::result<cursor_lookup> { return refuse(); },
+      [](get_atom, start_atom, str) -> caf::result<std::string> {
+        return refuse();
+      },
+      [](list_atom) -> caf::result<std::vector<cursor_entry>> {
+        return refuse();
+      },
+      [](dirty_atom) -> caf::result<uint64_t> { return refuse(); },
+      [](flush_atom) -> caf::result<uint64_t> { return refuse(); },
+      [](delete_atom, str) -> caf::result<bool> { return refuse(); },
+      [](checkpoint_atom) -> caf::result<checkpoint_info> { return refuse(); },
+      [mode](stats_atom) -> caf::result<cursor_stats> {
+        if (mode == "stopped")
+          return caf::make_error(errc::stopped,
+                                 "the store terminated (fake node)");
+        cursor_stats x;
+        x.entries = 2;
+        x.closed = true;
+        x.last_flush_unix_ms = 1714557600123;
+        return x;
+      },
+      [](close_atom) -> caf::result<uint64_t> { return refuse(); },
+      [](retry_atom, uint64_t) {},
+      [](tick_atom, uint64_t) {},
+  };
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2
+      || (std::string{argv[1]} != "closed"
+          && std::string{argv[1]} != "stopped")) {
+    std::cerr << "usage: cursor_fake_node closed|stopped\n";
+    return 64;
+  }
+  // Blocked in every thread; taken below with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  register_types(cfg);
+  cfg.set("middleman.app-identifiers",
+          std::vector<std::string>{app::app_identifier});
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  auto store = sys.spawn(fake_store, std::string{argv[1]});
+  auto port = sys.middleman().publish(store, 0, "127.0.0.1");
+  if (!port) {
+    std::cerr << "cannot publish: " << caf::to_string(port.error()) << '\n';
+    caf::anon_send_exit(store, caf::exit_reason::kill);
+    return EXIT_FAILURE;
+  }
+  std::cout << "listening on 127.0.0.1:" << *port << std::endl;
+  int signo = 0;
+  sigwait(&signals, &signo);
+  sys.middleman().close(*port);
+  caf::anon_send_exit(store, caf::exit_reason::kill);
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,47 @@
+# CTest test package.install (fixture `cursor_installed`): installs the build
+# into a fresh prefix inside the build tree, as `cmake --install` does for a
+# user, and checks that the package files are there.
+#   cmake -DBUILD_DIR=... -DPREFIX=... -DWITH_APP=ON|OFF -DBINDIR=...
+#         -DLIBDIR=... -DINCLUDEDIR=... -DDATADIR=... -DDOCDIR=... -P install.cmake
+# (the GNUInstallDirs values of the build, relative to the prefix)
+
+file(REMOVE_RECURSE "${PREFIX}")
+execute_process(
+  COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed (${rc}):\n${out}\n${err}")
+endif()
+
+set(expected
+  ${INCLUDEDIR}/cursor_actor/cursor_actor.hpp
+  ${INCLUDEDIR}/cursor_actor/actors.hpp
+  ${INCLUDEDIR}/cursor_actor/version.hpp
+  ${LIBDIR}/libcursor_actor.a
+  ${LIBDIR}/cmake/cursor_actor/cursor_actorConfig.cmake
+  ${LIBDIR}/cmake/cursor_actor/cursor_actorConfigVersion.cmake
+  ${LIBDIR}/cmake/cursor_actor/cursor_actor-targets.cmake
+  ${LIBDIR}/cmake/cursor_actor/FindCAF.cmake)
+if(WITH_APP)
+  list(APPEND expected
+    ${BINDIR}/cursor_node
+    ${BINDIR}/cursorctl
+    ${DATADIR}/cursor_actor/cursor_node.ini
+    ${DOCDIR}/NODE.md
+    lib/systemd/system/cursor-node.service
+    lib/sysusers.d/cursor-node.conf)
+endif()
+foreach(file IN LISTS expected)
+  if(NOT EXISTS "${PREFIX}/${file}")
+    message(FATAL_ERROR "not installed: ${PREFIX}/${file}")
+  endif()
+endforeach()
+# Nothing of the build tree leaks into the installed package.
+file(READ "${PREFIX}/${LIBDIR}/cmake/cursor_actor/cursor_actor-targets.cmake"
+     targets)
+string(FIND "${targets}" "${BUILD_DIR}" at)
+if(NOT at EQUAL -1)
+  message(FATAL_ERROR "the exported targets name the build tree ${BUILD_DIR}")
+endif()
+list(LENGTH expected n)
+message(STATUS "installed into ${PREFIX}: ${n} files checked")
