@@ -16,12 +16,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/describe.hpp"
+#include "common/metrics_file.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/spawn.hpp"
 #include "cursor_actor/stats.hpp"
 #include "node/exit_codes.hpp"
 #include "node/front.hpp"
-#include "node/metrics_file.hpp"
 
 namespace cursor::node {
 
@@ -44,7 +44,7 @@ void refuse(const std::string& text) {
 class node_service {
 public:
   node_service(caf::actor_system& sys, const node_options& opts,
-               std::shared_ptr<spdlog::logger> log, signal_hub& signals)
+               std::shared_ptr<spdlog::logger> log, app::signal_hub& signals)
       : sys_(sys), opts_(opts), log_(std::move(log)), signals_(signals),
         self_(sys) {
     // nop
@@ -59,7 +59,7 @@ public:
     }
     signals_.set_target(caf::actor_cast<caf::actor>(self_));
     if (auto signo = signals_.take_pending())
-      log_->info("received {}: shutting down", signal_name(signo));
+      log_->info("received {}: shutting down", app::signal_name(signo));
     else
       serve();
     signals_.clear_target();
@@ -159,8 +159,8 @@ private:
       caf::timespan wait = metrics ? until(next_metrics)
                                    : caf::timespan{std::chrono::hours(1)};
       self_->receive(
-          [&](signal_atom, int32_t signo) {
-            log_->info("received {}: shutting down", signal_name(signo));
+          [&](app::signal_atom, int32_t signo) {
+            log_->info("received {}: shutting down", app::signal_name(signo));
             running = false;
           },
           [&](caf::down_msg& msg) {
@@ -200,8 +200,8 @@ private:
     for (int attempt = 1; !port && attempt < 20; ++attempt) {
       bool signalled = false;
       self_->receive(
-          [&](signal_atom, int32_t signo) {
-            log_->info("received {}: shutting down", signal_name(signo));
+          [&](app::signal_atom, int32_t signo) {
+            log_->info("received {}: shutting down", app::signal_name(signo));
             signalled = true;
           },
           caf::after(delay) >> [] {});
@@ -244,7 +244,7 @@ private:
             "# TYPE replication_cursor_node_front_restarts_total counter\n"
             "replication_cursor_node_front_restarts_total "
             + std::to_string(front_restarts_) + "\n";
-    auto err = write_file_atomically(opts_.metrics_file, text);
+    auto err = app::write_file_atomically(opts_.metrics_file, text);
     if (!err.empty()) {
       // Once per failure streak: the file is rewritten every few seconds.
       if (!metrics_failing_)
@@ -354,7 +354,7 @@ private:
   caf::actor_system& sys_;
   const node_options& opts_;
   std::shared_ptr<spdlog::logger> log_;
-  signal_hub& signals_;
+  app::signal_hub& signals_;
   caf::scoped_actor self_;
   cursor_actor store_;
   cursor_actor front_;
@@ -370,7 +370,7 @@ private:
 
 int run_service(caf::actor_system& sys, const node_options& opts,
                 const std::shared_ptr<spdlog::logger>& log,
-                signal_hub& signals) {
+                app::signal_hub& signals) {
   node_service service{sys, opts, log, signals};
   return service.run();
 }
