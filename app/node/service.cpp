@@ -127,7 +127,10 @@ private:
       return false;
     front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
     self_->monitor(front_);
-    auto port = publish_front(opts_.port, false);
+    // SO_REUSEADDR: after a crash, connections of the old process linger in
+    // TIME_WAIT on this port and would keep a restarted node from binding
+    // it for a minute; a second live listener is still refused.
+    auto port = publish_front(opts_.port, true);
     if (!port) {
       refuse("cannot listen on " + endpoint(opts_.bind_address, opts_.port)
              + ": " + app::describe(port.error()));
