@@ -16,6 +16,7 @@
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/stream_id.hpp"
 #include "tailer/error.hpp"
+#include "tailer/gap_check.hpp"
 
 namespace cursor::tailer {
 
@@ -66,6 +67,8 @@ struct pipeline_state {
   stream_id target_floor;
   /// The highest deleted ID reported as a gap already (allow-gaps).
   stream_id gap_reported;
+  /// The gap check's knowledge of the source (gap_check.hpp).
+  source_position gap_pos;
   /// The source's last ID at the last read (for the lag).
   stream_id source_last;
   /// Bumped whenever what was read is dropped: an older read's answer is
@@ -204,6 +207,11 @@ void drop_read(pipeline_state& st) {
   st.has_pending = false;
   st.read_pos = st.applied;
   ++st.read_gen;
+  // Entries read but not applied are no longer safe: the gap check starts
+  // over from what is applied (or in the target).
+  auto safe = max_id(st.applied, st.target_floor);
+  if (safe != st.gap_pos.safe)
+    st.gap_pos = source_position{safe, std::nullopt};
 }
 
 void fail(pipeline_pointer self, caf::error err) {
@@ -310,7 +318,18 @@ void probe(pipeline_pointer self) {
                              "(see docs/TAILER.md, 'The target is behind')"));
               return;
             }
-            st.target_floor = max_id(st.target_floor, last);
+            st.target_floor = last;
+            // The gap check starts at the target's last ID: every source
+            // entry up to it is in the target. Redis's counter of that
+            // entry is the number of entries the target ever received
+            // (entries-added), as only this tailer writes the target and it
+            // applies entries in order; an empty target starts at 0.
+            st.gap_pos.safe = max_id(st.applied, st.target_floor);
+            st.gap_pos.counter.reset();
+            if (!info.exists)
+              st.gap_pos.counter = 0;
+            else if (info.has_entries_added && st.gap_pos.safe == last)
+              st.gap_pos.counter = info.entries_added;
             st.ph = phase::running;
             pump(self);
           },
@@ -325,6 +344,66 @@ void probe(pipeline_pointer self) {
 }
 
 // -- read ---------------------------------------------------------------------
+
+// The gap check (gap_check.hpp) on one snapshot; false when the peer
+// stopped. With tailer.allow-gaps a gap is reported and stepped over.
+bool check_source(pipeline_pointer self, const stream_info& info,
+                  const std::vector<stream_entry>& entries) {
+  auto& st = self->state;
+  stream_snapshot snap;
+  snap.entries_added = info.entries_added;
+  snap.length = info.length;
+  snap.complete = entries.size() < st.opts.batch_size;
+  auto ids = [&](const std::string& text, const char* what, stream_id& out) {
+    auto id = parse_id(text, what);
+    if (!id) {
+      fail(self, id.error());
+      return false;
+    }
+    out = *id;
+    return true;
+  };
+  if (!ids(info.last_generated_id, "the source's last ID", snap.last_generated)
+      || !ids(info.max_deleted_id, "max-deleted-entry-id", snap.max_deleted))
+    return false;
+  if (!info.first_entry_id.empty()) {
+    stream_id first;
+    if (!ids(info.first_entry_id, "the first entry's ID", first))
+      return false;
+    snap.first_entry = first;
+  }
+  for (auto i = entries.rbegin(); i != entries.rend(); ++i) {
+    stream_id id;
+    if (!ids(i->id, "an entry ID", id))
+      return false;
+    if (!snap.last_returned)
+      snap.last_returned = id;
+    if (!(st.gap_pos.safe < id))
+      break;
+    ++snap.returned_after_safe;
+  }
+  auto verdict = check_gap(st.gap_pos, snap);
+  bool repeated = verdict.kind == gap_verdict::deleted
+                  && !(st.gap_reported < snap.max_deleted);
+  if (verdict && !repeated) {
+    ++st.stats.gaps;
+    auto text = describe_gap(st.gap_pos, snap, verdict);
+    if (!st.opts.allow_gaps) {
+      fail(self,
+           caf::make_error(errc::gap, "peer '" + st.opts.peer + "': source "
+                                          + st.opts.source_name + ": " + text));
+      return false;
+    }
+    st.log->error("peer '{}': gap: source {}: {}; continuing after it "
+                  "(tailer.allow-gaps=true): the lost entries are missing "
+                  "from the target",
+                  st.opts.peer, st.opts.source_name, text);
+    if (verdict.kind == gap_verdict::deleted)
+      st.gap_reported = snap.max_deleted;
+  }
+  st.gap_pos = advance(st.gap_pos, snap, verdict);
+  return true;
+}
 
 void on_read(pipeline_pointer self, read_result& r) {
   auto& st = self->state;
@@ -363,54 +442,26 @@ void on_read(pipeline_pointer self, read_result& r) {
                  + st.read_pos.to_string() + " would never be read"));
     return;
   }
-  if (!info.has_max_deleted) {
+  if (!info.has_max_deleted || !info.has_entries_added) {
     if (!st.opts.allow_gaps) {
       fail(self,
-           caf::make_error(errc::no_gap_detection,
-                           "the source " + st.opts.source_name
-                               + " does not report max-deleted-entry-id "
-                                 "(Redis < 7.0): gaps cannot be detected; "
-                                 "set tailer.allow-gaps=true to run anyway"));
+           caf::make_error(
+               errc::no_gap_detection,
+               "the source " + st.opts.source_name
+                   + " does not report max-deleted-entry-id and "
+                     "entries-added (Redis < 7.0): gaps cannot be "
+                     "detected; set tailer.allow-gaps=true to run anyway"));
       return;
     }
     if (!st.no_gap_warned) {
       st.log->warn("peer '{}': the source {} does not report "
-                   "max-deleted-entry-id (Redis < 7.0): gaps cannot be "
-                   "detected",
+                   "max-deleted-entry-id and entries-added (Redis < 7.0): "
+                   "gaps cannot be detected",
                    st.opts.peer, st.opts.source_name);
       st.no_gap_warned = true;
     }
-  } else {
-    auto deleted = parse_id(info.max_deleted_id, "max-deleted-entry-id");
-    if (!deleted) {
-      fail(self, deleted.error());
-      return;
-    }
-    // Entries up to the read position were read; entries up to the target's
-    // last ID at the probe are in the target. A deletion beyond both lost
-    // entries this tailer never applied.
-    auto known = max_id(st.read_pos, st.target_floor);
-    if (known < *deleted && st.gap_reported < *deleted) {
-      ++st.stats.gaps;
-      auto text = "entries of the source " + st.opts.source_name
-                  + " after position " + known.to_string()
-                  + " were deleted before the tailer read them (the "
-                    "stream's max-deleted-entry-id is "
-                  + deleted->to_string() + ", its first entry is now "
-                  + (info.first_entry_id.empty() ? std::string{"none"}
-                                                 : info.first_entry_id)
-                  + ")";
-      if (!st.opts.allow_gaps) {
-        fail(self, caf::make_error(errc::gap,
-                                   "peer '" + st.opts.peer + "': " + text));
-        return;
-      }
-      st.log->error("peer '{}': gap: {}; continuing after it "
-                    "(tailer.allow-gaps=true): the deleted entries are "
-                    "missing from the target",
-                    st.opts.peer, text);
-      st.gap_reported = *deleted;
-    }
+  } else if (!check_source(self, info, r.entries)) {
+    return;
   }
   if (!r.entries.empty()) {
     auto id = parse_id(r.entries.back().id, "an entry ID");

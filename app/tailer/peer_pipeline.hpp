@@ -49,6 +49,8 @@ struct pipeline_options {
   caf::timespan retry_max_delay = std::chrono::seconds(5);
   /// Continue after a gap (logged, counted) instead of stopping the peer.
   bool allow_gaps = false;
+  /// The reader's COUNT: a read returning fewer entries returned all.
+  uint32_t batch_size = 500;
 };
 
 using peer_pipeline_actor = caf::typed_actor<

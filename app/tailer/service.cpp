@@ -148,6 +148,7 @@ private:
       po.retry_base_delay = opts_.retry_base_delay;
       po.retry_max_delay = opts_.retry_max_delay;
       po.allow_gaps = opts_.allow_gaps;
+      po.batch_size = opts_.batch_size;
       auto reader = spawn_source_reader(sys_, so, true);
       auto writer = spawn_target_writer(sys_, to, true);
       auto p = spawn_peer_pipeline(sys_, po, reader, writer, store_, recorder_,

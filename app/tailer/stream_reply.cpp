@@ -88,6 +88,11 @@ caf::expected<stream_info> parse_xinfo(const redisReply& reply) {
       if (value->type != REDIS_REPLY_INTEGER || value->integer < 0)
         return malformed("XINFO STREAM (length)");
       result.length = static_cast<uint64_t>(value->integer);
+    } else if (key == "entries-added") {
+      if (value->type != REDIS_REPLY_INTEGER || value->integer < 0)
+        return malformed("XINFO STREAM (entries-added)");
+      result.entries_added = static_cast<uint64_t>(value->integer);
+      result.has_entries_added = true;
     } else if (key == "last-generated-id") {
       if (!is_text(value))
         return malformed("XINFO STREAM (last-generated-id)");

@@ -23,7 +23,8 @@ caf::error parse_entries(const redisReply& reply,
 caf::error parse_xread(const redisReply& reply, std::vector<stream_entry>& out);
 
 /// The reply of `XINFO STREAM <key>`, a flat list of name-value pairs.
-/// `max-deleted-entry-id` is optional (Redis >= 7.0 sends it).
+/// `max-deleted-entry-id` and `entries-added` are optional (Redis >= 7.0
+/// sends them).
 caf::expected<stream_info> parse_xinfo(const redisReply& reply);
 
 /// Whether an error reply says that the key does not exist ("ERR no such

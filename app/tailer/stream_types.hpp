@@ -42,12 +42,17 @@ struct stream_info {
   std::string first_entry_id;
   /// Entries in the stream now.
   uint64_t length = 0;
+  /// Whether the server reports `entries-added` (Redis >= 7.0).
+  bool has_entries_added = false;
+  /// `entries-added`: how many entries were ever added to the stream.
+  uint64_t entries_added = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_info& x) {
   return f(caf::meta::type_name("stream_info"), x.exists, x.last_generated_id,
-           x.has_max_deleted, x.max_deleted_id, x.first_entry_id, x.length);
+           x.has_max_deleted, x.max_deleted_id, x.first_entry_id, x.length,
+           x.has_entries_added, x.entries_added);
 }
 
 /// The answer to a read: up to `count` entries after the requested ID, and
