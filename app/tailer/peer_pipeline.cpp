@@ -103,7 +103,7 @@ using pipeline_pointer = peer_pipeline_actor::stateful_pointer<pipeline_state>;
 
 void pump(pipeline_pointer self);
 void probe(pipeline_pointer self);
-void record(pipeline_pointer self, bool now = false);
+void record(pipeline_pointer self);
 void check_stop(pipeline_pointer self);
 
 stream_id max_id(stream_id a, stream_id b) {
@@ -584,12 +584,12 @@ void pump(pipeline_pointer self) {
 // -- record -------------------------------------------------------------------
 
 // Records the applied position unless a record is in flight (its answer
-// sends the newer one), a store retry is scheduled (it records then; `now`
-// ignores that, for the stop) or the store refused for good.
-void record(pipeline_pointer self, bool now) {
+// sends the newer one), a store retry is scheduled (it records then) or the
+// store refused for good.
+void record(pipeline_pointer self) {
   auto& st = self->state;
   if (st.recording || !(st.recorded < st.applied) || st.record_refused
-      || (st.store_party.token != 0 && !now))
+      || st.store_party.token != 0)
     return;
   st.recording = true;
   auto value = st.applied;
@@ -623,12 +623,9 @@ void record(pipeline_pointer self, bool now) {
               check_stop(self);
               return;
             }
+            // Also while stopping: the stop waits (bounded by the service's
+            // shutdown deadline) for the store to come back.
             store_down(self, err);
-            if (st.stopping) {
-              st.stop_error = err;
-              check_stop(self);
-              return;
-            }
             schedule(self, st.store_party);
           });
 }
@@ -639,10 +636,11 @@ void check_stop(pipeline_pointer self) {
   auto& st = self->state;
   if (!st.stopping || st.applying || st.recording)
     return;
-  if (st.recorded < st.applied && !st.stop_error) {
-    record(self, true);
-    if (st.recording)
-      return;
+  if (st.recorded < st.applied && !st.record_refused) {
+    // Answered once the record goes through (retried with backoff while
+    // the store is unavailable); the service bounds the wait.
+    record(self);
+    return;
   }
   for (auto& rp : st.stop_waiters) {
     if (st.recorded < st.applied)

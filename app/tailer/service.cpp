@@ -144,7 +144,9 @@ private:
                         + 2 * opts_.io_timeout + std::chrono::seconds(1);
       po.apply_timeout = opts_.connect_timeout + 4 * opts_.io_timeout
                          + std::chrono::seconds(1);
-      po.store_timeout = opts_.request_timeout;
+      // A record may wait for the recorder's batch in flight and then its
+      // own, each bounded by the request timeout.
+      po.store_timeout = 2 * opts_.request_timeout + std::chrono::seconds(1);
       po.retry_base_delay = opts_.retry_base_delay;
       po.retry_max_delay = opts_.retry_max_delay;
       po.allow_gaps = opts_.allow_gaps;

@@ -1,5 +1,7 @@
 #include "tailer/store_link.hpp"
 
+#include <functional>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -33,6 +35,10 @@ struct link_state {
   caf::timespan delay{0};
   uint64_t token = 0;
   std::minstd_rand rng{std::random_device{}()};
+  /// Forwarded requests not answered yet: failed at once when the
+  /// connection is lost (CAF would let them run into their timeout).
+  std::map<uint64_t, std::function<void(const caf::error&)>> pending;
+  uint64_t next_request = 0;
 
   static inline const char* name = "store_link";
 };
@@ -140,11 +146,19 @@ caf::result<Result> forward(link_pointer self, Ts... xs) {
   if (!st.node)
     return unavailable(self);
   auto rp = self->make_response_promise<Result>();
+  auto id = ++st.next_request;
+  st.pending.emplace(id,
+                     [rp](const caf::error& err) mutable { rp.deliver(err); });
   self->request(st.node, st.opts.request_timeout, std::move(xs)...)
-      .then([rp](Result& x) mutable { rp.deliver(std::move(x)); },
-            [self, rp](caf::error& err) mutable {
+      .then(
+          [self, rp, id](Result& x) mutable {
+            if (self->state.pending.erase(id) > 0)
+              rp.deliver(std::move(x));
+          },
+          [self, rp, id](caf::error& err) mutable {
+            if (self->state.pending.erase(id) > 0)
               rp.deliver(wrap(self, std::move(err)));
-            });
+          });
   return rp;
 }
 
@@ -162,6 +176,14 @@ store_link_actor::behavior_type link(link_pointer self, link_options opts,
                  st.opts.node.to_string(), describe(msg.reason));
     st.node = nullptr;
     st.delay = caf::timespan{0};
+    auto pending = std::move(st.pending);
+    st.pending.clear();
+    auto err = caf::make_error(errc::store_unavailable,
+                               "lost the connection to the cursor node at "
+                                   + st.opts.node.to_string()
+                                   + " before it answered");
+    for (auto& kvp : pending)
+      kvp.second(err);
     connect(self);
   });
   self->set_error_handler([](caf::error&) {

@@ -42,7 +42,8 @@ using store_link_actor = store_api::extend<
 /// actor (the openssl manager's when TLS is configured, see
 /// app::middleman_handle), asynchronously: no thread waits on a handshake.
 /// While not connected, requests fail at once with
-/// `errc::store_unavailable`. Errors of the store's `cursor` category reach
+/// `errc::store_unavailable`; so do the requests waiting for an answer when
+/// the connection is lost. Errors of the store's `cursor` category reach
 /// the requester unchanged; every other failure of a forwarded request
 /// (timeout, the node gone) becomes `errc::store_unavailable` naming the
 /// cause. `log` gets one line per change of state (connected, lost,
