@@ -4,7 +4,9 @@ naming the peer and the IDs, the gap counter of the metrics file, and a
 non-zero exit when it ends the run. Nothing is skipped silently: without
 tailer.allow-gaps the peer stops and the target gets nothing after the
 cursor; the other peer keeps running. With tailer.allow-gaps=true the gap is
-reported the same way and the peer continues with what is left."""
+reported the same way and the peer continues with what is left. The mirror
+case, a target that lost what the cursor says was applied, stops the peer
+too."""
 
 import signal
 
@@ -104,6 +106,18 @@ def scenario(env):
     check(code == 5, f"the run ended by the gap exits 5, got {code}")
     check(tc.last_id(ta) == cursor, "nothing after the deleted entry applied")
 
+
+    # 5. The target lost what the cursor says was applied (deleted here; a
+    # target Redis restarted without its data looks the same): the peer
+    # stops before writing anything.
+    cursor = read_cursors(db)[a]
+    tc.call("DEL", ta)
+    t = env.tailer(only_a, name="behind")
+    t.wait_for(rf"peer '{a}' stopped: target_behind: the target "
+               rf"127\.0\.0\.1:{target.port} stream '{ta}' does not exist "
+               rf"but the cursor of peer '{a}' says {cursor} was applied")
+    check(t.wait_exit() == 5, "the run ended by a target behind exits 5")
+    check(tc.xinfo(ta) is None, "nothing written to the lost target")
 
 if __name__ == "__main__":
     main(scenario, "gap")
