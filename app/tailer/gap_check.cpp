@@ -71,10 +71,16 @@ source_position advance(const source_position& pos, const stream_snapshot& snap,
       // Unknown until a later snapshot lets us derive it again.
       break;
   }
-  // Having read everything there is, the counter is the stream's.
+  // Having read everything there is, the counter is the stream's. So it is
+  // after a gap in an empty stream: every entry up to its last ID is gone
+  // and was reported.
   if (snap.complete && result.safe == snap.last_generated
       && !(result.safe < snap.max_deleted))
     result.counter = snap.entries_added;
+  if (verdict && !snap.first_entry && result.safe < snap.last_generated) {
+    result.safe = snap.last_generated;
+    result.counter = snap.entries_added;
+  }
   return result;
 }
 
