@@ -79,7 +79,7 @@ struct pipeline_state {
   bool applying = false;
   bool recording = false;
   /// A batch read and waiting for the writer.
-  std::vector<stream_entry> pending;
+  entry_batch pending;
   bool has_pending = false;
 
   party source;
@@ -203,7 +203,7 @@ bool store_refused(const caf::error& err) {
 }
 
 void drop_read(pipeline_state& st) {
-  st.pending.clear();
+  st.pending = entry_batch{};
   st.has_pending = false;
   st.read_pos = st.applied;
   ++st.read_gen;
@@ -348,7 +348,7 @@ void probe(pipeline_pointer self) {
 // The gap check (gap_check.hpp) on one snapshot; false when the peer
 // stopped. With tailer.allow-gaps a gap is reported and stepped over.
 bool check_source(pipeline_pointer self, const stream_info& info,
-                  const std::vector<stream_entry>& entries) {
+                  const entry_batch& entries) {
   auto& st = self->state;
   stream_snapshot snap;
   snap.entries_added = info.entries_added;
@@ -372,15 +372,28 @@ bool check_source(pipeline_pointer self, const stream_info& info,
       return false;
     snap.first_entry = first;
   }
-  for (auto i = entries.rbegin(); i != entries.rend(); ++i) {
-    stream_id id;
-    if (!ids(i->id, "an entry ID", id))
+  // Entries come in ID order: count those above `safe` from the back,
+  // usually all of them (parse the first and the last only then).
+  auto n = entries.size();
+  if (n > 0) {
+    stream_id first;
+    stream_id last;
+    if (!ids(std::string{entries.id(0)}, "an entry ID", first)
+        || !ids(std::string{entries.id(n - 1)}, "an entry ID", last))
       return false;
-    if (!snap.last_returned)
-      snap.last_returned = id;
-    if (!(st.gap_pos.safe < id))
-      break;
-    ++snap.returned_after_safe;
+    snap.last_returned = last;
+    if (st.gap_pos.safe < first) {
+      snap.returned_after_safe = n;
+    } else {
+      for (size_t i = n; i > 0; --i) {
+        stream_id id;
+        if (!ids(std::string{entries.id(i - 1)}, "an entry ID", id))
+          return false;
+        if (!(st.gap_pos.safe < id))
+          break;
+        ++snap.returned_after_safe;
+      }
+    }
   }
   auto verdict = check_gap(st.gap_pos, snap);
   bool repeated = verdict.kind == gap_verdict::deleted
@@ -464,7 +477,8 @@ void on_read(pipeline_pointer self, read_result& r) {
     return;
   }
   if (!r.entries.empty()) {
-    auto id = parse_id(r.entries.back().id, "an entry ID");
+    auto id = parse_id(std::string{r.entries.id(r.entries.size() - 1)},
+                       "an entry ID");
     if (!id) {
       fail(self, id.error());
       return;
@@ -547,7 +561,7 @@ void start_apply(pipeline_pointer self) {
   st.applying = true;
   st.has_pending = false;
   auto batch = std::move(st.pending);
-  st.pending = {};
+  st.pending = entry_batch{};
   self->request(st.writer, st.opts.apply_timeout, apply_atom_v,
                 std::move(batch))
       .then(

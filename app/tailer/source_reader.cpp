@@ -61,6 +61,8 @@ caf::expected<read_result> snapshot(reader_state& st,
                            "unexpected reply to EXEC from Redis at "
                                + c.where().to_string());
   read_result result;
+  // The batch keeps the whole EXEC reply alive; nothing is copied.
+  std::shared_ptr<const redisReply> owner{exec->release(), reply_deleter{}};
   const auto& xinfo = *r.element[0];
   if (is_no_such_key(xinfo)) {
     result.info.exists = false;
@@ -75,8 +77,10 @@ caf::expected<read_result> snapshot(reader_state& st,
   const auto& xread = *r.element[1];
   if (xread.type == REDIS_REPLY_ERROR)
     return reply_error(xread, "XREAD", c.where());
-  if (auto err = parse_xread(xread, result.entries))
-    return err;
+  auto batch = read_batch(std::move(owner), xread);
+  if (!batch)
+    return std::move(batch.error());
+  result.entries = std::move(*batch);
   return result;
 }
 

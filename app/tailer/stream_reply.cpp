@@ -27,49 +27,40 @@ std::string_view text(const redisReply* x) {
 
 } // namespace
 
-caf::error parse_entries(const redisReply& reply,
-                         std::vector<stream_entry>& out) {
+caf::error check_entries(const redisReply& reply) {
   if (reply.type != REDIS_REPLY_ARRAY)
     return malformed("XRANGE/XREAD (entries)");
-  out.reserve(out.size() + reply.elements);
   for (size_t i = 0; i < reply.elements; ++i) {
     const auto* entry = reply.element[i];
     if (entry == nullptr || entry->type != REDIS_REPLY_ARRAY
-        || entry->elements != 2 || !is_text(entry->element[0]))
+        || entry->elements != 2 || !is_text(entry->element[0])
+        || entry->element[1] == nullptr)
       return malformed("XRANGE/XREAD (entry)");
-    stream_entry x;
-    x.id = std::string{text(entry->element[0])};
     const auto* fields = entry->element[1];
-    if (fields != nullptr && fields->type == REDIS_REPLY_ARRAY) {
-      x.fields.reserve(fields->elements);
-      for (size_t j = 0; j < fields->elements; ++j) {
+    if (fields->type == REDIS_REPLY_ARRAY) {
+      for (size_t j = 0; j < fields->elements; ++j)
         if (!is_text(fields->element[j]))
           return malformed("XRANGE/XREAD (field)");
-        x.fields.emplace_back(text(fields->element[j]));
-      }
-    } else if (fields == nullptr || fields->type != REDIS_REPLY_NIL) {
+    } else if (fields->type != REDIS_REPLY_NIL) {
       return malformed("XRANGE/XREAD (fields)");
     }
-    out.emplace_back(std::move(x));
   }
   return {};
 }
 
-caf::error parse_xread(const redisReply& reply,
-                       std::vector<stream_entry>& out) {
+caf::expected<entry_batch> read_batch(std::shared_ptr<const redisReply> owner,
+                                      const redisReply& reply) {
   if (reply.type == REDIS_REPLY_NIL)
-    return {};
-  if (reply.type != REDIS_REPLY_ARRAY)
+    return entry_batch{};
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 1)
     return malformed("XREAD");
-  for (size_t i = 0; i < reply.elements; ++i) {
-    const auto* stream = reply.element[i];
-    if (stream == nullptr || stream->type != REDIS_REPLY_ARRAY
-        || stream->elements != 2 || stream->element[1] == nullptr)
-      return malformed("XREAD (stream)");
-    if (auto err = parse_entries(*stream->element[1], out))
-      return err;
-  }
-  return {};
+  const auto* stream = reply.element[0];
+  if (stream == nullptr || stream->type != REDIS_REPLY_ARRAY
+      || stream->elements != 2 || stream->element[1] == nullptr)
+    return malformed("XREAD (stream)");
+  if (auto err = check_entries(*stream->element[1]))
+    return err;
+  return entry_batch{std::move(owner), stream->element[1]};
 }
 
 caf::expected<stream_info> parse_xinfo(const redisReply& reply) {

@@ -3,6 +3,7 @@
 // Turning hiredis replies to XREAD, XRANGE and XINFO STREAM (RESP2) into the
 // tailer's types. A reply of an unexpected shape is `errc::redis_protocol`.
 
+#include <memory>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -13,14 +14,16 @@ struct redisReply;
 
 namespace cursor::tailer {
 
-/// An array of entries as XRANGE returns it: `[[id, [f1, v1, ...]], ...]`.
-/// Appends to `out`.
-caf::error parse_entries(const redisReply& reply,
-                         std::vector<stream_entry>& out);
+/// Checks an array of entries as XRANGE returns it, `[[id, [f1, v1, ...]],
+/// ...]`: every ID and field a string, every field list an array (or nil).
+caf::error check_entries(const redisReply& reply);
 
-/// The reply of `XREAD ... STREAMS <one key> <id>`: nil (nothing new) or
-/// `[[key, entries]]`. Appends the entries to `out`.
-caf::error parse_xread(const redisReply& reply, std::vector<stream_entry>& out);
+/// The entries of `reply`, the answer to `XREAD ... STREAMS <one key> <id>`
+/// (nil when there is nothing new, or `[[key, entries]]`), checked and
+/// wrapped without a copy; `owner` is the reply that contains `reply` and
+/// keeps it alive.
+caf::expected<entry_batch> read_batch(std::shared_ptr<const redisReply> owner,
+                                      const redisReply& reply);
 
 /// The reply of `XINFO STREAM <key>`, a flat list of name-value pairs.
 /// `max-deleted-entry-id` and `entries-added` are optional (Redis >= 7.0

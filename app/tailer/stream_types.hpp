@@ -9,22 +9,13 @@
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "tailer/entry_batch.hpp"
+
 namespace cursor::tailer {
-
-/// One stream entry: its ID and its field-value pairs, flattened
-/// (`fields[0]` = first field, `fields[1]` = its value, ...). Binary-safe.
-struct stream_entry {
-  std::string id;
-  std::vector<std::string> fields;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stream_entry& x) {
-  return f(caf::meta::type_name("stream_entry"), x.id, x.fields);
-}
 
 /// What `XINFO STREAM` says about a stream, read atomically with the entries
 /// it accompanies (see source_reader.hpp). IDs are canonical stream IDs.
@@ -58,14 +49,9 @@ typename Inspector::result_type inspect(Inspector& f, stream_info& x) {
 /// The answer to a read: up to `count` entries after the requested ID, and
 /// the stream's state at the same instant.
 struct read_result {
-  std::vector<stream_entry> entries;
+  entry_batch entries;
   stream_info info;
 };
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, read_result& x) {
-  return f(caf::meta::type_name("read_result"), x.entries, x.info);
-}
 
 /// The outcome of applying a batch to the target stream, entry by entry in
 /// order. `applied + duplicates` entries, a prefix of the batch, reached the
@@ -86,3 +72,6 @@ typename Inspector::result_type inspect(Inspector& f, apply_result& x) {
 }
 
 } // namespace cursor::tailer
+
+// Local messages only (reader -> pipeline), never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cursor::tailer::read_result)

@@ -79,6 +79,12 @@ tailer_config::tailer_config() {
                         "file whose first line decrypts the key (\"\")");
   cursor::register_types(*this);
   register_error_category(*this);
+  // CAF's default work-stealing workers poll for work, sleeping 50 us at a
+  // time: in a tailer, whose actors mostly wait for Redis, that cost three
+  // times the CPU of the whole copy (docs/PERFORMANCE.md, "Tailer"). The
+  // sharing policy blocks on a condition variable instead. An explicit
+  // scheduler.policy in the INI file or on the command line still wins.
+  set("scheduler.policy", caf::atom("sharing"));
 }
 
 std::string parse_peers(const caf::config_value& value, const endpoint& target,

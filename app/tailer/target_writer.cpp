@@ -39,23 +39,26 @@ caf::error ensure_connected(writer_state& st) {
   return {};
 }
 
-apply_result apply(writer_state& st, const std::vector<stream_entry>& xs) {
+apply_result apply(writer_state& st, const entry_batch& xs) {
   apply_result result;
   if (auto err = ensure_connected(st)) {
     result.error = std::move(err);
     return result;
   }
   auto& c = *st.conn;
-  for (const auto& x : xs) {
+  auto n = xs.size();
+  for (size_t i = 0; i < n; ++i) {
     st.argv.clear();
     st.lengths.clear();
     st.argv.push_back("XADD");
     st.lengths.push_back(4);
     st.argv.push_back(st.opts.stream.data());
     st.lengths.push_back(st.opts.stream.size());
-    st.argv.push_back(x.id.data());
-    st.lengths.push_back(x.id.size());
-    for (const auto& f : x.fields) {
+    auto id = xs.id(i);
+    st.argv.push_back(id.data());
+    st.lengths.push_back(id.size());
+    for (size_t j = 0, m = xs.field_count(i); j < m; ++j) {
+      auto f = xs.field(i, j);
       st.argv.push_back(f.data());
       st.lengths.push_back(f.size());
     }
@@ -64,55 +67,57 @@ apply_result apply(writer_state& st, const std::vector<stream_entry>& xs) {
   // Replies come in order. After the first refusal other than a duplicate,
   // nothing later may have reached the target; if something did, the target
   // now misses an entry and no retry can put it back in place.
-  const stream_entry* failed = nullptr;
-  for (const auto& x : xs) {
+  std::string failed;
+  size_t last_ok = n;
+  for (size_t i = 0; i < n; ++i) {
     auto reply = c.read_reply();
     if (!reply) {
       if (!result.error)
         result.error = std::move(reply.error());
-      return result;
+      break;
     }
     const auto& r = **reply;
     bool duplicate = false;
     if (r.type == REDIS_REPLY_ERROR) {
       duplicate = is_duplicate_refusal(error_text(r));
       if (!duplicate) {
-        if (failed == nullptr) {
-          failed = &x;
-          result.error = reply_error(r, "XADD " + x.id, c.where());
+        if (failed.empty()) {
+          failed = std::string{xs.id(i)};
+          result.error = reply_error(r, "XADD " + failed, c.where());
         }
         continue;
       }
     } else if (r.type != REDIS_REPLY_STRING) {
-      if (failed == nullptr) {
-        failed = &x;
+      if (failed.empty()) {
+        failed = std::string{xs.id(i)};
         result.error
             = caf::make_error(errc::redis_protocol,
-                              "unexpected reply to XADD " + x.id
+                              "unexpected reply to XADD " + failed
                                   + " from Redis at " + c.where().to_string());
       }
       continue;
     }
-    if (failed != nullptr) {
+    if (!failed.empty()) {
       // Keep reading the remaining replies: the connection stays in sync.
       // A duplicate after the failure is no hole: that entry, and so every
       // entry before it, reached the target in an earlier round.
       if (!duplicate && !is(result.error, errc::target_hole))
         result.error = caf::make_error(
             errc::target_hole,
-            "XADD " + failed->id + " to '" + st.opts.stream + "' at "
+            "XADD " + failed + " to '" + st.opts.stream + "' at "
                 + c.where().to_string() + " failed (" + describe(result.error)
-                + ") but the later entry " + x.id
-                + " reached the target: the target stream misses "
-                + failed->id);
+                + ") but the later entry " + std::string{xs.id(i)}
+                + " reached the target: the target stream misses " + failed);
       continue;
     }
     if (duplicate)
       ++result.duplicates;
     else
       ++result.applied;
-    result.last_id = x.id;
+    last_ok = i;
   }
+  if (last_ok < n)
+    result.last_id = std::string{xs.id(last_ok)};
   return result;
 }
 
@@ -138,7 +143,7 @@ target_writer_actor::behavior_type writer(writer_pointer self,
     // A stray error message must not end the writer.
   });
   return {
-      [self](apply_atom, const std::vector<stream_entry>& xs) {
+      [self](apply_atom, const entry_batch& xs) {
         auto& st = self->state;
         auto result = apply(st, xs);
         if (st.conn && st.conn->broken())

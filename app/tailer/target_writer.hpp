@@ -35,7 +35,7 @@ using target_writer_actor = caf::typed_actor<
     /// redis_error (the first refused XADD; nothing after it reached the
     /// target), or target_hole (an XADD failed and a later one of the same
     /// batch succeeded: the target misses an entry).
-    caf::replies_to<apply_atom, std::vector<stream_entry>>::with<apply_result>,
+    caf::replies_to<apply_atom, entry_batch>::with<apply_result>,
     /// probe: `XINFO STREAM <target>`: whether the target exists and its last
     /// ID. Errors: redis_unreachable, redis_io, redis_error, redis_protocol.
     caf::replies_to<probe_atom>::with<stream_info>>;

@@ -83,23 +83,32 @@ CAF_TEST(XREAD replies with binary fields parse entry by entry) {
                   + bulk("1-0") + "*2\r\n" + bulk("k") + bulk(value) + "*2\r\n"
                   + bulk("2-5") + "*4\r\n" + bulk("f") + bulk("") + bulk("g")
                   + bulk("h");
-  std::vector<stream_entry> xs;
-  CAF_CHECK(!parse_xread(*resp(r), xs));
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  CAF_CHECK_EQUAL(xs[0].id, "1-0");
-  CAF_CHECK_EQUAL(xs[0].fields[1], value);
-  CAF_CHECK_EQUAL(xs[1].id, "2-5");
-  CAF_CHECK_EQUAL(xs[1].fields.size(), 4u);
-  xs.clear();
-  CAF_CHECK(!parse_xread(*resp("*-1\r\n"), xs));
-  CAF_CHECK(xs.empty());
+  std::shared_ptr<const redisReply> owner = resp(r);
+  auto xs = read_batch(owner, *owner);
+  CAF_REQUIRE(xs);
+  owner.reset(); // the batch keeps the reply alive
+  CAF_REQUIRE_EQUAL(xs->size(), 2u);
+  CAF_CHECK_EQUAL(xs->id(0), "1-0");
+  CAF_CHECK_EQUAL(xs->field_count(0), 2u);
+  CAF_CHECK_EQUAL(xs->field(0, 1), value);
+  CAF_CHECK_EQUAL(xs->id(1), "2-5");
+  CAF_CHECK_EQUAL(xs->field_count(1), 4u);
+  CAF_CHECK_EQUAL(xs->field(1, 1), "");
+  std::shared_ptr<const redisReply> nil = resp("*-1\r\n");
+  auto none = read_batch(nil, *nil);
+  CAF_REQUIRE(none);
+  CAF_CHECK(none->empty());
 }
 
 CAF_TEST(replies of the wrong shape are protocol errors) {
-  std::vector<stream_entry> xs;
-  CAF_CHECK(is(parse_xread(*resp(":1\r\n"), xs), errc::redis_protocol));
-  CAF_CHECK(is(parse_xread(*resp("*1\r\n*1\r\n" + bulk("k")), xs),
-               errc::redis_protocol));
+  for (auto bad : {std::string{":1\r\n"}, "*1\r\n*1\r\n" + bulk("k"),
+                   "*1\r\n*2\r\n" + bulk("k") + "*1\r\n*1\r\n" + bulk("1-0"),
+                   "*1\r\n*2\r\n" + bulk("k") + "*1\r\n*2\r\n" + bulk("1-0")
+                       + "*1\r\n:5\r\n"}) {
+    std::shared_ptr<const redisReply> owner = resp(bad);
+    auto xs = read_batch(owner, *owner);
+    CAF_CHECK(!xs && is(xs.error(), errc::redis_protocol));
+  }
   CAF_CHECK(is(parse_xinfo(*resp("*1\r\n" + bulk("x"))).error(),
                errc::redis_protocol));
   CAF_CHECK(is(parse_xinfo(*resp("*2\r\n" + bulk("length") + ":1\r\n")).error(),
