@@ -4,9 +4,13 @@
 # libssl-dev: the node and cursorctl check their TLS files with OpenSSL's API
 # at start-up (libcaf-dev does not pull it in); openssl: the TLS test makes
 # its throw-away CA with the command-line tool.
+# libhiredis-dev: cursor_tailer's Redis client (hiredis 0.14); redis-server:
+# the Redis the tailer replicates, started by its end-to-end tests and its
+# benchmark (those tests fail without it, they are never skipped).
 set -euo pipefail
 packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
-          libssl-dev sqlite3 openssl python3 procps)
+          libssl-dev sqlite3 openssl python3 procps libhiredis-dev
+          redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
