@@ -158,8 +158,9 @@ private:
       self_->monitor(p);
       pipelines_.push_back(p);
     }
-    log_->info("started: {} peers into {}, cursor store: {}{}",
-               opts_.peers.size(), opts_.target.to_string(), store_text_,
+    log_->info("started: {} peer{} into {}, cursor store: {}{}",
+               opts_.peers.size(), opts_.peers.size() == 1 ? "" : "s",
+               opts_.target.to_string(), store_text_,
                opts_.allow_gaps ? ", gaps allowed" : "");
   }
 

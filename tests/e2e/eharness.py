@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import harness  # noqa: E402
 from harness import TestFailure, check  # noqa: E402,F401
 
-STARTED = r"started: (\d+) peers into"
+STARTED = r"started: (\d+) peers? into"
 
 # Real host-like peer names, as in a mesh.
 PEER_NAMES = ["uk.node.manchester-1", "de.node.frankfurt-2",

@@ -87,6 +87,13 @@ def scenario(env):
     run(peers, f"--tailer.metrics-file={env.path('no', 'such', 'm.prom')}",
         contains="does not exist")
 
+        # The shipped config/cursor_tailer.ini passes every check of its keys
+    # and types: the only complaint is about the value overridden here.
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                           "..", "config", "cursor_tailer.ini")
+    run(f"--config-file={shipped}", "--tailer.target=nowhere",
+        contains="invalid configuration: tailer.target: 'nowhere'")
+
     # The embedded store takes the node's lock: a database held by a running
     # cursor_node is refused (exit 2), and nothing is contacted.
     db = env.path("held.db")
