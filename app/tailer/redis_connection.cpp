@@ -34,7 +34,20 @@ std::string millis(caf::timespan x) {
 } // namespace
 
 void reply_deleter::operator()(redisReply* x) const {
-  freeReplyObject(x);
+  free_reply(x);
+}
+
+reply_ptr parse_reply(std::string_view bytes) {
+  arena_context arenas;
+  auto* reader = redisReaderCreate();
+  use_reply_arenas(reader, &arenas);
+  redisReaderFeed(reader, bytes.data(), bytes.size());
+  void* raw = nullptr;
+  auto rc = redisReaderGetReply(reader, &raw);
+  redisReaderFree(reader);
+  if (rc != REDIS_OK)
+    return nullptr;
+  return reply_ptr{static_cast<redisReply*>(raw)};
 }
 
 caf::expected<redis_connection>
@@ -57,20 +70,29 @@ redis_connection::open(const endpoint& where, caf::timespan connect_timeout,
                                + ": " + cause);
   }
   redisEnableKeepAlive(ctx);
-  redis_connection result{ctx, where, caf::timespan{0}};
+  auto arenas = std::make_unique<arena_context>();
+  use_reply_arenas(ctx->reader, arenas.get());
+  // Keep the read buffer between replies: by default hiredis frees it once
+  // it is empty and above 16 KiB, i.e. after every batch of entries, and
+  // allocates it again for the next.
+  ctx->reader->maxbuf = 0;
+  redis_connection result{ctx, std::move(arenas), where, caf::timespan{0}};
   if (auto err = result.set_io_timeout(io_timeout))
     return err;
   return result;
 }
 
-redis_connection::redis_connection(redisContext* ctx, endpoint where,
-                                   caf::timespan timeout)
-    : ctx_(ctx), where_(std::move(where)), timeout_(timeout) {
+redis_connection::redis_connection(redisContext* ctx,
+                                   std::unique_ptr<arena_context> arenas,
+                                   endpoint where, caf::timespan timeout)
+    : ctx_(ctx), arenas_(std::move(arenas)), where_(std::move(where)),
+      timeout_(timeout) {
   // nop
 }
 
 redis_connection::redis_connection(redis_connection&& other) noexcept
-    : ctx_(std::exchange(other.ctx_, nullptr)), where_(std::move(other.where_)),
+    : ctx_(std::exchange(other.ctx_, nullptr)),
+      arenas_(std::move(other.arenas_)), where_(std::move(other.where_)),
       timeout_(other.timeout_) {
   // nop
 }
@@ -81,6 +103,7 @@ redis_connection::operator=(redis_connection&& other) noexcept {
     if (ctx_ != nullptr)
       redisFree(ctx_);
     ctx_ = std::exchange(other.ctx_, nullptr);
+    arenas_ = std::move(other.arenas_);
     where_ = std::move(other.where_);
     timeout_ = other.timeout_;
   }

@@ -16,6 +16,7 @@
 #include <caf/timespan.hpp>
 
 #include "tailer/endpoint.hpp"
+#include "tailer/reply_arena.hpp"
 
 struct redisContext;
 struct redisReply;
@@ -26,8 +27,13 @@ struct reply_deleter {
   void operator()(redisReply* x) const;
 };
 
-/// A reply owned by the caller (hiredis' `freeReplyObject` on destruction).
+/// A reply owned by the caller, built in an arena (reply_arena.hpp) and
+/// freed with it.
 using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
+
+/// Parses one reply from RESP bytes the way a connection does (arena
+/// included); nothing when the bytes hold no complete reply. For tests.
+reply_ptr parse_reply(std::string_view bytes);
 
 /// Move-only owner of a `redisContext`. After an I/O failure the connection
 /// is broken for good: drop it and open a new one.
@@ -71,11 +77,13 @@ public:
   const endpoint& where() const { return where_; }
 
 private:
-  redis_connection(redisContext* ctx, endpoint where, caf::timespan timeout);
+  redis_connection(redisContext* ctx, std::unique_ptr<arena_context> arenas,
+                   endpoint where, caf::timespan timeout);
 
   caf::error io_error();
 
   redisContext* ctx_ = nullptr;
+  std::unique_ptr<arena_context> arenas_;
   endpoint where_;
   caf::timespan timeout_{0};
 };

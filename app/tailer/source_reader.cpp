@@ -139,6 +139,7 @@ source_reader_actor::behavior_type reader(reader_pointer self,
         }
         return std::move(*result);
       },
+
   };
 }
 

@@ -78,13 +78,7 @@ read_result entries(const std::vector<std::string>& ids, stream_info info) {
                   + std::to_string(ids.size()) + "\r\n";
   for (auto& id : ids)
     r += "*2\r\n" + bulk(id) + "*2\r\n" + bulk("k") + bulk("v-" + id);
-  auto* reader = redisReaderCreate();
-  redisReaderFeed(reader, r.data(), r.size());
-  void* raw = nullptr;
-  redisReaderGetReply(reader, &raw);
-  redisReaderFree(reader);
-  std::shared_ptr<const redisReply> owner{static_cast<redisReply*>(raw),
-                                          reply_deleter{}};
+  std::shared_ptr<const redisReply> owner = parse_reply(r);
   read_result result;
   result.entries = *read_batch(owner, *owner);
   result.info = std::move(info);
@@ -133,6 +127,7 @@ mock_reader_actor::behavior_type mock_reader(mock_reader_actor::pointer self,
           return std::move(x.error());
         return std::move(*x);
       },
+
       [s](ok_atom) {
         if (s->parked_reads.empty() || s->reads.empty())
           return;

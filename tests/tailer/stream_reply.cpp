@@ -15,15 +15,12 @@ using namespace cursor::tailer;
 
 namespace {
 
-// Parses RESP bytes with hiredis' own reader, as a connection would.
+// Parses RESP bytes with hiredis' reader and the tailer's reply arenas, as
+// a connection does.
 reply_ptr resp(const std::string& bytes) {
-  auto* reader = redisReaderCreate();
-  redisReaderFeed(reader, bytes.data(), bytes.size());
-  void* raw = nullptr;
-  auto rc = redisReaderGetReply(reader, &raw);
-  redisReaderFree(reader);
-  CAF_REQUIRE(rc == REDIS_OK && raw != nullptr);
-  return reply_ptr{static_cast<redisReply*>(raw)};
+  auto result = parse_reply(bytes);
+  CAF_REQUIRE(result != nullptr);
+  return result;
 }
 
 std::string bulk(const std::string& x) {
