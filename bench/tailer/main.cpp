@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,10 +114,21 @@ pid_t spawn_tailer(const options& opts, const std::string& config,
   return pid;
 }
 
-struct run_result {
-  double bare_s = 0;
-  double tailer_s = 0;
-  double tailer_steady_s = 0;
+// Seconds of CPU (user + system) of the calling thread.
+double thread_cpu() {
+  rusage ru{};
+  ::getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+         + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// One copy: wall time and the CPU seconds of the copier (the bare loop's
+// threads, or the tailer process) and of the redis-servers.
+struct copy_result {
+  double wall = 0;
+  double steady = 0;
+  double copier_cpu = 0;
+  double redis_cpu = 0;
 };
 
 class bench_run {
@@ -134,12 +146,22 @@ public:
     }
   }
 
-  double bare() {
+  double redis_cpu() const {
+    auto result = target_->cpu_seconds();
+    for (auto& x : sources_)
+      result += x->cpu_seconds();
+    return result;
+  }
+
+  copy_result bare() {
     bench::redis::client t{target_->port()};
     for (size_t i = 0; i < opts_.peers; ++i)
       t.run({"DEL", bare_key(i)});
     std::vector<std::thread> threads;
     std::vector<std::string> errors(opts_.peers);
+    std::vector<double> cpu(opts_.peers);
+    copy_result result;
+    auto redis0 = redis_cpu();
     auto t0 = clock_type::now();
     for (size_t i = 0; i < opts_.peers; ++i)
       threads.emplace_back([&, i] {
@@ -149,19 +171,24 @@ public:
         } catch (std::exception& e) {
           errors[i] = e.what();
         }
+        cpu[i] = thread_cpu();
       });
     for (auto& th : threads)
       th.join();
     auto elapsed = since(t0);
+    result.wall = result.steady = elapsed;
+    result.redis_cpu = redis_cpu() - redis0;
+    for (auto x : cpu)
+      result.copier_cpu += x;
     for (auto& e : errors)
       if (!e.empty())
         throw std::runtime_error(e);
     verify(t, [this](size_t i) { return bare_key(i); });
-    return elapsed;
+    return result;
   }
 
-  // Returns the time from spawn to done, and from the first entry to done.
-  std::pair<double, double> tailer(int run) {
+  // Wall time from spawn to done (steady: from the first entry to done).
+  copy_result tailer(int run) {
     bench::redis::client t{target_->port()};
     for (size_t i = 0; i < opts_.peers; ++i)
       t.run({"DEL", tailer_key(i)});
@@ -178,6 +205,7 @@ public:
           << "\nlog-level=\"warn\"\n[cursor]\ndb-path=\"" << db << "\"\n"
           << opts_.tailer_ini << "\n";
     }
+    auto redis0 = redis_cpu();
     auto t0 = clock_type::now();
     auto pid = spawn_tailer(opts_, config, opts_.dir + "/tailer.log");
     double first = -1;
@@ -197,14 +225,23 @@ public:
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     auto elapsed = since(t0);
+    copy_result result;
+    result.redis_cpu = redis_cpu() - redis0;
     ::kill(pid, SIGTERM);
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    rusage ru{};
+    ::wait4(pid, &status, 0, &ru);
+    result.copier_cpu
+        = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec)
+                / 1e6;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw std::runtime_error("the tailer did not exit with 0 (see "
                                + opts_.dir + "/tailer.log)");
     verify(t, [this](size_t i) { return tailer_key(i); });
-    return {elapsed, elapsed - first};
+    result.wall = elapsed;
+    result.steady = elapsed - first;
+    return result;
   }
 
 private:
@@ -297,26 +334,33 @@ int bench_main(int argc, char** argv) {
   {
     bench_run b{opts};
     auto total = static_cast<double>(opts.peers * opts.entries);
-    std::printf("%-4s %14s %14s %16s %7s %14s\n", "run", "bare e/s",
-                "tailer e/s", "tailer steady", "ratio", "steady ratio");
+    std::printf("%-4s %10s %10s %10s %7s %7s %21s %21s\n", "run", "bare e/s",
+                "tailer e/s", "steady e/s", "ratio", "steady",
+                "CPU us/entry bare", "CPU us/entry tailer");
+    std::printf("%-4s %10s %10s %10s %7s %7s %10s %10s %10s %10s\n", "", "", "",
+                "", "", "", "loop", "redis", "process", "redis");
     for (int run = 1; run <= opts.runs; ++run) {
-      double bare_s = 0;
-      std::pair<double, double> tail;
+      copy_result bare;
+      copy_result tail;
       // Alternate the order: the machine's state must not favour either.
       if (run % 2 == 1) {
-        bare_s = b.bare();
+        bare = b.bare();
         tail = b.tailer(run);
       } else {
         tail = b.tailer(run);
-        bare_s = b.bare();
+        bare = b.bare();
       }
-      auto bare_rate = total / bare_s;
-      auto tail_rate = total / tail.first;
-      auto steady_rate = total / tail.second;
+      auto bare_rate = total / bare.wall;
+      auto tail_rate = total / tail.wall;
+      auto steady_rate = total / tail.steady;
       ratios.push_back(tail_rate / bare_rate);
       steady_ratios.push_back(steady_rate / bare_rate);
-      std::printf("%-4d %14.0f %14.0f %16.0f %7.2f %14.2f\n", run, bare_rate,
-                  tail_rate, steady_rate, ratios.back(), steady_ratios.back());
+      auto us = [&](double s) { return s * 1e6 / total; };
+      std::printf("%-4d %10.0f %10.0f %10.0f %7.2f %7.2f %10.2f %10.2f %10.2f "
+                  "%10.2f\n",
+                  run, bare_rate, tail_rate, steady_rate, ratios.back(),
+                  steady_ratios.back(), us(bare.copier_cpu), us(bare.redis_cpu),
+                  us(tail.copier_cpu), us(tail.redis_cpu));
       std::fflush(stdout);
     }
   }

@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -119,6 +122,27 @@ server::~server() {
   }
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
+}
+
+double server::cpu_seconds() const {
+  // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks.
+  std::ifstream in{"/proc/" + std::to_string(pid_) + "/stat"};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  auto pos = text.rfind(')');
+  if (pos == std::string::npos)
+    return 0;
+  std::istringstream fields{text.substr(pos + 2)};
+  std::string x;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  for (int i = 3; i <= 15 && fields >> x; ++i) {
+    if (i == 14)
+      utime = std::stoull(x);
+    else if (i == 15)
+      stime = std::stoull(x);
+  }
+  return static_cast<double>(utime + stime)
+         / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 void reply_deleter::operator()(redisReply* x) const {

@@ -28,6 +28,9 @@ public:
   ~server();
 
   uint16_t port() const { return port_; }
+
+  /// CPU time the server used so far (user + system), in seconds.
+  double cpu_seconds() const;
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
 private:
