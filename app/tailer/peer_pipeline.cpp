@@ -534,7 +534,6 @@ void target_failed(pipeline_pointer self, const caf::error& err) {
 
 void on_apply(pipeline_pointer self, apply_result& r) {
   auto& st = self->state;
-
   st.stats.applied += r.applied;
   st.stats.duplicates += r.duplicates;
   if (!r.last_id.empty()) {

@@ -139,7 +139,6 @@ source_reader_actor::behavior_type reader(reader_pointer self,
         }
         return std::move(*result);
       },
-
   };
 }
 
