@@ -108,6 +108,28 @@ void on_failed(link_pointer self, const std::string& why) {
   schedule_reconnect(self);
 }
 
+// One line for a failed connection attempt, with a hint where CAF's code
+// alone would puzzle an operator.
+std::string connect_failure(link_pointer self, const caf::error& err) {
+  bool tls = self->system().has_openssl_manager();
+  bool tcp = err == caf::sec::cannot_connect_to_node && !err.context().empty();
+  if (err == caf::sec::request_timeout)
+    return "no answer within the connect timeout";
+  if (tcp)
+    return "connection refused or host unreachable (" + describe(err) + ")";
+  if (tls
+      && (err == caf::sec::cannot_connect_to_node
+          || err == caf::sec::disconnect_during_handshake))
+    return "the TLS handshake failed or the node closed the connection (does "
+           "the node use TLS, accept certificates from our CA, and have a "
+           "certificate signed by a CA in tls.ca-file?)";
+  if (err == caf::sec::disconnect_during_handshake)
+    return "the node closed the connection during the handshake (a node "
+           "with TLS needs tls.certificate, tls.key and tls.ca-file here; a "
+           "node of another protocol version refuses too)";
+  return describe(err);
+}
+
 void connect(link_pointer self) {
   auto& st = self->state;
   if (st.connecting || st.node)
@@ -129,10 +151,7 @@ void connect(link_pointer self) {
             on_connected(self, caf::actor_cast<cursor_actor>(std::move(ptr)));
           },
           [self](caf::error& err) {
-            if (err == caf::sec::request_timeout)
-              on_failed(self, "no answer within the connect timeout");
-            else
-              on_failed(self, describe(err));
+            on_failed(self, connect_failure(self, err));
           });
 }
 
