@@ -11,11 +11,11 @@
 
 namespace cursor::app {
 
-/// Creates and registers the `component` and `cursor` loggers at `level` (one of
-/// trace, debug, info, warn, error, critical, off; validated by the config).
-/// Call it before the store is spawned: the library adopts a logger named
-/// `cursor` registered before its first log line. Returns the component's
-/// logger.
+/// Creates and registers the `component` and `cursor` loggers at `level`
+/// (one of trace, debug, info, warn, error, critical, off; validated by the
+/// config). Call it before the store is spawned: the library adopts a logger
+/// named `cursor` registered before its first log line. Returns the
+/// component's logger.
 std::shared_ptr<spdlog::logger> setup_logging(const std::string& level,
                                               const char* component);
 

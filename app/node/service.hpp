@@ -7,8 +7,8 @@
 
 #include <caf/fwd.hpp>
 
-#include "node/node_config.hpp"
 #include "common/signal_hub.hpp"
+#include "node/node_config.hpp"
 
 namespace spdlog {
 class logger;
