@@ -446,10 +446,19 @@ def compare_streams(source, skey, target, tkey):
 
 
 def read_cursors(db):
-    conn = sqlite3.connect(db)
+    """Every cursor in the SQLite file, read with SQLite itself (read-only:
+    the file is never created here). A store killed while it was starting
+    may have left no file, or one without the table yet: no cursors."""
+    if not os.path.exists(db):
+        return {}
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return {p: s for p, s in conn.execute(
             "SELECT peer_id, stream_id FROM cursors")}
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return {}
+        raise
     finally:
         conn.close()
 
