@@ -9,10 +9,14 @@
 # which the tests check config/systemd/ (they run without systemd as PID 1).
 # libcli11-dev: cursorctl's command line; nlohmann-json3-dev: its JSON
 # output and input (both header-only).
+# libhiredis-dev: cursor_tailer's Redis client (hiredis 0.14); redis-server:
+# the Redis the tailer replicates, started by its end-to-end tests and its
+# benchmark (those tests fail without it, they are never skipped).
 set -euo pipefail
 packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
           libssl-dev sqlite3 openssl python3 procps
-          libsystemd-dev systemd libcli11-dev nlohmann-json3-dev)
+          libsystemd-dev systemd libcli11-dev nlohmann-json3-dev
+          libhiredis-dev redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -11,19 +11,20 @@
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/lock_file.hpp"
+#include "common/logging.hpp"
+#include "common/metrics_file.hpp"
+#include "common/signal_hub.hpp"
+#include "common/signals.hpp"
+#include "common/watchdog.hpp"
 #include "node/exit_codes.hpp"
-#include "node/lock_file.hpp"
-#include "node/logging.hpp"
-#include "node/metrics_file.hpp"
 #include "node/node_config.hpp"
 #include "node/service.hpp"
-#include "node/signal_hub.hpp"
-#include "node/signals.hpp"
-#include "node/watchdog.hpp"
 
 namespace {
 
 using namespace cursor::node;
+using namespace cursor::app;
 
 int refuse(int code, const std::string& text) {
   std::cerr << "cursor_node: error: " << text << std::endl;
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     return refuse(exit_startup, "cannot use the database '"
                                     + opts.store.storage.db_path
                                     + "': " + lock_error);
-  auto log = setup_logging(opts.log_level);
+  auto log = setup_logging(opts.log_level, "node");
   if (opts.tls.enabled()) {
     log->info("mutual TLS: certificate '{}' ({}); clients need a certificate "
               "signed by a CA in '{}' (host names are not checked)",

@@ -10,10 +10,9 @@
 #include <caf/config_option_adder.hpp>
 #include <caf/config_value.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/pec.hpp>
-#include <caf/sec.hpp>
 #include <caf/settings.hpp>
 
+#include "common/config_check.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/register_types.hpp"
 #include "node/node_help.hpp"
@@ -27,53 +26,6 @@ constexpr const char* default_config_file = "cursor_node.ini";
 constexpr std::array<std::string_view, 7> log_levels{
     "trace", "debug", "info", "warn", "error", "critical", "off",
 };
-
-// CAF's parser errors carry a dictionary with either the offending command
-// line argument or the line and column in the INI file.
-std::string render_parse_error(const caf::error& err,
-                               const std::string& config_file) {
-  if (err.category() == caf::atom("parser")) {
-    auto code = static_cast<caf::pec>(err.code());
-    const auto& ctx = err.context();
-    std::string argument;
-    std::string position;
-    if (ctx.match_elements<caf::config_value::dictionary>()) {
-      const auto& dict = ctx.get_as<caf::config_value::dictionary>(0);
-      if (auto i = dict.find("argument"); i != dict.end())
-        if (auto str = caf::get_if<std::string>(&i->second))
-          argument = *str;
-      auto line = dict.find("line");
-      auto column = dict.find("column");
-      if (line != dict.end() && column != dict.end())
-        position = "line " + caf::to_string(line->second) + ", column "
-                   + caf::to_string(column->second);
-    }
-    if (!position.empty())
-      return "syntax error in config file '" + config_file + "' at " + position
-             + " (" + caf::to_string(code)
-             + "; note that strings must be quoted)";
-    switch (code) {
-      case caf::pec::not_an_option:
-        return "unknown option '" + argument + "' (see --long-help)";
-      case caf::pec::missing_argument:
-        return "option '" + argument + "' needs a value";
-      default:
-        return "invalid value in '" + argument + "' (" + caf::to_string(code)
-               + ")";
-    }
-  }
-  if (err.category() == caf::atom("system")
-      && err.code() == static_cast<uint8_t>(caf::sec::cannot_open_file))
-    return "cannot read config file '" + config_file + "'";
-  return "invalid configuration: " + caf::to_string(err);
-}
-
-std::string quoted_value(const caf::config_value& x) {
-  auto str = caf::to_string(x);
-  if (str.size() > 80)
-    str = str.substr(0, 77) + "...";
-  return str;
-}
 
 } // namespace
 
@@ -107,40 +59,6 @@ node_config::node_config() {
   cursor::register_types(*this);
 }
 
-std::string node_config::check_config_file(const std::string& path) const {
-  // Re-read the file without type checks: CAF keeps unknown keys silently
-  // and drops values of the wrong type silently (falling back to the
-  // default), so compare every entry against the declared options here.
-  auto raw = parse_config_file(path.c_str());
-  if (!raw)
-    return render_parse_error(raw.error(), path);
-  auto check = [&](const std::string& group, const std::string& key,
-                   const caf::config_value& value) -> std::string {
-    auto name = group == "global" ? key : group + "." + key;
-    auto opt = custom_options_.qualified_name_lookup(group, key);
-    if (opt == nullptr)
-      return "unknown option '" + name + "' in config file '" + path
-             + "' (see --long-help)";
-    if (opt->check(value))
-      return "option '" + name + "' in config file '" + path
-             + "' has the wrong type or is out of range: expected "
-             + std::string{opt->type_name().begin(), opt->type_name().end()}
-             + ", got " + quoted_value(value)
-             + " (strings must be quoted, durations need a unit)";
-    return {};
-  };
-  for (const auto& [group, value] : *raw) {
-    if (auto dict = caf::get_if<caf::settings>(&value)) {
-      for (const auto& [key, inner] : *dict)
-        if (auto err = check(group, key, inner); !err.empty())
-          return err;
-    } else if (auto err = check("global", group, value); !err.empty()) {
-      return err;
-    }
-  }
-  return {};
-}
-
 config_outcome node_config::read(int argc, char** argv) {
   config_outcome result;
   if (print_help_or_version(argc, argv, custom_options_, std::cout)) {
@@ -148,7 +66,7 @@ config_outcome node_config::read(int argc, char** argv) {
     return result;
   }
   if (auto err = parse(argc, argv, default_config_file)) {
-    result.error = render_parse_error(err, config_file_path);
+    result.error = app::render_parse_error(err, config_file_path);
     return result;
   }
   if (cli_helptext_printed) {
@@ -164,7 +82,8 @@ config_outcome node_config::read(int argc, char** argv) {
   // parse() already.
   if (std::ifstream probe{config_file_path}; probe.good()) {
     probe.close();
-    if (auto err = check_config_file(config_file_path); !err.empty()) {
+    if (auto err = app::check_config_file(custom_options_, config_file_path);
+        !err.empty()) {
       result.error = std::move(err);
       return result;
     }

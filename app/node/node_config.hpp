@@ -72,9 +72,6 @@ public:
   /// certificate, key and CA files (see app::check_tls_files()), then loads
   /// `caf::openssl::manager` and hands CAF private copies of the files.
   config_outcome read(int argc, char** argv);
-
-private:
-  std::string check_config_file(const std::string& path) const;
 };
 
 } // namespace cursor::node

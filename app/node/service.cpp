@@ -16,12 +16,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/describe.hpp"
+#include "common/metrics_file.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/spawn.hpp"
 #include "cursor_actor/stats.hpp"
 #include "node/exit_codes.hpp"
 #include "node/front.hpp"
-#include "node/metrics_file.hpp"
 #include "node/service_notify.hpp"
 
 namespace cursor::node {
@@ -45,7 +45,7 @@ void refuse(const std::string& text) {
 class node_service {
 public:
   node_service(caf::actor_system& sys, const node_options& opts,
-               std::shared_ptr<spdlog::logger> log, signal_hub& signals)
+               std::shared_ptr<spdlog::logger> log, app::signal_hub& signals)
       : sys_(sys), opts_(opts), log_(std::move(log)), signals_(signals),
         self_(sys) {
     // nop
@@ -60,7 +60,7 @@ public:
     }
     signals_.set_target(caf::actor_cast<caf::actor>(self_));
     if (auto signo = signals_.take_pending())
-      log_->info("received {}: shutting down", signal_name(signo));
+      log_->info("received {}: shutting down", app::signal_name(signo));
     else
       serve();
     signals_.clear_target();
@@ -128,7 +128,10 @@ private:
       return false;
     front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
     self_->monitor(front_);
-    auto port = publish_front(opts_.port, false);
+    // SO_REUSEADDR: after a crash, connections of the old process linger in
+    // TIME_WAIT on this port and would keep a restarted node from binding
+    // it for a minute; a second live listener is still refused.
+    auto port = publish_front(opts_.port, true);
     if (!port) {
       refuse("cannot listen on " + endpoint(opts_.bind_address, opts_.port)
              + ": " + app::describe(port.error()));
@@ -161,8 +164,8 @@ private:
       caf::timespan wait = metrics ? until(next_metrics)
                                    : caf::timespan{std::chrono::hours(1)};
       self_->receive(
-          [&](signal_atom, int32_t signo) {
-            log_->info("received {}: shutting down", signal_name(signo));
+          [&](app::signal_atom, int32_t signo) {
+            log_->info("received {}: shutting down", app::signal_name(signo));
             running = false;
           },
           [&](caf::down_msg& msg) {
@@ -202,8 +205,8 @@ private:
     for (int attempt = 1; !port && attempt < 20; ++attempt) {
       bool signalled = false;
       self_->receive(
-          [&](signal_atom, int32_t signo) {
-            log_->info("received {}: shutting down", signal_name(signo));
+          [&](app::signal_atom, int32_t signo) {
+            log_->info("received {}: shutting down", app::signal_name(signo));
             signalled = true;
           },
           caf::after(delay) >> [] {});
@@ -246,7 +249,7 @@ private:
             "# TYPE replication_cursor_node_front_restarts_total counter\n"
             "replication_cursor_node_front_restarts_total "
             + std::to_string(front_restarts_) + "\n";
-    auto err = write_file_atomically(opts_.metrics_file, text);
+    auto err = app::write_file_atomically(opts_.metrics_file, text);
     if (!err.empty()) {
       // Once per failure streak: the file is rewritten every few seconds.
       if (!metrics_failing_)
@@ -357,7 +360,7 @@ private:
   caf::actor_system& sys_;
   const node_options& opts_;
   std::shared_ptr<spdlog::logger> log_;
-  signal_hub& signals_;
+  app::signal_hub& signals_;
   caf::scoped_actor self_;
   cursor_actor store_;
   cursor_actor front_;
@@ -373,7 +376,7 @@ private:
 
 int run_service(caf::actor_system& sys, const node_options& opts,
                 const std::shared_ptr<spdlog::logger>& log,
-                signal_hub& signals) {
+                app::signal_hub& signals) {
   node_service service{sys, opts, log, signals};
   return service.run();
 }

@@ -7,8 +7,8 @@
 
 #include <caf/fwd.hpp>
 
+#include "common/signal_hub.hpp"
 #include "node/node_config.hpp"
-#include "node/signal_hub.hpp"
 
 namespace spdlog {
 class logger;
@@ -29,6 +29,6 @@ namespace cursor::node {
 /// as a whole (see watchdog.hpp); the waits in here are bounded by it too.
 int run_service(caf::actor_system& sys, const node_options& opts,
                 const std::shared_ptr<spdlog::logger>& log,
-                signal_hub& signals);
+                app::signal_hub& signals);
 
 } // namespace cursor::node

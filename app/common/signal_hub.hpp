@@ -1,6 +1,6 @@
 #pragma once
 
-// Hands signals from the watcher thread to the node's main loop.
+// Hands signals from the watcher thread to the main loop (node, tailer).
 
 #include <csignal>
 #include <mutex>
@@ -8,7 +8,7 @@
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 
-namespace cursor::node {
+namespace cursor::app {
 
 using signal_atom = caf::atom_constant<caf::atom("signal")>;
 
@@ -34,4 +34,4 @@ private:
 /// The name of a signal for log lines ("SIGTERM").
 const char* signal_name(int signo);
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -1,4 +1,4 @@
-#include "node/metrics_file.hpp"
+#include "common/metrics_file.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace cursor::node {
+namespace cursor::app {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::string check_writable_location(const std::string& path) {
   return {};
 }
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -1,11 +1,12 @@
-#include "node/logging.hpp"
+#include "common/logging.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-namespace cursor::node {
+namespace cursor::app {
 
-std::shared_ptr<spdlog::logger> setup_logging(const std::string& level) {
+std::shared_ptr<spdlog::logger> setup_logging(const std::string& level,
+                                              const char* component) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
   auto lvl = spdlog::level::from_str(level);
@@ -17,7 +18,7 @@ std::shared_ptr<spdlog::logger> setup_logging(const std::string& level) {
     return log;
   };
   make("cursor");
-  return make("node");
+  return make(component);
 }
 
-} // namespace cursor::node
+} // namespace cursor::app

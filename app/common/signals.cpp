@@ -1,11 +1,11 @@
-#include "node/signals.hpp"
+#include "common/signals.hpp"
 
 #include <atomic>
 #include <csignal>
 
 #include <pthread.h>
 
-namespace cursor::node {
+namespace cursor::app {
 
 namespace {
 
@@ -62,4 +62,4 @@ void signal_watcher::stop() {
   thread_.join();
 }
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace cursor::node {
+namespace cursor::app {
 
 /// Writes `content` to `path`: first to `<path>.tmp.<pid>` in the same
 /// directory (the collector ignores names not ending in `.prom`), flushed to
@@ -19,4 +19,4 @@ std::string write_file_atomically(const std::string& path,
 /// empty string or one readable line.
 std::string check_writable_location(const std::string& path);
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-namespace cursor::node {
+namespace cursor::app {
 
 class watchdog {
 public:
@@ -35,4 +35,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace cursor::node
+} // namespace cursor::app

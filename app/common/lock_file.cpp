@@ -1,4 +1,4 @@
-#include "node/lock_file.hpp"
+#include "common/lock_file.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-namespace cursor::node {
+namespace cursor::app {
 
 namespace {
 
@@ -43,7 +43,7 @@ std::optional<lock_file> lock_file::acquire(const std::string& path,
     auto code = errno;
     if (code == EWOULDBLOCK) {
       auto pid = read_pid(fd);
-      error = "the database is held by another cursor node (pid "
+      error = "the database is held by another cursor node or tailer (pid "
               + (pid.empty() ? std::string{"unknown"} : pid) + ", lock file '"
               + path + "')";
     } else {
@@ -96,4 +96,4 @@ void lock_file::release() {
   fd_ = -1;
 }
 
-} // namespace cursor::node
+} // namespace cursor::app

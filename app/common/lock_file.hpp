@@ -1,11 +1,12 @@
 #pragma once
 
-// The advisory lock that keeps two nodes off one database.
+// The advisory lock that keeps two stores (nodes, tailers with an embedded
+// store) off one database.
 
 #include <optional>
 #include <string>
 
-namespace cursor::node {
+namespace cursor::app {
 
 /// An exclusive `flock` on a lock file beside the database, holding the pid
 /// of its owner. The kernel drops the lock when the owner dies, so a lock
@@ -39,4 +40,4 @@ private:
   std::string path_;
 };
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -8,7 +8,7 @@
 #include <functional>
 #include <thread>
 
-namespace cursor::node {
+namespace cursor::app {
 
 class signal_watcher {
 public:
@@ -38,4 +38,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -1,8 +1,8 @@
-#include "node/signal_hub.hpp"
+#include "common/signal_hub.hpp"
 
 #include <caf/send.hpp>
 
-namespace cursor::node {
+namespace cursor::app {
 
 void signal_hub::set_target(caf::actor target) {
   std::lock_guard<std::mutex> guard{mtx_};
@@ -40,4 +40,4 @@ const char* signal_name(int signo) {
   }
 }
 
-} // namespace cursor::node
+} // namespace cursor::app

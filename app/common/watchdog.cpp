@@ -1,6 +1,6 @@
-#include "node/watchdog.hpp"
+#include "common/watchdog.hpp"
 
-namespace cursor::node {
+namespace cursor::app {
 
 watchdog::~watchdog() {
   disarm();
@@ -31,4 +31,4 @@ void watchdog::disarm() {
     thread.join();
 }
 
-} // namespace cursor::node
+} // namespace cursor::app

@@ -1,0 +1,123 @@
+"""A source stream trimmed (or an entry deleted) past the cursor: entries the
+tailer never applied are gone. The gap is reported loudly: an error line
+naming the peer and the IDs, the gap counter of the metrics file, and a
+non-zero exit when it ends the run. Nothing is skipped silently: without
+tailer.allow-gaps the peer stops and the target gets nothing after the
+cursor; the other peer keeps running. With tailer.allow-gaps=true the gap is
+reported the same way and the peer continues with what is left. The mirror
+case, a target that lost what the cursor says was applied, stops the peer
+too."""
+
+import signal
+
+from eharness import (PEER_NAMES, STARTED, check, compare_streams, fill, main,
+                      read_cursors, read_metrics, tailer_config,
+                      wait_caught_up)
+
+
+def scenario(env):
+    sa, sb, target = env.redis("sourceA"), env.redis("sourceB"), env.redis("target")
+    a, b = PEER_NAMES[0], PEER_NAMES[1]
+    ca, cb, tc = sa.client(), sb.client(), target.client()
+    ta, tb = f"events:{a}", f"events:{b}"
+    db = env.path("cursors.db")
+    metrics = env.path("tailer.prom")
+    extra = f'metrics-file="{metrics}"\nmetrics-interval=100ms\nblock=250ms\n'
+    both = env.write_config("both.ini", tailer_config(
+        [(a, sa, "events"), (b, sb, "events")], target, db=db,
+        extra_tailer=extra))
+    only_a = env.write_config("a.ini", tailer_config(
+        [(a, sa, "events")], target, db=db, extra_tailer=extra))
+    pairs = [(ca, "events", tc, ta), (cb, "events", tc, tb)]
+
+    # 1. Replicate 1000 entries per peer, stop cleanly.
+    fill(ca, "events", 1000, env.rng)
+    fill(cb, "events", 1000, env.rng)
+    t = env.tailer(both, name="first")
+    t.wait_for(STARTED)
+    wait_caught_up(pairs)
+    t.signal(signal.SIGTERM)
+    check(t.wait_exit() == 0, "clean stop")
+    cursor = read_cursors(db)[a]
+    check(cursor == ca.last_id("events"), "cursor of A at the source's end")
+
+    # 2. A's source grows by 1000 and is trimmed to its last 100 entries:
+    # 900 entries after the cursor are gone.
+    fill(ca, "events", 1000, env.rng, start=1000)
+    ca.call("XTRIM", "events", "MAXLEN", 100)
+    first_left = ca.call("XRANGE", "events", "-", "+", "COUNT", 1)[0][0].decode()
+    t = env.tailer(both, name="gap")
+    t.wait_for(STARTED)
+    m = t.wait_for(rf"error .*peer '{a}' stopped: gap: peer '{a}': source "
+                   rf"127\.0\.0\.1:{sa.port} stream 'events': 900 entries "
+                   rf"after position {cursor} were trimmed before the tailer "
+                   rf"read them \(the stream's first entry is now {first_left}; "
+                   rf"2000 entries were ever added, 100 are left\)")
+    print(f"reported: {m.group(0)}", flush=True)
+    # B keeps running while A is stopped.
+    fill(cb, "events", 500, env.rng, start=1000)
+    wait_caught_up(pairs[1:])
+    # Nothing after the cursor reached A's target.
+    check(tc.last_id(ta) == cursor, f"A's target moved past the gap: "
+                                    f"{tc.last_id(ta)} != {cursor}")
+    check(tc.xlen(ta) == 1000, "A's target unchanged")
+    t.signal(signal.SIGTERM)
+    code = t.wait_exit()
+    check(code == 5, f"a stopped peer makes the exit code 5, got {code}")
+    t.wait_for(rf"1 of 2 peers stopped for good: '{a}'")
+    mm = read_metrics(metrics)
+    check(mm[f'replication_tailer_gaps_total{{peer="{a}"}}'] == 1, "gap counted")
+    check(mm[f'replication_tailer_peer_failed{{peer="{a}"}}'] == 1, "A failed")
+    check(mm[f'replication_tailer_peer_failed{{peer="{b}"}}'] == 0, "B not")
+    check(read_cursors(db)[a] == cursor, "A's cursor did not move past the gap")
+
+    # 3. With tailer.allow-gaps the same gap is reported, then A continues
+    # with the 100 entries left.
+    t = env.tailer(both, "--tailer.allow-gaps", name="allow")
+    t.wait_for(STARTED)
+    t.wait_for(rf"error .*peer '{a}': gap: source .*: 900 entries after "
+               rf"position {cursor} were trimmed before the tailer read them "
+               rf".*; continuing after it")
+    wait_caught_up(pairs)
+    t.signal(signal.SIGTERM)
+    check(t.wait_exit() == 0, "allow-gaps: exit 0 after a reported gap")
+    mm = read_metrics(metrics)
+    check(mm[f'replication_tailer_gaps_total{{peer="{a}"}}'] == 1, "counted")
+    check(tc.xlen(ta) == 1100, f"A's target: 1000 + the 100 left, got "
+                               f"{tc.xlen(ta)}")
+    left = ca.xrange_all("events")
+    applied = tc.call("XRANGE", ta, "(" + cursor, "+")
+    check([(e[0].decode(), e[1]) for e in applied] == left,
+          "after the gap A's target holds exactly what is left")
+    compare_streams(cb, "events", tc, tb)
+
+    # 4. One entry deleted (XDEL) after the cursor is a gap too; with A the
+    # only peer, its stop ends the run by itself, exit code 5.
+    cursor = read_cursors(db)[a]
+    fill(ca, "events", 50, env.rng, start=2000)
+    victim = ca.call("XRANGE", "events", "(" + cursor, "+", "COUNT", 10)[9][0]
+    check(ca.call("XDEL", "events", victim) == 1, "XDEL")
+    t = env.tailer(only_a, name="xdel")
+    t.wait_for(rf"peer '{a}' stopped: gap: .*entries after position {cursor} "
+               rf"were deleted \(XDEL\) before the tailer read them \(the "
+               rf"stream's max-deleted-entry-id is {victim.decode()}")
+    t.wait_for("every peer stopped: ending the run")
+    code = t.wait_exit()
+    check(code == 5, f"the run ended by the gap exits 5, got {code}")
+    check(tc.last_id(ta) == cursor, "nothing after the deleted entry applied")
+
+
+    # 5. The target lost what the cursor says was applied (deleted here; a
+    # target Redis restarted without its data looks the same): the peer
+    # stops before writing anything.
+    cursor = read_cursors(db)[a]
+    tc.call("DEL", ta)
+    t = env.tailer(only_a, name="behind")
+    t.wait_for(rf"peer '{a}' stopped: target_behind: the target "
+               rf"127\.0\.0\.1:{target.port} stream '{ta}' does not exist "
+               rf"but the cursor of peer '{a}' says {cursor} was applied")
+    check(t.wait_exit() == 5, "the run ended by a target behind exits 5")
+    check(tc.xinfo(ta) is None, "nothing written to the lost target")
+
+if __name__ == "__main__":
+    main(scenario, "gap")
