@@ -1,7 +1,7 @@
 # Install rules: the library with its CMake package (component
 # `development`), and, with CURSOR_BUILD_APP, the node, cursorctl, the
-# systemd unit, its sysusers.d entry and the default configuration
-# (component `runtime`). Included by the top-level CMakeLists.txt when
+# tailer, their systemd units, the units' sysusers.d entries and the default
+# configurations (component `runtime`). Included by the top-level CMakeLists.txt when
 # CURSOR_INSTALL is on.
 #
 #   cmake --install build --prefix /usr/local
@@ -47,27 +47,42 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
   DESTINATION ${CURSOR_INSTALL_CMAKEDIR} COMPONENT development)
 
-# --- the node and the service ----------------------------------------------
+# --- the programs and their services ---------------------------------------
 
-if(TARGET cursor_node)
-  install(TARGETS cursor_node cursorctl
+# cursor_install_service(<program> <unit name> <doc>): the program, its
+# default INI, its documentation, its systemd unit (paths rewritten for the
+# install prefix) and the unit's sysusers.d entry.
+function(cursor_install_service program unit doc)
+  install(TARGETS ${program}
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
-  install(FILES ${PROJECT_SOURCE_DIR}/config/cursor_node.ini
+  install(FILES ${PROJECT_SOURCE_DIR}/config/${program}.ini
     DESTINATION ${CMAKE_INSTALL_DATADIR}/cursor_actor COMPONENT runtime)
-  install(FILES ${PROJECT_SOURCE_DIR}/docs/NODE.md ${PROJECT_SOURCE_DIR}/docs/CLI.md
+  install(FILES ${PROJECT_SOURCE_DIR}/docs/${doc}
     DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
-  install(FILES ${PROJECT_SOURCE_DIR}/config/systemd/cursor-node.sysusers
-    DESTINATION ${CURSOR_INSTALL_SYSUSERSDIR} RENAME cursor-node.conf
+  install(FILES ${PROJECT_SOURCE_DIR}/config/systemd/${unit}.sysusers
+    DESTINATION ${CURSOR_INSTALL_SYSUSERSDIR} RENAME ${unit}.conf
     COMPONENT runtime)
   # The unit names the binary and the documentation by their paths under
   # /usr/local; the paths under the prefix given at install time (which
   # `cmake --install --prefix` may change) replace them.
   install(CODE "
-    set(CURSOR_UNIT_SOURCE \"${PROJECT_SOURCE_DIR}/config/systemd/cursor-node.service\")
-    set(CURSOR_UNIT_STAGED \"${PROJECT_BINARY_DIR}/cursor-node.service\")
+    set(CURSOR_UNIT_PROGRAM \"${program}\")
+    set(CURSOR_UNIT_SOURCE \"${PROJECT_SOURCE_DIR}/config/systemd/${unit}.service\")
+    set(CURSOR_UNIT_STAGED \"${PROJECT_BINARY_DIR}/${unit}.service\")
     set(CURSOR_UNIT_DESTINATION \"${CURSOR_INSTALL_SYSTEMDDIR}\")
     set(CURSOR_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
     set(CURSOR_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
     include(\"${PROJECT_SOURCE_DIR}/cmake/install_systemd_unit.cmake\")
   " COMPONENT runtime)
+endfunction()
+
+if(TARGET cursor_node)
+  cursor_install_service(cursor_node cursor-node NODE.md)
+  install(TARGETS cursorctl
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+  install(FILES ${PROJECT_SOURCE_DIR}/docs/CLI.md
+    DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+endif()
+if(TARGET cursor_tailer)
+  cursor_install_service(cursor_tailer cursor-tailer TAILER.md)
 endif()

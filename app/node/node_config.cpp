@@ -13,9 +13,9 @@
 #include <caf/settings.hpp>
 
 #include "common/config_check.hpp"
+#include "common/program_help.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/register_types.hpp"
-#include "node/node_help.hpp"
 
 namespace cursor::node {
 
@@ -61,7 +61,18 @@ node_config::node_config() {
 
 config_outcome node_config::read(int argc, char** argv) {
   config_outcome result;
-  if (print_help_or_version(argc, argv, custom_options_, std::cout)) {
+  static const app::program_info info{
+      "cursor_node",
+      default_config_file,
+      "Hosts a cursor store and publishes it to CAF peers and cursorctl\n"
+      "(docs/NODE.md).\n",
+      {"cursor", "node", "tls"},
+      "--node.port=4242",
+      "0 stopped cleanly, 1 configuration refused, 2 database or port\n"
+      "unusable, 3 final flush failed, 4 shutdown deadline passed "
+      "(docs/NODE.md)"};
+  if (app::print_help_or_version(argc, argv, info, custom_options_,
+                                 std::cout)) {
     result.printed_help = true;
     return result;
   }

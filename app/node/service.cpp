@@ -17,12 +17,12 @@
 
 #include "common/describe.hpp"
 #include "common/metrics_file.hpp"
+#include "common/service_notify.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/spawn.hpp"
 #include "cursor_actor/stats.hpp"
 #include "node/exit_codes.hpp"
 #include "node/front.hpp"
-#include "node/service_notify.hpp"
 
 namespace cursor::node {
 
@@ -148,7 +148,8 @@ private:
     log_->info("listening on {}, database '{}', {} cursors restored",
                endpoint(opts_.bind_address, port_), opts_.store.storage.db_path,
                restored);
-    notify_ready(*log_, "listening on " + endpoint(opts_.bind_address, port_));
+    app::notify_ready(*log_,
+                      "listening on " + endpoint(opts_.bind_address, port_));
     return true;
   }
 
@@ -262,7 +263,7 @@ private:
   }
 
   int shut_down() {
-    notify_stopping(*log_, "shutting down");
+    app::notify_stopping(*log_, "shutting down");
     auto deadline = steady::now() + opts_.shutdown_timeout;
     // The final flush may use most of the time; the rest is kept for
     // stopping the store and, if that fails, naming what is lost, so that

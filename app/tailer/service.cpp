@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/metrics_file.hpp"
+#include "common/service_notify.hpp"
 #include "cursor_actor/spawn.hpp"
 #include "cursor_actor/stats.hpp"
 #include "tailer/error.hpp"
@@ -162,6 +163,10 @@ private:
                opts_.peers.size(), opts_.peers.size() == 1 ? "" : "s",
                opts_.target.to_string(), store_text_,
                opts_.allow_gaps ? ", gaps allowed" : "");
+    app::notify_ready(*log_, "replicating " + std::to_string(opts_.peers.size())
+                                 + " peer"
+                                 + (opts_.peers.size() == 1 ? "" : "s")
+                                 + " into " + opts_.target.to_string());
   }
 
   void serve() {
@@ -303,6 +308,7 @@ private:
   }
 
   int shut_down() {
+    app::notify_stopping(*log_, "shutting down");
     auto deadline = steady::now() + opts_.shutdown_timeout;
     auto reserve = std::min(caf::timespan{opts_.shutdown_timeout / 4},
                             caf::timespan{std::chrono::seconds(1)});

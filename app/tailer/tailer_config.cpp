@@ -13,6 +13,7 @@
 
 #include "common/config_check.hpp"
 #include "common/defaults.hpp"
+#include "common/program_help.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/peer_id.hpp"
 #include "cursor_actor/register_types.hpp"
@@ -155,6 +156,21 @@ std::string parse_peers(const caf::config_value& value, const endpoint& target,
 
 config_outcome tailer_config::read(int argc, char** argv) {
   config_outcome result;
+  static const app::program_info info{
+      "cursor_tailer",
+      default_config_file,
+      "Replicates the Redis streams of its peers into a target Redis and\n"
+      "resumes each peer from its cursor (docs/TAILER.md).\n",
+      {"tailer", "cursor", "tls"},
+      "--tailer.target=127.0.0.1:6379",
+      "0 stopped cleanly, 1 configuration refused, 2 database unusable,\n"
+      "3 stopped uncleanly (a position or the final flush failed), 4 shutdown\n"
+      "deadline passed, 5 a peer stopped for good (docs/TAILER.md)"};
+  if (app::print_help_or_version(argc, argv, info, custom_options_,
+                                 std::cout)) {
+    result.printed_help = true;
+    return result;
+  }
   if (auto err = parse(argc, argv, default_config_file)) {
     result.error = app::render_parse_error(err, config_file_path);
     return result;

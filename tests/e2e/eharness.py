@@ -38,6 +38,7 @@ def parse_args():
     p.add_argument("--tailer", required=True)
     p.add_argument("--node", required=True)
     p.add_argument("--redis-server", required=True)
+    p.add_argument("--project-version", default=None)
     p.add_argument("--seed", type=int, default=None)
     return p.parse_args()
 
@@ -276,9 +277,9 @@ class Env(harness.Env):
             f.write(text)
         return path
 
-    def tailer(self, config, *args, name="tailer"):
+    def tailer(self, config, *args, name="tailer", env=None):
         t = harness.Node(self.args.tailer, [f"--config-file={config}"]
-                         + list(args), cwd=self.dir, name=name)
+                         + list(args), cwd=self.dir, name=name, env=env)
         self.nodes.append(t)
         return t
 

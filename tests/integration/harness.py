@@ -12,7 +12,9 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -267,3 +269,46 @@ def main(scenario, name, args=None, env_class=None):
     finally:
         env.cleanup(keep=code == 1)
     sys.exit(code)
+
+
+# -- sd_notify ------------------------------------------------------------------
+
+SCM_CREDENTIALS = 0x02  # <sys/socket.h>; Python's socket module lacks it
+SO_PASSCRED = 16
+
+
+def notify_socket(env, address):
+    """A datagram socket like systemd's NOTIFY_SOCKET (sd_notify): receives
+    the sender's credentials. Closed by env's cleanup."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, SO_PASSCRED, 1)
+    s.bind(address)
+    env.helpers.append(s.close)
+    return s
+
+
+def receive(s, timeout):
+    """One datagram: (fields, sender pid), or (None, None) on timeout."""
+    s.settimeout(timeout)
+    try:
+        data, ancdata, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+    except socket.timeout:
+        return None, None
+    pid = None
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == SCM_CREDENTIALS:
+            pid, _, _ = struct.unpack("iII", payload[:12])
+    fields = dict(line.split("=", 1) for line in data.decode().splitlines()
+                  if "=" in line)
+    return fields, pid
+
+
+def nothing_queued(s):
+    s.setblocking(False)
+    try:
+        data = s.recv(4096)
+        return False, data
+    except BlockingIOError:
+        return True, None
+    finally:
+        s.setblocking(True)

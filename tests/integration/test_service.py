@@ -14,51 +14,9 @@ bounded (socket timeouts, process exit)."""
 
 import os
 import signal
-import socket
-import struct
 import subprocess
 
-from harness import check, main
-
-SCM_CREDENTIALS = 0x02  # <sys/socket.h>; Python's socket module lacks it
-SO_PASSCRED = 16
-
-
-def notify_socket(env, address):
-    """A datagram socket like systemd's: receives the sender's credentials."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, SO_PASSCRED, 1)
-    s.bind(address)
-    env.helpers.append(s.close)
-    return s
-
-
-def receive(s, timeout):
-    """One datagram: (fields, sender pid), or (None, None) on timeout."""
-    s.settimeout(timeout)
-    try:
-        data, ancdata, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
-    except socket.timeout:
-        return None, None
-    pid = None
-    for level, kind, payload in ancdata:
-        if level == socket.SOL_SOCKET and kind == SCM_CREDENTIALS:
-            pid, _, _ = struct.unpack("iII", payload[:12])
-    fields = dict(line.split("=", 1) for line in data.decode().splitlines()
-                  if "=" in line)
-    return fields, pid
-
-
-def nothing_queued(s):
-    s.setblocking(False)
-    try:
-        data = s.recv(4096)
-        return False, data
-    except BlockingIOError:
-        return True, None
-    finally:
-        s.setblocking(True)
-
+from harness import check, main, notify_socket, nothing_queued, receive
 
 def run_with_notify(env, address, name, db):
     sock = notify_socket(env, address)

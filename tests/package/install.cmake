@@ -29,7 +29,13 @@ if(WITH_APP)
     ${DATADIR}/cursor_actor/cursor_node.ini
     ${DOCDIR}/NODE.md
     lib/systemd/system/cursor-node.service
-    lib/sysusers.d/cursor-node.conf)
+    lib/sysusers.d/cursor-node.conf
+    ${BINDIR}/cursor_tailer
+    ${DATADIR}/cursor_actor/cursor_tailer.ini
+    ${DOCDIR}/TAILER.md
+    ${DOCDIR}/CLI.md
+    lib/systemd/system/cursor-tailer.service
+    lib/sysusers.d/cursor-tailer.conf)
 endif()
 foreach(file IN LISTS expected)
   if(NOT EXISTS "${PREFIX}/${file}")

@@ -1,6 +1,7 @@
 """The systemd files as `cmake --install` installs them (fixture
-package.install): `systemd-analyze verify` accepts the installed unit with no
-warning at all, its ExecStart is the installed cursor_node, its hardening
+package.install), for each unit (cursor-node, cursor-tailer):
+`systemd-analyze verify` accepts the installed unit with no warning at all,
+its ExecStart is the installed program, its hardening
 scores at most 2.0 in `systemd-analyze security --offline`, the same check
 rejects a unit with a typo (so it can fail), and systemd-sysusers creates the
 unit's user from the installed sysusers.d entry.
@@ -9,7 +10,7 @@ systemd-analyze works without systemd running (a container whose PID 1 is
 not systemd is fine): `verify` loads the unit file offline. It needs the unit
 files it refers to (network.target, multi-user.target), which Debian's
 `systemd` package ships, and an executable ExecStart, hence the installed
-unit rather than the source one (which names /usr/local/bin/cursor_node).
+unit rather than the source one (which names /usr/local/bin/<program>).
 `--man=no` keeps it from running man(1) for man: links."""
 
 import argparse
@@ -55,40 +56,44 @@ def directives(text):
     return result
 
 
-def scenario(args, tmp):
-    for tool in ("systemd-analyze", "systemd-sysusers"):
-        check(shutil.which(tool), f"{tool} is missing (Debian package systemd; "
-                                  f"scripts/install-deps.sh installs it)")
-    with open(args.installed_unit) as f:
+def check_unit(args, unit, program, tmp):
+    installed_unit = os.path.join(args.prefix, "lib/systemd/system",
+                                  unit + ".service")
+    installed_sysusers = os.path.join(args.prefix, "lib/sysusers.d",
+                                      unit + ".conf")
+    installed_program = os.path.join(args.prefix, args.bindir, program)
+    source_unit = os.path.join(args.source_dir, "config/systemd",
+                               unit + ".service")
+    with open(installed_unit) as f:
         text = f.read()
-    with open(args.source_unit) as f:
+    with open(source_unit) as f:
         source = f.read()
     d = directives(text)
 
     # The installed unit is the source one with the prefix's paths.
     exec_start = d["ExecStart"][0].split()
-    check(exec_start[0] == os.path.abspath(args.installed_node),
+    check(exec_start[0] == os.path.abspath(installed_program),
           f"ExecStart runs {exec_start[0]}, not the installed "
-          f"{args.installed_node}")
-    check(text.replace(exec_start[0], "/usr/local/bin/cursor_node")
+          f"{installed_program}")
+    check(text.replace(exec_start[0], f"/usr/local/bin/{program}")
           .replace(os.path.dirname(d["Documentation"][0][len("file://"):]),
                    "/usr/local/share/doc/cursor_actor") == source,
-          "the installed unit differs from config/systemd/cursor-node.service "
-          "in more than its paths")
+          f"the installed unit differs from config/systemd/{unit}.service "
+          f"in more than its paths")
     check(d["Type"] == ["notify"], "Type=notify")
-    check(d["User"] == ["cursor-node"] and d["StateDirectory"] == ["cursor-node"],
+    check(d["User"] == [unit] and d["StateDirectory"] == [unit],
           "own user and state directory")
-    node = run([exec_start[0], "--version"])
-    check(node.returncode == 0 and node.stdout.startswith("cursor_node "),
-          "the installed node runs")
+    binary = run([exec_start[0], "--version"])
+    check(binary.returncode == 0 and binary.stdout.startswith(program + " "),
+          f"the installed {program} runs")
 
     # verify: exit 0 and not a single warning.
-    code, lines = verify(args.installed_unit)
+    code, lines = verify(installed_unit)
     check(code == 0 and not lines,
           f"systemd-analyze verify: exit {code}, output {lines!r}")
 
     # The check can fail: a typo in a key and in a value are reported.
-    broken = os.path.join(tmp, "cursor-node.service")
+    broken = os.path.join(tmp, unit + ".service")
     with open(broken, "w") as f:
         f.write(text.replace("ProtectSystem=strict", "ProtectSystem=stricter")
                     .replace("NoNewPrivileges=yes", "NoNewPrivilege=yes"))
@@ -99,19 +104,19 @@ def scenario(args, tmp):
 
     # Hardening: systemd's own exposure score (0 = locked down, 10 = none).
     p = run(["systemd-analyze", "security", "--offline=yes", "--no-pager",
-             args.installed_unit])
+             installed_unit])
     m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", p.stdout + p.stderr)
     check(m, "systemd-analyze security printed no exposure level")
     exposure = float(m.group(1))
     check(exposure <= MAX_EXPOSURE,
-          f"exposure {exposure} above {MAX_EXPOSURE}: hardening was lost")
-    print(f"exposure level {exposure} (at most {MAX_EXPOSURE})", flush=True)
+          f"{unit}: exposure {exposure} above {MAX_EXPOSURE}: hardening was lost")
+    print(f"{unit}: exposure level {exposure} (at most {MAX_EXPOSURE})", flush=True)
 
     # The sysusers.d entry creates the unit's user, without a login shell,
     # with the state directory as its home.
-    root = os.path.join(tmp, "root")
+    root = os.path.join(tmp, "root-" + unit)
     os.makedirs(os.path.join(root, "etc"))
-    p = run(["systemd-sysusers", f"--root={root}", args.installed_sysusers])
+    p = run(["systemd-sysusers", f"--root={root}", installed_sysusers])
     check(p.returncode == 0, "systemd-sysusers failed")
     with open(os.path.join(root, "etc", "passwd")) as f:
         users = {l.split(":")[0]: l.strip().split(":") for l in f if l.strip()}
@@ -120,14 +125,25 @@ def scenario(args, tmp):
     check(entry[5] == "/var/lib/" + d["StateDirectory"][0],
           f"home {entry[5]} is not the state directory")
     check(entry[6].endswith("nologin"), f"login shell {entry[6]}")
+    print(f"{unit}: verified", flush=True)
+
+
+def scenario(args, tmp):
+    for tool in ("systemd-analyze", "systemd-sysusers"):
+        check(shutil.which(tool), f"{tool} is missing (Debian package systemd; "
+                                  f"scripts/install-deps.sh installs it)")
+    for spec in args.unit:
+        unit, program = spec.split(":")
+        check_unit(args, unit, program, tmp)
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--installed-unit", required=True)
-    p.add_argument("--installed-sysusers", required=True)
-    p.add_argument("--installed-node", required=True)
-    p.add_argument("--source-unit", required=True)
+    p.add_argument("--prefix", required=True, help="the install prefix")
+    p.add_argument("--bindir", required=True, help="relative to the prefix")
+    p.add_argument("--source-dir", required=True)
+    p.add_argument("--unit", action="append", required=True,
+                   help="UNIT:PROGRAM, e.g. cursor-node:cursor_node")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="cursor-systemd-")
     try:

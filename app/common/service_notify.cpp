@@ -1,11 +1,11 @@
-#include "node/service_notify.hpp"
+#include "common/service_notify.hpp"
 
 #include <system_error>
 
 #include <spdlog/logger.h>
 #include <systemd/sd-daemon.h>
 
-namespace cursor::node {
+namespace cursor::app {
 
 namespace {
 
@@ -33,4 +33,4 @@ void notify_stopping(spdlog::logger& log, const std::string& status) {
   notify(log, "STOPPING=1", status);
 }
 
-} // namespace cursor::node
+} // namespace cursor::app
