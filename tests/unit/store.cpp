@@ -214,7 +214,8 @@ CAF_TEST(a writer spawned with a bad pragma value refuses to open) {
   self->request(writer, timeout, load_atom_v)
       .receive([](std::vector<stored_cursor>&) {},
                [&](caf::error& x) { err = std::move(x); });
-  CHECK_MSG(is(err, errc::invalid_option), render(err));
+  // (is() needs a non-empty error: on 46a8053 the load succeeded.)
+  CHECK_MSG(err && is(err, errc::invalid_option), render(err));
   CAF_CHECK(!std::filesystem::exists(opts.storage.db_path));
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
 }
