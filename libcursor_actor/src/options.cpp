@@ -54,11 +54,11 @@ caf::error storage_options::validate() const {
     return bad("db-path", "must not contain NUL");
   if (!one_of(journal_mode, {"wal", "delete", "truncate", "persist"}))
     return bad("journal-mode", "'" + journal_mode
-                                 + "' is not one of wal, delete, truncate, "
-                                   "persist");
+                                   + "' is not one of wal, delete, truncate, "
+                                     "persist");
   if (!one_of(synchronous, {"off", "normal", "full", "extra"}))
-    return bad("synchronous", "'" + synchronous
-                                + "' is not one of off, normal, full, extra");
+    return bad("synchronous",
+               "'" + synchronous + "' is not one of off, normal, full, extra");
   if (checkpoint_every > 1000000)
     return bad("checkpoint-every", "must be at most 1000000");
   return caf::none;

@@ -27,22 +27,21 @@ spawn_cursor_actor(caf::actor_system& sys, writer_actor writer,
     // A row we cannot read is reported, never dropped: dropping it would
     // restart that peer's stream from the beginning without a word.
     if (auto err = validate_peer_id(row.peer))
-      return refuse(caf::make_error(errc::corrupt_row,
-                                    "stored row has an invalid peer_id: "
-                                      + render(err)));
+      return refuse(
+          caf::make_error(errc::corrupt_row,
+                          "stored row has an invalid peer_id: " + render(err)));
     auto id = stream_id::parse(row.stream_id);
     if (!id)
       return refuse(caf::make_error(errc::corrupt_row,
                                     "stored row of '" + row.peer
-                                      + "' has an invalid stream_id: "
-                                      + render(id.error())));
+                                        + "' has an invalid stream_id: "
+                                        + render(id.error())));
     // Moving the peer's string: no second copy of 100k strings at start-up,
     // and nothing freed afterwards that would stay resident.
     table.load(std::move(row.peer), cursor_value{*id, row.updated_at});
   }
   rows = std::vector<stored_cursor>{};
-  return sys.spawn(cursor_behavior, std::move(writer), std::move(table),
-                   opts);
+  return sys.spawn(cursor_behavior, std::move(writer), std::move(table), opts);
 }
 
 caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,

@@ -171,15 +171,15 @@ CAF_TEST(random operations on the table alone keep it equal to the model) {
   size_t commits = 0;
   auto check_all = [&](int step) {
     std::map<std::string, std::string> memory;
-    table.for_each(
-      [&](const std::string& p, const cursor_value& value, bool durable) {
-        memory.emplace(p, value.id.to_string());
-        // Durable means the disk holds exactly this value.
-        auto i = disk.find(p);
-        if (durable)
-          CHECK_MSG(i != disk.end() && i->second == value.id.to_string(),
-                    "step " << step << ": " << p << " durable but not on disk");
-      });
+    table.for_each([&](const std::string& p, const cursor_value& value,
+                       bool durable) {
+      memory.emplace(p, value.id.to_string());
+      // Durable means the disk holds exactly this value.
+      auto i = disk.find(p);
+      if (durable)
+        CHECK_MSG(i != disk.end() && i->second == value.id.to_string(),
+                  "step " << step << ": " << p << " durable but not on disk");
+    });
     std::map<std::string, std::string> expected;
     for (auto& [p, id] : model)
       expected.emplace(p, id.to_string());
@@ -198,8 +198,8 @@ CAF_TEST(random operations on the table alone keep it equal to the model) {
                       << differing << " differing");
   };
   for (int step = 0; step < 20000; ++step) {
-    auto peer = "host-" + std::to_string(pick(60)) + ".dc"
-                + std::to_string(pick(3));
+    auto peer
+        = "host-" + std::to_string(pick(60)) + ".dc" + std::to_string(pick(3));
     now += std::chrono::milliseconds(pick(5));
     switch (pick(8)) {
       case 0:
@@ -224,7 +224,8 @@ CAF_TEST(random operations on the table alone keep it equal to the model) {
                        static_cast<uint64_t>(pick(5))};
         auto out = table.set(peer, next, step, true);
         bool same = model.count(peer) && model[peer] == next;
-        CAF_CHECK(out == (same ? set_outcome::unchanged : set_outcome::changed));
+        CAF_CHECK(out
+                  == (same ? set_outcome::unchanged : set_outcome::changed));
         model[peer] = next;
         break;
       }
