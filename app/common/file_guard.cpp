@@ -32,10 +32,9 @@ std::string resolved(const std::string& path) {
 }
 
 std::string describe(const written_file& f) {
-  auto text = f.option + " '" + f.path + "'";
-  if (!f.role.empty())
-    text = "the " + f.role + " of " + text;
-  return text;
+  if (f.role.empty())
+    return f.option + " '" + f.path + "'";
+  return "the " + f.role + " '" + f.path + "' of " + f.option;
 }
 
 struct checked_file {
@@ -86,12 +85,12 @@ std::string check_distinct_files(const std::vector<written_file>& files) {
           = a.id && b.id && a.id->dev == b.id->dev && a.id->ino == b.id->ino;
       if (!same_path && !same_inode)
         continue;
-      // Name the option's own file first when one of them is derived.
-      auto& first = a.file->role.empty() ? a : b;
+      // Name an option's own file first when the other one is derived.
+      auto& first = !a.file->role.empty() && b.file->role.empty() ? b : a;
       auto& second = &first == &a ? b : a;
       auto how = same_path ? std::string{"the same file"}
                            : std::string{"hard links to the same file"};
-      return describe(*second.file) + " and " + describe(*first.file) + " are "
+      return describe(*first.file) + " and " + describe(*second.file) + " are "
              + how + " ('" + (same_path ? a.real_path : b.real_path)
              + "'): every file the process writes must be a distinct file";
     }

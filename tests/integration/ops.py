@@ -7,13 +7,19 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 
 from harness import TestFailure, check, one_line_error
 
 # Re-executes a program with resource limits: python3 limits.py N:SOFT:HARD
 # ... -- program args. Used instead of a shell's ulimit, whose units vary.
 LIMIT_WRAPPER = r"""
-import os, resource, sys
+import os, resource, signal, sys
+# Python ignores SIGPIPE and SIGXFSZ; an ignored disposition survives exec.
+# Give the program the defaults a shell would.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 i = sys.argv.index("--")
 for spec in sys.argv[1:i]:
     name, soft, hard = spec.split(":")
@@ -74,3 +80,26 @@ def cpu_seconds(pid):
 
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def cpu_against_busy_loop(pid, window):
+    """CPU seconds used by process `pid` and by a busy loop of this process
+    over the same bounded `window`: on a shared machine a spinning thread
+    gets about the busy loop's share of a core, an idle process ~nothing."""
+    stop = threading.Event()
+    used = {}
+
+    def busy():
+        start = time.thread_time()
+        while not stop.is_set():
+            pass
+        used["loop"] = time.thread_time() - start
+
+    before = cpu_seconds(pid)
+    t = threading.Thread(target=busy, daemon=True)
+    t.start()
+    stop.wait(window)
+    node = cpu_seconds(pid) - before
+    stop.set()
+    t.join(10)
+    return node, used.get("loop", 0.0)

@@ -24,7 +24,7 @@ def case(env, name, disturb, path_rows):
     """Starts a node on its own database, commits one cursor, disturbs the
     file with `disturb(db)`, then checks the next flush fails."""
     db = env.path(f"{name}.db")
-    node = env.node("--cursor.flush-interval=0", db=f"{name}.db", name=name)
+    node = env.node("--cursor.flush-interval=0s", db=f"{name}.db", name=name)
     node.wait_listening()
     env.ctl_ok(node.port, "set", "uk.node.leeds-2", "1-0")
     env.ctl_ok(node.port, "flush")

@@ -116,7 +116,7 @@ def duplicates(env):
 
 
 def close_and_stream_ids(env):
-    n = env.node("--cursor.flush-interval=0", db="close.db",
+    n = env.node("--cursor.flush-interval=0s", db="close.db",
                  name="close").wait_listening()
     env.ctl_ok(n.port, "set", "uk.node.leeds-2", "1-0")
     code, out = env.client("close", n.port)

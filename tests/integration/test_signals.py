@@ -31,7 +31,7 @@ def scenario(env):
     nodes = []
     for signo in SHUTDOWN:
         name = name_of(signo)
-        n = env.node("--cursor.flush-interval=0", db=f"{name}.db", name=name)
+        n = env.node("--cursor.flush-interval=0s", db=f"{name}.db", name=name)
         nodes.append((signo, name, n))
     for signo, name, n in nodes:
         n.wait_listening()
@@ -48,7 +48,7 @@ def scenario(env):
         check(rows == {"uk.node.leeds-2": "7-0"}, f"{name}: rows {rows}")
 
     # Ignored signals: one node takes them all and keeps serving.
-    n = env.node("--cursor.flush-interval=0", db="ignored.db", name="ignored")
+    n = env.node("--cursor.flush-interval=0s", db="ignored.db", name="ignored")
     n.wait_listening()
     for i, signo in enumerate(LOGGED + SILENT):
         name = name_of(signo)
@@ -67,7 +67,7 @@ def scenario(env):
 
     # The kernel sends SIGXCPU once a second past the soft CPU limit: the
     # repeats do not count as the "second signal" that cuts the shutdown.
-    n = env.node("--cursor.flush-interval=0", db="storm.db", name="storm")
+    n = env.node("--cursor.flush-interval=0s", db="storm.db", name="storm")
     n.wait_listening()
     env.ctl_ok(n.port, "set", "uk.node.leeds-2", "9-0")
     n.signal(signal.SIGXCPU)

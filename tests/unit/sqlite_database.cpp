@@ -457,7 +457,7 @@ CAF_TEST(a sqlite file of another application is refused untouched) {
   CAF_CHECK_EQUAL(pragma("journal_mode"), "delete");
 }
 
-CAF_TEST(an empty sqlite file with another application's version is refused) {
+CAF_TEST(an empty sqlite file with a version of another application is refused) {
   exec("PRAGMA user_version = 1;");
   auto db = database::open(opts);
   CAF_REQUIRE(!db);
