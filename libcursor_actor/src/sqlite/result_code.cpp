@@ -1,5 +1,6 @@
 #include "sqlite/result_code.hpp"
 
+#include <cstring>
 #include <string>
 
 #include <sqlite3.h>
@@ -45,6 +46,16 @@ caf::error to_error(int rc, sqlite3* db, std::string_view what) {
     if (sqlite3_extended_errcode(db) == rc) {
       text += ": ";
       text += sqlite3_errmsg(db);
+      // The system's reason for an I/O error: EFBIG (file-size limit),
+      // ENOSPC, EIO... tell an operator what to fix.
+      auto primary = rc & 0xff;
+      if (primary == SQLITE_IOERR || primary == SQLITE_FULL
+          || primary == SQLITE_CANTOPEN)
+        if (auto sys = sqlite3_system_errno(db); sys != 0) {
+          text += " (";
+          text += std::strerror(sys);
+          text += ")";
+        }
     }
   }
   return caf::make_error(code, std::move(text));
