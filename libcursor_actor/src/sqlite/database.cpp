@@ -298,8 +298,11 @@ caf::expected<uint64_t> database::write(const write_batch& batch) {
   }
   // Before COMMIT: a file deleted or replaced under us would take the rows
   // to an inode nobody opens again; fail the batch, it stays dirty.
-  if (auto err = check_not_moved(db_.get()))
-    return fail(std::move(err));
+  if (auto err = check_not_moved(db_.get())) {
+    rollback();
+    forget_moved_wal(db_.get());
+    return err;
+  }
   if (auto err = commit_.run("commit"))
     return fail(std::move(err));
   return static_cast<uint64_t>(batch.ops.size());

@@ -28,4 +28,9 @@ caf::error check_not_moved(sqlite3* db) {
   return caf::none;
 }
 
+void forget_moved_wal(sqlite3* db) {
+  sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                            nullptr);
+}
+
 } // namespace cursor::sqlite

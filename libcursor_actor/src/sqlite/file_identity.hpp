@@ -18,4 +18,12 @@ namespace cursor::sqlite {
 /// when the VFS cannot tell; otherwise no error.
 caf::error check_not_moved(sqlite3* db);
 
+/// After check_not_moved() failed: the `-wal` and `-shm` at the path still
+/// belong to our (old) file, and SQLite neither checkpoints nor removes them
+/// at close when the file has moved. A reader of the file now at the path
+/// would see our WAL's pages over it. Checkpoints our WAL into our own file
+/// and truncates it to zero (TRUNCATE), so that it shadows nothing. Best
+/// effort; a busy checkpoint is left for the next failed write.
+void forget_moved_wal(sqlite3* db);
+
 } // namespace cursor::sqlite
