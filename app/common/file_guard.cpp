@@ -67,11 +67,10 @@ std::string check_distinct_files(const std::vector<written_file>& files) {
     c.real_path = resolved(f.path);
     struct stat st {};
     // stat() follows links: a link to a file is that file.
-    if (::stat(f.path.c_str(), &st) == 0) {
-      if (!S_ISREG(st.st_mode))
-        return describe(f) + " exists and is not a regular file";
+    // Whether each file may be used (a directory, a device) is checked
+    // where it is opened; here only identity matters.
+    if (::stat(f.path.c_str(), &st) == 0)
       c.id = identity{st.st_dev, st.st_ino};
-    }
     checked.push_back(std::move(c));
   }
   for (size_t i = 0; i < checked.size(); ++i)
