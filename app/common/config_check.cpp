@@ -1,5 +1,10 @@
 #include "common/config_check.hpp"
 
+#include "common/config_duplicates.hpp"
+
+#include <fstream>
+#include <sstream>
+
 #include <caf/actor_system_config.hpp>
 #include <caf/config_option.hpp>
 #include <caf/config_option_set.hpp>
@@ -69,6 +74,14 @@ std::string check_config_file(const caf::config_option_set& options,
   auto raw = caf::actor_system_config::parse_config_file(path.c_str());
   if (!raw)
     return render_parse_error(raw.error(), path);
+  // CAF merged repeated sections and kept one value of a repeated key.
+  {
+    std::ifstream in{path};
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (auto err = find_duplicate_key(text.str(), path); !err.empty())
+      return err;
+  }
   auto check = [&](const std::string& group, const std::string& key,
                    const caf::config_value& value) -> std::string {
     auto name = group == "global" ? key : group + "." + key;

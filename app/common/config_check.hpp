@@ -18,8 +18,9 @@ std::string render_parse_error(const caf::error& err,
 
 /// Re-reads the INI file at `path` without type checks and compares every
 /// entry with the declared `options`. Returns an empty string, or one line
-/// naming the first unknown key or the first value of the wrong type or out
-/// of range.
+/// naming the first key or section given twice (see find_duplicate_key()),
+/// the first unknown key or the first value of the wrong type or out of
+/// range.
 std::string check_config_file(const caf::config_option_set& options,
                               const std::string& path);
 

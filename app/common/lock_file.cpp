@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cursor::app {
@@ -34,9 +35,38 @@ std::string read_pid(int fd) {
 
 std::optional<lock_file> lock_file::acquire(const std::string& path,
                                             std::string& error) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: in a directory other users can write to, a planted link
+  // would make us truncate whatever file it points to. No O_TRUNC: the file
+  // is emptied only once it is known to be our own lock file (below).
+  int fd = ::open(path.c_str(),
+                  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
   if (fd < 0) {
-    error = "cannot open lock file '" + path + "': " + errno_text(errno);
+    auto code = errno;
+    if (code == ELOOP)
+      error = "the lock file '" + path
+              + "' is a symbolic link; refused (a link could point the lock "
+                "at any file): give the real path";
+    else
+      error = "cannot open lock file '" + path + "': " + errno_text(code);
+    return std::nullopt;
+  }
+  struct stat st {};
+  std::string refusal;
+  if (::fstat(fd, &st) != 0)
+    refusal = "cannot stat lock file '" + path + "': " + errno_text(errno);
+  else if (!S_ISREG(st.st_mode))
+    refusal = "the lock file '" + path + "' is not a regular file";
+  else if (st.st_uid != ::geteuid())
+    refusal = "the lock file '" + path + "' belongs to uid "
+              + std::to_string(st.st_uid) + ", not to this user (uid "
+              + std::to_string(::geteuid()) + "); refused";
+  else if (st.st_nlink != 1)
+    refusal = "the lock file '" + path + "' has " + std::to_string(st.st_nlink)
+              + " hard links; refused (writing our pid into it would "
+                "overwrite another file)";
+  if (!refusal.empty()) {
+    error = std::move(refusal);
+    ::close(fd);
     return std::nullopt;
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

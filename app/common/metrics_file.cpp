@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cursor::app {
@@ -21,10 +23,24 @@ std::string parent_of(const std::string& path) {
 
 std::string write_file_atomically(const std::string& path,
                                   const std::string& content) {
-  auto tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // An unpredictable name created exclusively (mkostemp: O_CREAT|O_EXCL,
+  // never through a link), in the same directory so that the rename is
+  // atomic; hidden and not ending in `.prom`, so the collector skips it.
+  auto p = std::filesystem::path{path};
+  auto dir = p.parent_path();
+  auto tmp_path = dir / ("." + p.filename().string() + ".XXXXXX");
+  auto tmp = tmp_path.string();
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0)
-    return "cannot create '" + tmp + "': " + std::strerror(errno);
+    return "cannot create a temporary file for '" + path
+           + "': " + std::strerror(errno);
+  // mkostemp creates the file 0600; the collector may run as another user.
+  if (::fchmod(fd, 0644) != 0) {
+    auto text = "cannot chmod '" + tmp + "': " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return text;
+  }
   auto fail = [&](const char* what) {
     auto text = std::string{what} + " '" + tmp + "': " + std::strerror(errno);
     ::close(fd);

@@ -7,9 +7,11 @@
 
 namespace cursor::app {
 
-/// Writes `content` to `path`: first to `<path>.tmp.<pid>` in the same
-/// directory (the collector ignores names not ending in `.prom`), flushed to
-/// disk, then renamed over `path`. Returns an empty string on success,
+/// Writes `content` to `path`: first to a new file `.<name>.XXXXXX` with an
+/// unpredictable suffix in the same directory, created exclusively (never
+/// through a planted link; the collector ignores names not ending in
+/// `.prom`), flushed to disk, then renamed over `path` (a link at `path` is
+/// replaced, never written through). Returns an empty string on success,
 /// otherwise one readable line; the temporary file is removed on failure.
 std::string write_file_atomically(const std::string& path,
                                   const std::string& content);

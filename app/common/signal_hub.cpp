@@ -2,6 +2,8 @@
 
 #include <caf/send.hpp>
 
+#include "common/signals.hpp"
+
 namespace cursor::app {
 
 void signal_hub::set_target(caf::actor target) {
@@ -29,15 +31,8 @@ int signal_hub::take_pending() {
   return result;
 }
 
-const char* signal_name(int signo) {
-  switch (signo) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    default:
-      return "signal";
-  }
+std::string signal_name(int signo) {
+  return signal_name_of(signo);
 }
 
 } // namespace cursor::app

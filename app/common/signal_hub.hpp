@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <mutex>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -12,10 +13,10 @@ namespace cursor::app {
 
 using signal_atom = caf::atom_constant<caf::atom("signal")>;
 
-/// Routes the first SIGINT/SIGTERM to the main loop as a `(signal_atom,
-/// int32_t)` message. The loop registers itself with set_target() and
-/// unregisters before it ends; a signal arriving while no loop listens is
-/// remembered and picked up by take_pending().
+/// Routes the first shutdown signal (SIGINT, SIGTERM, SIGHUP, ...) to the main
+/// loop as a `(signal_atom, int32_t)` message. The loop registers itself with
+/// set_target() and unregisters before it ends; a signal arriving while no loop
+/// listens is remembered and picked up by take_pending().
 class signal_hub {
 public:
   void set_target(caf::actor target);
@@ -32,6 +33,6 @@ private:
 };
 
 /// The name of a signal for log lines ("SIGTERM").
-const char* signal_name(int signo);
+std::string signal_name(int signo);
 
 } // namespace cursor::app

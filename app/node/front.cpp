@@ -103,7 +103,17 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
       },
       [self](checkpoint_atom a) { return forward<checkpoint_info>(self, a); },
       [self](stats_atom a) { return forward<cursor_stats>(self, a); },
-      [self](close_atom a) { return forward<uint64_t>(self, a); },
+      [self](close_atom) -> caf::result<uint64_t> {
+        // A client that closes the store would refuse every later write of
+        // every client until a restart. Stopping the store is the host's
+        // job: the node's shutdown flushes, checkpoints and closes it.
+        self->state.log->debug("front: refused a close message from a client");
+        return caf::make_error(
+            caf::sec::unexpected_message,
+            "close is not a remote operation: the store is closed by its host "
+            "(stop the node with SIGTERM; its shutdown flushes and closes the "
+            "store)");
+      },
       [self](retry_atom, uint64_t) -> caf::result<void> {
         self->state.log->debug("front: refused a retry message from a client");
         return refused("retry");

@@ -25,6 +25,8 @@ namespace cursor::node {
 ///   actor) kills only the front, and the node publishes a fresh one;
 /// - the internal `retry` and `tick` messages are refused with
 ///   `sec::unexpected_message`, never forwarded;
+/// - `close` is refused the same way, with a line saying why: stopping the
+///   store is the host's job (the node's shutdown), not a client's;
 /// - errors from outside the store's `cursor` category (the store is gone,
 ///   the request timed out) reach the client as `errc::stopped` with the
 ///   cause as context, so clients see one error vocabulary;

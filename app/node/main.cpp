@@ -11,12 +11,16 @@
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/database_lock.hpp"
+#include "common/descriptor_limit.hpp"
+#include "common/file_guard.hpp"
 #include "common/lock_file.hpp"
 #include "common/logging.hpp"
 #include "common/metrics_file.hpp"
 #include "common/signal_hub.hpp"
 #include "common/signals.hpp"
 #include "common/watchdog.hpp"
+#include "node/accept_guard.hpp"
 #include "node/exit_codes.hpp"
 #include "node/node_config.hpp"
 #include "node/service.hpp"
@@ -56,8 +60,9 @@ bool is_loopback(const std::string& address) {
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the mask and only
-  // the watcher thread takes SIGINT/SIGTERM.
+  // the watcher thread takes the signals (docs/NODE.md, "Signals").
   signal_watcher::block_signals();
+  auto limit_note = raise_descriptor_limit();
   node_config cfg;
   auto outcome = cfg.read(argc, argv);
   if (outcome.printed_help)
@@ -68,6 +73,16 @@ int main(int argc, char** argv) {
   if (!opts.metrics_file.empty())
     if (auto err = check_writable_location(opts.metrics_file); !err.empty())
       return refuse(exit_config, err);
+  {
+    // Every file the node writes must be its own file (docs/NODE.md, "Files
+    // and locks"); the metrics temp file is created exclusively.
+    auto files = database_files("cursor.db-path", opts.store.storage.db_path);
+    files.push_back({"node.lock-file", opts.lock_file, {}});
+    if (!opts.metrics_file.empty())
+      files.push_back({"node.metrics-file", opts.metrics_file, {}});
+    if (auto err = check_distinct_files(files); !err.empty())
+      return refuse(exit_config, "invalid configuration: " + err);
+  }
   std::string created_dir;
   if (auto err = prepare_directory(opts.store.storage.db_path, created_dir);
       !err.empty())
@@ -78,7 +93,17 @@ int main(int argc, char** argv) {
     return refuse(exit_startup, "cannot use the database '"
                                     + opts.store.storage.db_path
                                     + "': " + lock_error);
+  // The lock file is keyed on a name; this lock is on the database file.
+  auto db_lock = database_lock::acquire(opts.store.storage.db_path, lock_error);
+  if (!db_lock)
+    return refuse(exit_startup, "cannot use the database '"
+                                    + opts.store.storage.db_path
+                                    + "': " + lock_error);
   auto log = setup_logging(opts.log_level, "node");
+  if (!limit_note.empty())
+    log->info("{}", limit_note);
+  // Keeps 16 descriptors for the database, the metrics file and the log.
+  install_accept_guard(descriptor_limit(), 16, log);
   if (opts.tls.enabled()) {
     log->info("mutual TLS: certificate '{}' ({}); clients need a certificate "
               "signed by a CA in '{}' (host names are not checked)",
@@ -106,18 +131,25 @@ int main(int argc, char** argv) {
     });
   };
   signal_watcher signals;
-  signals.start([&hub, log, arm_watchdog](int signo, int count) {
-    if (count == 1) {
-      arm_watchdog();
-      hub.post(signo);
-      return;
-    }
-    log->warn("second signal ({}) during shutdown: exiting now; changes not "
-              "flushed yet are lost",
+  auto on_ignored = [log](int signo) {
+    log->warn("received {}: ignored (see the signal table in docs/NODE.md)",
               signal_name(signo));
-    log->flush();
-    std::_Exit(exit_signal_base + signo);
-  });
+  };
+  signals.start(
+      [&hub, log, arm_watchdog](int signo, int count) {
+        if (count == 1) {
+          arm_watchdog();
+          hub.post(signo);
+          return;
+        }
+        log->warn(
+            "second signal ({}) during shutdown: exiting now; changes not "
+            "flushed yet are lost",
+            signal_name(signo));
+        log->flush();
+        std::_Exit(exit_signal_base + signo);
+      },
+      on_ignored);
   int code = exit_ok;
   {
     caf::actor_system sys{cfg};
@@ -127,6 +159,9 @@ int main(int argc, char** argv) {
   }
   dog.disarm();
   signals.stop();
+  // After the store closed the database: closing a descriptor of the file
+  // earlier would drop SQLite's own locks on it.
+  db_lock->release();
   lock->release();
   // A refusal to start was reported in one line already.
   if (code != exit_startup)

@@ -21,6 +21,7 @@
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/spawn.hpp"
 #include "cursor_actor/stats.hpp"
+#include "node/accept_guard.hpp"
 #include "node/exit_codes.hpp"
 #include "node/front.hpp"
 
@@ -95,8 +96,12 @@ private:
       cursor_log->set_level(spdlog::level::off);
     // A wrong path silently starting from nothing is a classic mistake:
     // say so when the database is new.
+    // main() created the file empty to lock it: empty counts as new.
     std::error_code ec;
-    bool existed = std::filesystem::exists(opts_.store.storage.db_path, ec);
+    bool existed
+        = std::filesystem::exists(opts_.store.storage.db_path, ec)
+          && std::filesystem::file_size(opts_.store.storage.db_path, ec) > 0
+          && !ec;
     auto store = spawn_cursor_store(sys_, opts_.store);
     if (cursor_log)
       cursor_log->set_level(level);
@@ -249,7 +254,14 @@ private:
             "republished after the published one died.\n"
             "# TYPE replication_cursor_node_front_restarts_total counter\n"
             "replication_cursor_node_front_restarts_total "
-            + std::to_string(front_restarts_) + "\n";
+            + std::to_string(front_restarts_) + "\n"
+            + "# HELP replication_cursor_node_refused_connections_total "
+              "Connections closed at once because too few file descriptors "
+              "were left.\n"
+              "# TYPE replication_cursor_node_refused_connections_total "
+              "counter\n"
+              "replication_cursor_node_refused_connections_total "
+            + std::to_string(refused_connections()) + "\n";
     auto err = app::write_file_atomically(opts_.metrics_file, text);
     if (!err.empty()) {
       // Once per failure streak: the file is rewritten every few seconds.

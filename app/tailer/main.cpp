@@ -7,10 +7,14 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/database_lock.hpp"
+#include "common/descriptor_limit.hpp"
+#include "common/file_guard.hpp"
 #include "common/lock_file.hpp"
 #include "common/logging.hpp"
 #include "common/metrics_file.hpp"
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   // Before any thread exists: every thread inherits the mask, and only the
   // watcher thread takes SIGINT/SIGTERM.
   app::signal_watcher::block_signals();
+  auto limit_note = app::raise_descriptor_limit();
   tailer_config cfg;
   auto outcome = cfg.read(argc, argv);
   if (outcome.printed_help)
@@ -64,8 +69,21 @@ int main(int argc, char** argv) {
     if (auto err = app::check_writable_location(opts.metrics_file);
         !err.empty())
       return refuse(exit_config, err);
+  {
+    // Every file the tailer writes must be its own file (docs/TAILER.md).
+    std::vector<app::written_file> files;
+    if (!opts.node) {
+      files = app::database_files("cursor.db-path", opts.store.storage.db_path);
+      files.push_back({"tailer.lock-file", opts.lock_file, {}});
+    }
+    if (!opts.metrics_file.empty())
+      files.push_back({"tailer.metrics-file", opts.metrics_file, {}});
+    if (auto err = app::check_distinct_files(files); !err.empty())
+      return refuse(exit_config, "invalid configuration: " + err);
+  }
   std::string created_dir;
   std::optional<app::lock_file> lock;
+  std::optional<app::database_lock> db_lock;
   if (!opts.node) {
     if (auto err = prepare_directory(opts.store.storage.db_path, created_dir);
         !err.empty())
@@ -77,8 +95,17 @@ int main(int argc, char** argv) {
       return refuse(exit_startup, "cannot use the database '"
                                       + opts.store.storage.db_path
                                       + "': " + lock_error);
+    // The lock file is keyed on a name; this lock is on the database file.
+    db_lock
+        = app::database_lock::acquire(opts.store.storage.db_path, lock_error);
+    if (!db_lock)
+      return refuse(exit_startup, "cannot use the database '"
+                                      + opts.store.storage.db_path
+                                      + "': " + lock_error);
   }
   auto log = app::setup_logging(opts.log_level, "tailer");
+  if (!limit_note.empty())
+    log->info("{}", limit_note);
   if (opts.tls.enabled()) {
     log->info("mutual TLS to the cursor node: certificate '{}' ({}); the "
               "node's certificate must be signed by a CA in '{}'",
@@ -101,18 +128,24 @@ int main(int argc, char** argv) {
     });
   };
   app::signal_watcher signals;
-  signals.start([&hub, log, arm_watchdog](int signo, int count) {
-    if (count == 1) {
-      arm_watchdog();
-      hub.post(signo);
-      return;
-    }
-    log->warn("second signal ({}) during shutdown: exiting now; positions "
-              "not flushed yet are re-read after the restart",
+  auto on_ignored = [log](int signo) {
+    log->warn("received {}: ignored (see the signal table in docs/NODE.md)",
               app::signal_name(signo));
-    log->flush();
-    std::_Exit(exit_signal_base + signo);
-  });
+  };
+  signals.start(
+      [&hub, log, arm_watchdog](int signo, int count) {
+        if (count == 1) {
+          arm_watchdog();
+          hub.post(signo);
+          return;
+        }
+        log->warn("second signal ({}) during shutdown: exiting now; positions "
+                  "not flushed yet are re-read after the restart",
+                  app::signal_name(signo));
+        log->flush();
+        std::_Exit(exit_signal_base + signo);
+      },
+      on_ignored);
   int code = exit_ok;
   {
     caf::actor_system sys{cfg};
@@ -124,6 +157,8 @@ int main(int argc, char** argv) {
   }
   dog.disarm();
   signals.stop();
+  if (db_lock)
+    db_lock->release();
   if (lock)
     lock->release();
   if (code != exit_startup)

@@ -52,6 +52,15 @@ caf::error storage_options::validate() const {
     return bad("db-path", "must not be empty");
   if (db_path.find('\0') != std::string::npos)
     return bad("db-path", "must not contain NUL");
+  // SQLite as Debian builds it reads a name starting with "file:" as a URI
+  // (even without SQLITE_OPEN_URI): its query could name another file or
+  // mode than the one the store locks. A file whose name really starts so
+  // is reached as ./file:...
+  if (db_path.rfind("file:", 0) == 0)
+    return bad("db-path", "'" + db_path
+                            + "' is a SQLite URI; URIs are refused (give a "
+                              "plain path, e.g. ./"
+                            + db_path + " for a file of that name)");
   if (!one_of(journal_mode, {"wal", "delete", "truncate", "persist"}))
     return bad("journal-mode", "'" + journal_mode
                                    + "' is not one of wal, delete, truncate, "

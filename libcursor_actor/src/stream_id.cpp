@@ -1,5 +1,7 @@
 #include "cursor_actor/stream_id.hpp"
 
+#include <string>
+
 #include <caf/error.hpp>
 
 #include "cursor_actor/error.hpp"
@@ -10,26 +12,42 @@ namespace {
 
 constexpr size_t max_text_size = 41; // 20 digits, '-', 20 digits
 
-// Parses one canonical unsigned 64-bit decimal; returns a reason on failure.
-const char* parse_u64(std::string_view text, uint64_t& out) {
+// Parses one canonical unsigned 64-bit decimal, the `part` ("ms" or "seq")
+// of a stream ID. On failure returns the reason, naming the real fault: an
+// empty part, a character that is not a digit, a leading zero, an overflow
+// (checked in that order, so "1-0 " is a bad character, not a leading zero).
+std::string parse_u64(std::string_view text, const char* part, uint64_t& out) {
+  auto in_part
+      = [part](std::string what) { return what + " in the " + part + " part"; };
   if (text.empty())
-    return "empty number";
+    return std::string{"empty "} + part + " part";
+  for (char c : text)
+    if (c < '0' || c > '9') {
+      auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u >= 0x7f)
+        return in_part("a byte that is not a decimal digit");
+      return in_part(std::string{"'"} + c + "' is not a decimal digit");
+    }
   if (text.size() > 1 && text[0] == '0')
-    return "leading zero";
+    return in_part("leading zero");
   uint64_t value = 0;
   for (char c : text) {
-    if (c < '0' || c > '9')
-      return "not a decimal digit";
     auto digit = static_cast<uint64_t>(c - '0');
     if (value > (UINT64_MAX - digit) / 10)
-      return "number exceeds 64 bits";
+      return std::string{"the "} + part
+             + " part exceeds 64 bits (at most 18446744073709551615)";
     value = value * 10 + digit;
   }
   out = value;
-  return nullptr;
+  return {};
 }
 
-caf::error invalid(std::string_view text, const char* reason) {
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'
+         || c == '\f';
+}
+
+caf::error invalid(std::string_view text, const std::string& reason) {
   std::string shown;
   if (text.size() <= max_text_size)
     shown = std::string{text};
@@ -40,8 +58,8 @@ caf::error invalid(std::string_view text, const char* reason) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       c = '?';
   return caf::make_error(errc::invalid_stream_id,
-                         std::string{reason} + " in '" + shown
-                           + "' (expected 0 or <ms>-<seq>)");
+                         reason + " in '" + shown
+                             + "' (expected 0 or <ms>-<seq>)");
 }
 
 // The fast path: `<ms>-<seq>` with ms > 0, both without leading zeros and
@@ -78,15 +96,28 @@ caf::expected<stream_id> stream_id::parse(std::string_view text) {
     return fast;
   if (text == "0")
     return stream_id{};
+  if (text.empty())
+    return invalid(text, "empty stream ID");
+  // Blanks first: "1-0 " is a trailing blank, not a bad sequence number.
+  if (is_blank(text.front()))
+    return invalid(text, text.front() == ' ' ? "leading space"
+                                             : "leading whitespace");
+  if (is_blank(text.back()))
+    return invalid(text, text.back() == ' ' ? "trailing space"
+                                            : "trailing whitespace");
   if (text.size() > max_text_size)
     return invalid(text, "too long");
   auto dash = text.find('-');
   if (dash == std::string_view::npos)
     return invalid(text, "missing '-'");
+  if (text.find('-', dash + 1) != std::string_view::npos)
+    return invalid(text, "more than one '-'");
   stream_id result;
-  if (auto reason = parse_u64(text.substr(0, dash), result.ms))
+  if (auto reason = parse_u64(text.substr(0, dash), "ms", result.ms);
+      !reason.empty())
     return invalid(text, reason);
-  if (auto reason = parse_u64(text.substr(dash + 1), result.seq))
+  if (auto reason = parse_u64(text.substr(dash + 1), "seq", result.seq);
+      !reason.empty())
     return invalid(text, reason);
   return result;
 }

@@ -46,6 +46,8 @@ def parse_args():
     p.add_argument("--client", required=True)
     p.add_argument("--example", required=False)
     p.add_argument("--fake-node", required=False)
+    p.add_argument("--tailer", required=False,
+                   help="cursor_tailer, for the checks it shares with the node")
     p.add_argument("--config", required=False, help="the shipped INI file")
     p.add_argument("--project-version", required=False,
                    help="the CMake project version")

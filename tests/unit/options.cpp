@@ -96,6 +96,16 @@ CAF_TEST(out of range values are refused naming the option) {
         "flush-interval");
   check([](auto& o) { o.storage.checkpoint_every = 2000000; },
         "checkpoint-every");
+  check([](auto& o) { o.storage.db_path = "file:cursors.db?mode=rwc"; },
+        "URI");
+}
+
+CAF_TEST(a plain path that merely contains file colon is accepted) {
+  cursor::cursor_options opts;
+  opts.storage.db_path = "./file:cursors.db";
+  CAF_CHECK(!opts.validate());
+  opts.storage.db_path = "data/file:x.db";
+  CAF_CHECK(!opts.validate());
 }
 
 CAF_TEST(options are read from the cursor group of the config) {

@@ -418,4 +418,78 @@ CAF_TEST(the journal mode and synchronous level are configurable) {
   CAF_CHECK(info->complete()); // -1 of -1: nothing to checkpoint
 }
 
+CAF_TEST(a database deleted under the store fails the write) {
+  auto db = open();
+  CAF_REQUIRE(db.write(batch({upsert("uk.node.leeds-2", "1-0")})));
+  std::filesystem::remove(opts.db_path);
+  auto res = db.write(batch({upsert("uk.node.leeds-2", "2-0")}));
+  CAF_REQUIRE(!res);
+  CAF_CHECK(is(res.error(), errc::storage_error));
+  CHECK_MSG(render(res.error()).find("deleted, moved or replaced")
+                != std::string::npos,
+            render(res.error()));
+  CAF_CHECK(render(res.error()).find("cursors.db") != std::string::npos);
+}
+
+CAF_TEST(a database replaced by a rename fails the write) {
+  auto db = open();
+  CAF_REQUIRE(db.write(batch({upsert("uk.node.leeds-2", "1-0")})));
+  // Another database moved over the path: the store must not write into
+  // the old inode and report success.
+  auto other = dir.file("other.db");
+  {
+    storage_options o = opts;
+    o.db_path = other;
+    auto db2 = database::open(o);
+    CAF_REQUIRE(db2);
+    CAF_REQUIRE(db2->write(batch({upsert("de.node.berlin-1", "7-0")})));
+    CAF_REQUIRE(!db2->close());
+  }
+  std::filesystem::rename(other, opts.db_path);
+  auto res = db.write(batch({upsert("uk.node.leeds-2", "2-0")}));
+  CAF_REQUIRE(!res);
+  CAF_CHECK(is(res.error(), errc::storage_error));
+  CHECK_MSG(render(res.error()).find("deleted, moved or replaced")
+                != std::string::npos,
+            render(res.error()));
+  // The old connection's -wal still carries the path's name: the failed
+  // write emptied it, so a reader of the new file sees the new file only.
+  auto rows = test::read_rows(opts.db_path);
+  CAF_CHECK_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(test::row(opts.db_path, "de.node.berlin-1"), "7-0");
+}
+
+CAF_TEST(a database renamed away fails the write) {
+  auto db = open();
+  CAF_REQUIRE(db.write(batch({upsert("a", "1-0")})));
+  std::filesystem::rename(opts.db_path, dir.file("moved.db"));
+  auto res = db.write(batch({upsert("a", "2-0")}));
+  CAF_REQUIRE(!res);
+  CAF_CHECK(is(res.error(), errc::storage_error));
+}
+
+CAF_TEST(a sqlite file of another application is refused untouched) {
+  exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);"
+       "INSERT INTO invoices VALUES (1, 9.5);");
+  auto before = test::read_file(opts.db_path);
+  auto db = database::open(opts);
+  CAF_REQUIRE(!db);
+  CAF_CHECK(is(db.error(), errc::incompatible_schema));
+  auto text = render(db.error());
+  CHECK_MSG(text.find("another application") != std::string::npos, text);
+  CHECK_MSG(text.find("invoices") != std::string::npos, text);
+  CAF_CHECK(test::read_file(opts.db_path) == before);
+  CAF_CHECK(!std::filesystem::exists(opts.db_path + "-wal"));
+  CAF_CHECK_EQUAL(pragma("user_version"), "0");
+  CAF_CHECK_EQUAL(pragma("journal_mode"), "delete");
+}
+
+CAF_TEST(an empty sqlite file with a version of another application is refused) {
+  exec("PRAGMA user_version = 1;");
+  auto db = database::open(opts);
+  CAF_REQUIRE(!db);
+  CAF_CHECK(is(db.error(), errc::incompatible_schema));
+  CAF_CHECK(render(db.error()).find("user_version") != std::string::npos);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

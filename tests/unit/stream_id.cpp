@@ -59,6 +59,50 @@ CAF_TEST(a refusal names the reason and the input) {
   CAF_CHECK(cursor::render(y.error()).find("64 bits") != std::string::npos);
 }
 
+namespace {
+
+std::string reason_for(const char* text) {
+  auto x = stream_id::parse(text);
+  return x ? std::string{"(accepted)"} : cursor::render(x.error());
+}
+
+} // namespace
+
+CAF_TEST(each refusal names the real fault) {
+  struct {
+    const char* input;
+    const char* reason;
+  } cases[] = {
+      {"1-0 ", "trailing space"},
+      {"1-0\t", "trailing whitespace"},
+      {"1-0\n", "trailing whitespace"},
+      {" 1-0", "leading space"},
+      {"\t1-0", "leading whitespace"},
+      {"", "empty stream ID"},
+      {"-1", "empty ms part"},
+      {"1-", "empty seq part"},
+      {"a-0", "'a' is not a decimal digit in the ms part"},
+      {"1-x", "'x' is not a decimal digit in the seq part"},
+      {"1 -0", "' ' is not a decimal digit in the ms part"},
+      {"+1-0", "'+' is not a decimal digit in the ms part"},
+      {"18446744073709551616-0", "the ms part exceeds 64 bits"},
+      {"0-18446744073709551616", "the seq part exceeds 64 bits"},
+      {"01-0", "leading zero in the ms part"},
+      {"1-00", "leading zero in the seq part"},
+      {"1-1-1", "more than one '-'"},
+      {"12", "missing '-'"},
+  };
+  for (auto& c : cases) {
+    auto text = reason_for(c.input);
+    CHECK_MSG(text.find(c.reason) != std::string::npos,
+              "input '" << c.input << "': expected '" << c.reason << "', got '"
+                        << text << "'");
+  }
+  // A trailing space is never reported as a leading zero (the old message).
+  CAF_CHECK(reason_for("1-0 ").find("leading zero") == std::string::npos);
+  CAF_CHECK(reason_for("10-0 ").find("leading zero") == std::string::npos);
+}
+
 CAF_TEST(oversized input is refused without echoing all of it) {
   std::string huge(100000, '1');
   auto x = stream_id::parse(huge);

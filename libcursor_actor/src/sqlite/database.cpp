@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include "cursor_actor/error.hpp"
+#include "sqlite/file_identity.hpp"
+#include "sqlite/foreign_file.hpp"
 #include "sqlite/result_code.hpp"
 
 namespace cursor::sqlite {
@@ -147,7 +149,7 @@ caf::error database::verify_schema(bool& current) {
   if (!has_table)
     return std::move(has_table.error());
   if (*has_table == 0)
-    return caf::none;
+    return check_not_foreign(db, *version);
   for (auto column : {"peer_id", "stream_id", "updated_at"}) {
     auto sql = std::string{"SELECT count(*) FROM pragma_table_info('cursors') "
                            "WHERE name = '"}
@@ -298,6 +300,13 @@ caf::expected<uint64_t> database::write(const write_batch& batch) {
       if (auto err = upsert_.run("upsert"))
         return fail(std::move(err));
     }
+  }
+  // Before COMMIT: a file deleted or replaced under us would take the rows
+  // to an inode nobody opens again; fail the batch, it stays dirty.
+  if (auto err = check_not_moved(db_.get())) {
+    rollback();
+    forget_moved_wal(db_.get());
+    return err;
   }
   if (auto err = commit_.run("commit"))
     return fail(std::move(err));

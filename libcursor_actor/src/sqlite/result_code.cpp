@@ -1,8 +1,10 @@
 #include "sqlite/result_code.hpp"
 
+#include <cstring>
 #include <string>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include "cursor_actor/error.hpp"
 
@@ -45,7 +47,28 @@ caf::error to_error(int rc, sqlite3* db, std::string_view what) {
     if (sqlite3_extended_errcode(db) == rc) {
       text += ": ";
       text += sqlite3_errmsg(db);
+      // The system's reason for an I/O error (ENOSPC, EIO...), when SQLite
+      // kept it, tells an operator what to fix.
+      auto primary = rc & 0xff;
+      if (primary == SQLITE_IOERR || primary == SQLITE_FULL
+          || primary == SQLITE_CANTOPEN)
+        if (auto sys = sqlite3_system_errno(db); sys != 0) {
+          text += " (";
+          text += std::strerror(sys);
+          text += ")";
+        }
     }
+  }
+  // A write beyond the file-size limit fails with EFBIG (SIGXFSZ is ignored
+  // by the node and the tailer), which SQLite reports as a plain I/O error:
+  // name the limit, the likely cause.
+  if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) {
+    struct rlimit lim {};
+    if (::getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+      text += "; note: the process's file-size limit (ulimit -f, "
+              "LimitFSIZE=) is "
+              + std::to_string(static_cast<unsigned long long>(lim.rlim_cur))
+              + " bytes (File too large)";
   }
   return caf::make_error(code, std::move(text));
 }
