@@ -571,9 +571,11 @@ caf::error in_batch(const caf::error& err, size_t index, size_t size) {
 // parsing first, without touching the state; then the entries are applied
 // in order, each checked against the state the earlier ones left, keeping
 // what is needed to undo them; only when all passed are they marked dirty.
+// `force` (the forced batched set) lets entries move cursors backwards.
 caf::result<ok_atom> handle_set_batch(cursor_pointer self,
                                       const std::vector<std::string>& peers,
-                                      const std::vector<std::string>& texts) {
+                                      const std::vector<std::string>& texts,
+                                      bool force) {
   auto& st = self->state;
   if (writes_refused(st))
     return closed_error(st);
@@ -601,7 +603,7 @@ caf::result<ok_atom> handle_set_batch(cursor_pointer self,
     if (!added && !st.is_erased(node)) {
       if (node.second.id == ids[k])
         continue;
-      if (ids[k] < node.second.id) {
+      if (!force && ids[k] < node.second.id) {
         auto err = regression_error(peers[k], node.second.id, ids[k]);
         // Undo in reverse order: a peer set twice gets its first old value
         // back last, and an entry this batch added is removed.
@@ -620,10 +622,46 @@ caf::result<ok_atom> handle_set_batch(cursor_pointer self,
   for (auto& u : applied)
     mark_dirty(self, *u.node, false);
   if (debug_enabled())
-    log()->debug("set batch of {} entries, {} changed", n, applied.size());
+    log()->debug("set batch of {} entries, {} changed{}", n, applied.size(),
+                 force ? " (forced)" : "");
   if (!st.round && threshold_reached(st))
     start_round(self, write_trigger::flush);
   return ok_atom_v;
+}
+
+// The online backup (see actors.hpp): what is dirty is committed first, so
+// the copy holds every change acknowledged before the request; then the
+// writer copies. Both go through the one writer in order, so the copy sees
+// that commit.
+caf::result<uint64_t> handle_backup(cursor_pointer self,
+                                    const std::string& path) {
+  auto& st = self->state;
+  if (writes_refused(st))
+    return closed_error(st);
+  auto rp = self->make_response_promise<uint64_t>();
+  request_write(
+    self,
+    [self, rp, path](const caf::error& err, uint64_t) mutable {
+      if (err) {
+        log()->error("backup to '{}' not started: the flush before it "
+                     "failed: {}", path, render(err));
+        rp.deliver(err);
+        return;
+      }
+      auto& st = self->state;
+      if (!st.writer_alive) {
+        rp.deliver(
+          caf::make_error(errc::writer_down, "the writer has terminated"));
+        return;
+      }
+      self->request(st.writer, caf::infinite, backup_atom_v, path)
+        .then([rp](uint64_t rows) mutable { rp.deliver(rows); },
+              [rp](caf::error& e) mutable {
+                rp.deliver(classify_writer_error(std::move(e)));
+              });
+    },
+    write_trigger::flush);
+  return rp;
 }
 
 void schedule_tick(cursor_pointer self) {
@@ -707,7 +745,11 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
     },
     [self](set_atom, const std::vector<std::string>& peers,
            const std::vector<std::string>& ids) {
-      return handle_set_batch(self, peers, ids);
+      return handle_set_batch(self, peers, ids, false);
+    },
+    [self](set_atom, force_atom, const std::vector<std::string>& peers,
+           const std::vector<std::string>& ids) {
+      return handle_set_batch(self, peers, ids, true);
     },
     [self](get_atom, const std::string& peer) -> caf::result<cursor_lookup> {
       if (auto err = validate_peer_id(peer))
@@ -827,6 +869,9 @@ cursor_behavior(cursor_pointer self, writer_actor writer, cursor_map cursors,
               .count();
       }
       return result;
+    },
+    [self](backup_atom, const std::string& path) {
+      return handle_backup(self, path);
     },
     [self](close_atom) -> caf::result<uint64_t> {
       auto& st = self->state;
