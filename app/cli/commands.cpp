@@ -219,8 +219,7 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
                  + std::to_string(plan.moved_back) + " moved back, "
                  + std::to_string(plan.unchanged) + " unchanged";
   if (changes.empty()) {
-    ctx.out << "nothing to change: " << summary << '
-';
+    ctx.out << "nothing to change: " << summary << '\n';
     return exit_ok;
   }
   // The progress line is for a person watching: only on a terminal.
@@ -248,17 +247,14 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
               << " entries) stay applied, the rest was not applied; running "
                  "the same "
               << cmd << " again is safe";
-    ctx.err << '
-';
+    ctx.err << '\n';
     return exit_code_for(res.error);
   }
   ctx.out << done << ": " << summary << " (" << res.applied_entries
-          << " entries in " << res.chunks << " chunks)
-";
+          << " entries in " << res.chunks << " chunks)\n";
   if (ctx.args.no_flush) {
     ctx.out << "not flushed (--no-flush): the node commits the changes with "
-               "its next flush
-";
+               "its next flush\n";
     return exit_ok;
   }
   int code = exit_ok;
@@ -266,8 +262,7 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
   self->request(ctx.node, ctx.args.timeout, flush_atom_v)
       .receive(
           [&](uint64_t rows) {
-            ctx.out << "flushed " << rows << " rows: the changes are durable
-";
+            ctx.out << "flushed " << rows << " rows: the changes are durable\n";
           },
           [&](caf::error& e) {
             code = exit_code_for(e);
@@ -278,8 +273,7 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
                                   + format_timeout(ctx.args.timeout)
                             : app::describe(e))
                     << "; they stay in the node's memory and its next flush "
-                       "retries
-";
+                       "retries\n";
           });
   return code;
 }
@@ -290,8 +284,7 @@ void print_dry_run(const context& ctx, const import_plan& plan, bool force) {
   if (plan.moved_back > 0 && !force)
     ctx.out << " (" << plan.moved_back
             << " moved back: refused without --force)";
-  ctx.out << '
-';
+  ctx.out << '\n';
 }
 
 int cmd_import(const context& ctx) {
@@ -312,8 +305,7 @@ int cmd_import(const context& ctx) {
             << first->entry.line << ", '" << first->entry.peer << "' "
             << first->current << " -> " << first->entry.stream_id
             << "); nothing was changed (--force allows it, --dry-run lists "
-               "them)
-";
+               "them)\n";
     return exit_refused;
   }
   return apply_plan(ctx, plan, ctx.args.force, "imported");
@@ -332,8 +324,7 @@ int cmd_rewind(const context& ctx) {
         targets.push_back(file_entry{x.peer, to, targets.size() + 1});
     if (targets.empty()) {
       ctx.err << "cursorctl: rewind: no cursor's peer ID starts with '" << p
-              << "'; nothing was changed
-";
+              << "'; nothing was changed\n";
       return exit_refused;
     }
   } else {
@@ -355,8 +346,7 @@ int cmd_rewind(const context& ctx) {
       ctx.err << "cursorctl: rewind: line " << first->line << ": unknown peer '"
               << first->peer << "' (" << unknown
               << " listed peers have no cursor; rewind moves existing "
-                 "cursors only); nothing was changed
-";
+                 "cursors only); nothing was changed\n";
       return exit_refused;
     }
   }
@@ -373,8 +363,7 @@ int cmd_backup(const context& ctx) {
       ctx,
       [&](uint64_t rows) {
         ctx.out << "backup '" << ctx.args.backup_name << "' written: " << rows
-                << " cursors (in the node's backup directory)
-";
+                << " cursors (in the node's backup directory)\n";
       },
       backup_atom_v, ctx.args.backup_name);
 }
