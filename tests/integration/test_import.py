@@ -175,11 +175,11 @@ def scenario(env):
 
     # Chunks: 2,500 new peers in 3 batched sets of at most 1,000.
     many = write(env, "many.jsonl",
-                 [jl(f"host-{i:05d}.example", f"{i}-0") for i in range(2500)])
+                 [jl(f"host-{i:05d}.example", f"{i + 1}-0") for i in range(2500)])
     out = env.ctl_ok(b.port, "import", many, "--chunk-size", "1000")
     check("(2500 entries in 3 chunks)" in out, f"chunked import: {out!r}")
     got = positions(env, b.port)
-    check(all(got.get(f"host-{i:05d}.example") == f"{i}-0" for i in range(2500)),
+    check(all(got.get(f"host-{i:05d}.example") == f"{i + 1}-0" for i in range(2500)),
           "every chunk applied")
     check(len(read_rows(env.path("b.db"))) == len(got), "and flushed")
 
