@@ -19,6 +19,7 @@ Every wait is bounded; nothing sleeps to synchronise."""
 
 import json
 import os
+import pty
 import subprocess
 
 from harness import CTL_TIMEOUT, Node, check, main, one_line_error, read_rows
@@ -182,6 +183,33 @@ def scenario(env):
     check(all(got.get(f"host-{i:05d}.example") == f"{i + 1}-0" for i in range(2500)),
           "every chunk applied")
     check(len(read_rows(env.path("b.db"))) == len(got), "and flushed")
+
+    # On a terminal (stderr a pty) a progress line is rewritten per chunk;
+    # without one (every run above) stderr stays empty.
+    more = write(env, "more.jsonl",
+                 [jl(f"host-{i:05d}.example", f"{i + 5000}-0") for i in range(2500)])
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([env.args.ctl, "--port", str(b.port), "import", more,
+                             "--chunk-size", "1000"],
+                            stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out, _ = proc.communicate(timeout=CTL_TIMEOUT)
+    check(proc.returncode == 0, f"import on a terminal: exit {proc.returncode}")
+    text = seen.decode()
+    for k, n in ((1, 1000), (2, 2000), (3, 2500)):
+        check(f"\rimport: {k} of 3 chunks, {n} of 2500 entries" in text,
+              f"progress line {k}: {text!r}")
+    check("(2500 entries in 3 chunks)" in out, f"stdout {out!r}")
 
     # A later chunk refused (the fake node refuses every batch after the
     # first): named, with what stays applied, exit 1.
