@@ -387,8 +387,8 @@ private:
       out_.output.clear();
     if (format_.empty()) {
       auto& name = out_.command == "import" ? out_.input : out_.output;
-      auto csv = name.size() > 4
-                 && name.compare(name.size() - 4, 4, ".csv") == 0;
+      auto csv
+          = name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0;
       out_.format = csv ? export_format::csv : export_format::json_lines;
     } else if (format_ == "jsonl") {
       out_.format = export_format::json_lines;

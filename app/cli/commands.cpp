@@ -1,8 +1,8 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -190,7 +190,8 @@ int cmd_health(const context& ctx) {
   return code;
 }
 
-// -- import and rewind ----------------------------------------------------------
+// -- import and rewind
+// ----------------------------------------------------------
 
 // The node's cursors, or an exit code.
 int current_cursors(const context& ctx, std::vector<cursor_entry>& out) {
@@ -483,8 +484,7 @@ int command_runner::run(caf::actor_system& sys, const cursor_actor& node,
     err << "cursorctl: unknown command '" << args.command << "'\n";
     return exit_refused;
   }
-  return i->second(
-      context{sys, node, args, out, err, output_.get(), entries_});
+  return i->second(context{sys, node, args, out, err, output_.get(), entries_});
 }
 
 } // namespace cursor::cli

@@ -26,8 +26,9 @@ public:
 
   /// Does what `args.command` needs before connecting (export: prepares its
   /// output file; import: reads and checks the whole file; rewind: checks
-  /// --to and reads the peers file; backup: checks the name). Returns exit_ok, or prints one line on `err` (prefixed
-  /// `cursorctl: `) and returns the exit code.
+  /// --to and reads the peers file; backup: checks the name). Returns exit_ok,
+  /// or prints one line on `err` (prefixed `cursorctl: `) and returns the exit
+  /// code.
   int prepare(const cli_args& args, std::ostream& err);
 
   /// Runs `args.command` against `node`, waiting at most `args.timeout` for

@@ -153,16 +153,15 @@ config_outcome node_config::read(int argc, char** argv) {
     // Resolved once: the front joins names to it, and the log names it.
     char* real = ::realpath(opts.backup_dir.c_str(), nullptr);
     if (real == nullptr)
-      return bad("backup-dir", "'" + opts.backup_dir
-                                   + "': " + std::strerror(errno));
+      return bad("backup-dir",
+                 "'" + opts.backup_dir + "': " + std::strerror(errno));
     std::string resolved{real};
     std::free(real);
     struct stat info {};
     if (::stat(resolved.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
       return bad("backup-dir", "'" + opts.backup_dir + "' is not a directory");
     if (::access(resolved.c_str(), W_OK | X_OK) != 0)
-      return bad("backup-dir", "'" + opts.backup_dir
-                                   + "' is not writable: "
+      return bad("backup-dir", "'" + opts.backup_dir + "' is not writable: "
                                    + std::strerror(errno));
     opts.backup_dir = std::move(resolved);
   }
