@@ -35,26 +35,38 @@ constexpr std::array<std::string_view, 12> known_keys{
 } // namespace
 
 caf::timespan retry_policy::delay_after(uint32_t attempt) const {
-  auto delay = base_delay;
-  for (uint32_t i = 1; i < attempt && delay < max_delay; ++i)
+  // Saturating: once the next product would pass max_delay (or overflow),
+  // the answer is max_delay.
+  auto delay = std::min(base_delay, max_delay);
+  for (uint32_t i = 1; i < attempt && delay < max_delay; ++i) {
+    if (multiplier > 1
+        && delay.count() > max_delay.count() / static_cast<int64_t>(multiplier))
+      return max_delay;
     delay *= multiplier;
+  }
   return std::min(delay, max_delay);
 }
 
-caf::error cursor_options::validate() const {
-  if (storage.db_path.empty())
+caf::error storage_options::validate() const {
+  if (db_path.empty())
     return bad("db-path", "must not be empty");
-  if (storage.db_path.find('\0') != std::string::npos)
+  if (db_path.find('\0') != std::string::npos)
     return bad("db-path", "must not contain NUL");
-  if (!one_of(storage.journal_mode, {"wal", "delete", "truncate", "persist"}))
-    return bad("journal-mode", "'" + storage.journal_mode
-                                 + "' is not one of wal, delete, truncate, "
-                                   "persist");
-  if (!one_of(storage.synchronous, {"off", "normal", "full", "extra"}))
-    return bad("synchronous", "'" + storage.synchronous
-                                + "' is not one of off, normal, full, extra");
-  if (storage.checkpoint_every > 1000000)
+  if (!one_of(journal_mode, {"wal", "delete", "truncate", "persist"}))
+    return bad("journal-mode", "'" + journal_mode
+                                   + "' is not one of wal, delete, truncate, "
+                                     "persist");
+  if (!one_of(synchronous, {"off", "normal", "full", "extra"}))
+    return bad("synchronous",
+               "'" + synchronous + "' is not one of off, normal, full, extra");
+  if (checkpoint_every > 1000000)
     return bad("checkpoint-every", "must be at most 1000000");
+  return caf::none;
+}
+
+caf::error cursor_options::validate() const {
+  if (auto err = storage.validate())
+    return err;
   if (flush_interval.count() < 0)
     return bad("flush-interval", "must not be negative");
   if (retry.base_delay.count() <= 0)

@@ -13,30 +13,35 @@ caf::expected<cursor_actor>
 spawn_cursor_actor(caf::actor_system& sys, writer_actor writer,
                    std::vector<stored_cursor> rows,
                    const cursor_options& opts) {
-  if (auto err = opts.validate())
+  // The cursor actor owns the writer from here on: a refusal stops it, as
+  // the actor would have on its way out.
+  auto refuse = [&](caf::error err) {
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     return err;
-  std::unordered_map<std::string, cursor_value> cursors;
-  cursors.reserve(rows.size());
+  };
+  if (auto err = opts.validate())
+    return refuse(std::move(err));
+  cursor_table table;
+  table.reserve(rows.size());
   for (auto& row : rows) {
     // A row we cannot read is reported, never dropped: dropping it would
     // restart that peer's stream from the beginning without a word.
     if (auto err = validate_peer_id(row.peer))
-      return caf::make_error(errc::corrupt_row,
-                             "stored row has an invalid peer_id: "
-                               + render(err));
+      return refuse(
+          caf::make_error(errc::corrupt_row,
+                          "stored row has an invalid peer_id: " + render(err)));
     auto id = stream_id::parse(row.stream_id);
     if (!id)
-      return caf::make_error(errc::corrupt_row,
-                             "stored row of '" + row.peer
-                               + "' has an invalid stream_id: "
-                               + render(id.error()));
+      return refuse(caf::make_error(errc::corrupt_row,
+                                    "stored row of '" + row.peer
+                                        + "' has an invalid stream_id: "
+                                        + render(id.error())));
     // Moving the peer's string: no second copy of 100k strings at start-up,
     // and nothing freed afterwards that would stay resident.
-    cursors.emplace(std::move(row.peer), cursor_value{*id, row.updated_at});
+    table.load(std::move(row.peer), cursor_value{*id, row.updated_at});
   }
   rows = std::vector<stored_cursor>{};
-  return sys.spawn(cursor_behavior, std::move(writer), std::move(cursors),
-                   opts);
+  return sys.spawn(cursor_behavior, std::move(writer), std::move(table), opts);
 }
 
 caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,

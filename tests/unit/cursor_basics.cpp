@@ -277,4 +277,18 @@ CAF_TEST(spawning over a corrupt stored row fails loudly) {
   drain();
 }
 
+// Issue 12, defect 6.
+CAF_TEST(spawning over a corrupt stored row stops the writer it was given) {
+  auto w = test::spawn_mock_writer(sys, script);
+  auto bad = std::vector<stored_cursor>{{"peer-b", "not-an-id", 1}};
+  auto hdl = spawn_cursor_actor(sys, w, bad, opts);
+  CAF_CHECK(!hdl);
+  drain();
+  CAF_CHECK(terminated(w));
+  if (!terminated(w)) {
+    caf::anon_send_exit(w, caf::exit_reason::kill);
+    drain();
+  }
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -17,6 +17,13 @@ void release(store_fixture& f) {
                  test::release_atom_v);
 }
 
+// Whether `r` arrived holding a value (a check that does not abort the
+// suite, unlike reply::value()).
+template <class T>
+bool succeeded(const test::reply<T>& r) {
+  return r.arrived() && static_cast<bool>(**r.slot);
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(cursor_lifecycle_tests, store_fixture)
@@ -264,6 +271,114 @@ CAF_TEST(sets during the final flush of close are refused) {
   drain();
   CAF_CHECK_EQUAL(c.value(), 1u);
   CAF_CHECK_EQUAL(script->disk.at("peer-a"), "1-0");
+}
+
+// Issue 12, defect 1: the threshold used to start a round directly.
+CAF_TEST(the dirty threshold sends nothing to a writer that is gone) {
+  opts.dirty_threshold = 2;
+  start();
+  caf::anon_send_exit(writer, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK(!set("a", "1-0"));
+  CAF_CHECK(!set("b", "1-0"));
+  CAF_CHECK(!set("c", "1-0"));
+  drain();
+  auto s = stats();
+  // The writer died with nothing in flight: no write failed.
+  CAF_CHECK_EQUAL(s.flush_errors, 0u);
+  CAF_CHECK_EQUAL(s.dirty, 3u);
+}
+
+CAF_TEST(after a failed write the threshold waits for the backoff) {
+  opts.dirty_threshold = 2;
+  start();
+  for (int i = 0; i < 10; ++i)
+    script->write_outcomes.push_back(test::storage_error(10, "disk I/O"));
+  CAF_CHECK(!set("a", "1-0"));
+  CAF_CHECK(!set("b", "1-0"));
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 1u); // the threshold write failed
+  CAF_CHECK_EQUAL(stats().flush_errors, 1u);
+  // Every later set is past the threshold: none of them may start another
+  // failing transaction before the retry delay has passed.
+  CAF_CHECK(!set("c", "1-0"));
+  CAF_CHECK(!set("d", "1-0"));
+  CAF_CHECK(!set("e", "1-0"));
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 1u);
+  CAF_CHECK_EQUAL(stats().flush_errors, 1u);
+  // Once the longest retry delay has passed, the next set tries again.
+  advance_time(opts.retry.max_delay);
+  CAF_CHECK(!set("f", "1-0"));
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 2u);
+  CAF_CHECK_EQUAL(stats().flush_errors, 2u);
+  // An explicit flush is never held back, and a success ends the pause.
+  script->write_outcomes.clear();
+  CAF_CHECK_EQUAL(ask<uint64_t>(flush_atom_v).value(), 6u);
+  CAF_CHECK(!set("g", "1-0"));
+  CAF_CHECK(!set("h", "1-0"));
+  drain();
+  CAF_CHECK_EQUAL(script->batches.size(), 4u);
+  CAF_CHECK_EQUAL(dirty_count(), 0u);
+}
+
+// Issue 12, defect 2: a second close sent a second close to the writer.
+CAF_TEST(a second close during the first gets the same answer) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto c1 = send<uint64_t>(close_atom_v);
+  drain();
+  auto c2 = send<uint64_t>(close_atom_v);
+  drain();
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK(succeeded(c1));
+  CHECK_MSG(succeeded(c2),
+            "second close: " << (c2.arrived() && !**c2.slot
+                                     ? render((*c2.slot)->error())
+                                     : std::string{"no error"}));
+  if (succeeded(c1) && succeeded(c2))
+    CAF_CHECK_EQUAL(***c1.slot, ***c2.slot);
+  CAF_CHECK_EQUAL(script->closes, 1u);
+  CAF_CHECK(stats().closed);
+  CAF_CHECK_EQUAL(script->disk.at("peer-a"), "1-0");
+}
+
+CAF_TEST(an exit message during close waits for it and closes once) {
+  script->stay_after_close = true;
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  auto c = send<uint64_t>(close_atom_v);
+  drain();
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(!terminated(store));
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK(succeeded(c));
+  CAF_CHECK_EQUAL(script->closes, 1u);
+  CAF_CHECK(terminated(store));
+  CAF_CHECK(terminated(writer));
+}
+
+// Issue 12, defect 5: the age of a mark whose older value was committed.
+CAF_TEST(oldest dirty age restarts when a commit wrote an earlier value) {
+  CAF_CHECK(!set("a", "1-0"));
+  script->hold_writes = true;
+  auto r = send<uint64_t>(flush_atom_v);
+  drain();
+  advance_time(1000ms);
+  CAF_CHECK(!set("a", "2-0")); // after the snapshot: stays dirty
+  advance_time(500ms);
+  script->hold_writes = false;
+  release(*this);
+  drain();
+  CAF_CHECK_EQUAL(r.value(), 1u);
+  CAF_CHECK_EQUAL(dirty_count(), 1u);
+  CAF_CHECK_EQUAL(stats().oldest_dirty_age_ms, 500);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

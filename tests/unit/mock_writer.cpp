@@ -69,7 +69,8 @@ mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
     },
     [self, script](cursor::close_atom) {
       script->closes += 1;
-      self->quit();
+      if (!script->stay_after_close)
+        self->quit();
       return cursor::ok_atom_v;
     },
     [script](release_atom) {

@@ -28,6 +28,9 @@ struct mock_script {
   std::deque<caf::error> write_outcomes;
   /// When set, writes are held (a slow disk) until `release` is sent.
   bool hold_writes = false;
+  /// When set, `close` answers but the writer keeps running (so that a second
+  /// close is counted instead of bouncing off a terminated actor).
+  bool stay_after_close = false;
   /// Outcome of the next checkpoints, in order; when empty they complete.
   std::deque<caf::expected<cursor::checkpoint_info>> checkpoint_outcomes;
 

@@ -4,6 +4,8 @@
 
 #include "test.hpp"
 
+#include <limits>
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -35,6 +37,34 @@ CAF_TEST(the default backoff is 10 20 40 80 ms capped at 500 ms) {
   CAF_CHECK(p.delay_after(6) == caf::timespan{320ms});
   CAF_CHECK(p.delay_after(7) == caf::timespan{500ms});
   CAF_CHECK(p.delay_after(60) == caf::timespan{500ms});
+}
+
+// Issue 12, defect 3: the delay used to overflow into a negative value.
+CAF_TEST(the backoff saturates at the longest delay instead of overflowing) {
+  cursor::retry_policy p;
+  p.base_delay = 1ms;
+  p.multiplier = 1000;
+  p.max_delay = caf::timespan::max();
+  // 1ms * 1000^4 = 10^9 s still fits; one more step would not.
+  CAF_CHECK(p.delay_after(5)
+            == caf::timespan{std::chrono::seconds(1000000000)});
+  CAF_CHECK(p.delay_after(6) == caf::timespan::max());
+  caf::timespan last{0};
+  for (uint32_t attempt = 1; attempt <= 100; ++attempt) {
+    auto d = p.delay_after(attempt);
+    CHECK_MSG(d >= last, "attempt " << attempt << ": " << d.count()
+                                    << " ns after " << last.count() << " ns");
+    last = d;
+  }
+  CAF_CHECK(p.delay_after(100) == caf::timespan::max());
+  p.multiplier = std::numeric_limits<uint32_t>::max();
+  p.max_delay = 1h;
+  CAF_CHECK(p.delay_after(2) == caf::timespan{1h});
+  CAF_CHECK(p.delay_after(3) == caf::timespan{1h});
+  // The options stay valid: no multiplier can overflow any more.
+  cursor::cursor_options opts;
+  opts.retry = p;
+  CAF_CHECK(!opts.validate());
 }
 
 CAF_TEST(defaults are valid) {

@@ -383,6 +383,31 @@ CAF_TEST(without periodic checkpoints SQLite checkpoints on its own) {
   CAF_CHECK_EQUAL(test::read_rows(copy).size(), 0u);
 }
 
+// Issue 12, defect 4: the pragma values were pasted into SQL unchecked.
+CAF_TEST(pragma values outside their lists are refused before any SQL runs) {
+  auto check = [&](auto mutate, const char* option) {
+    auto copy = opts;
+    mutate(copy);
+    auto db = database::open(copy);
+    CAF_CHECK(!db);
+    if (!db) {
+      CAF_CHECK(is(db.error(), errc::invalid_option));
+      CHECK_MSG(render(db.error()).find(option) != std::string::npos,
+                render(db.error()));
+    }
+    CHECK_MSG(!std::filesystem::exists(opts.db_path),
+              option << ": the file was created");
+    std::error_code ec;
+    std::filesystem::remove(opts.db_path, ec);
+  };
+  check([](auto& o) { o.synchronous = "normal; CREATE TABLE injected(x)"; },
+        "synchronous");
+  check([](auto& o) { o.journal_mode = "wal; CREATE TABLE injected(x)"; },
+        "journal-mode");
+  check([](auto& o) { o.journal_mode = "memory"; }, "journal-mode");
+  check([](auto& o) { o.synchronous = ""; }, "synchronous");
+}
+
 CAF_TEST(the journal mode and synchronous level are configurable) {
   opts.journal_mode = "delete";
   opts.synchronous = "full";

@@ -205,6 +205,21 @@ CAF_TEST(invalid options are refused before anything is opened) {
   CAF_CHECK(!std::filesystem::exists(opts.storage.db_path));
 }
 
+// Issue 12, defect 4: spawn_sqlite_writer skipped the validation.
+CAF_TEST(a writer spawned with a bad pragma value refuses to open) {
+  opts.storage.synchronous = "normal; CREATE TABLE injected(x)";
+  auto writer = spawn_sqlite_writer(sys, opts.storage, true);
+  caf::scoped_actor self{sys};
+  caf::error err;
+  self->request(writer, timeout, load_atom_v)
+      .receive([](std::vector<stored_cursor>&) {},
+               [&](caf::error& x) { err = std::move(x); });
+  // (is() needs a non-empty error: on 46a8053 the load succeeded.)
+  CHECK_MSG(err && is(err, errc::invalid_option), render(err));
+  CAF_CHECK(!std::filesystem::exists(opts.storage.db_path));
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
 CAF_TEST(a lock held longer than the backoff fails the flush and reads go on) {
   CAF_REQUIRE(!open());
   CAF_CHECK(!set("peer-a", "1-0"));

@@ -10,7 +10,7 @@
 
 namespace cursor {
 
-/// One cursor as held in memory.
+/// One item of the `list` reply (wire type; in memory: `cursor_value`).
 struct cursor_entry {
   /// The peer this cursor belongs to.
   std::string peer;

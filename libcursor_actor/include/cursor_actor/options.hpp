@@ -17,7 +17,8 @@ namespace cursor {
 
 /// Backoff for SQLITE_BUSY / SQLITE_LOCKED: attempt n (n >= 1) that fails
 /// busy is retried after min(base_delay * multiplier^(n-1), max_delay), up to
-/// `max_attempts` attempts in all.
+/// `max_attempts` attempts in all. The product saturates at `max_delay`, so
+/// any multiplier is safe (no overflow, never a negative delay).
 struct retry_policy {
   caf::timespan base_delay = std::chrono::milliseconds(10);
   uint32_t multiplier = 2;
@@ -46,6 +47,11 @@ struct storage_options {
   /// after the reply, between writes. Measured in docs/PERFORMANCE.md:
   /// periodic checkpoints cut the p99 of small flushes about tenfold.
   uint64_t checkpoint_every = 20;
+
+  /// Checks every value (the pragma values against their lists: they end up
+  /// in SQL); returns `errc::invalid_option` naming the first bad option, or
+  /// an empty error. `sqlite::database::open` calls it too.
+  caf::error validate() const;
 };
 
 /// Everything the factory needs.
@@ -53,7 +59,8 @@ struct cursor_options {
   storage_options storage;
   /// Automatic flush interval; zero disables the timer.
   caf::timespan flush_interval = std::chrono::seconds(5);
-  /// Flush early once this many peers are dirty; zero disables it.
+  /// Flush early once this many peers are dirty; zero disables it. After a
+  /// failed write the threshold starts no write for `retry.max_delay`.
   uint64_t dirty_threshold = 0;
   retry_policy retry;
   /// How long the factory waits for the writer to open and load.

@@ -12,7 +12,7 @@
 
 namespace cursor {
 
-/// One row of the `cursors` table, as stored.
+/// One row of the `cursors` table, as the writer loaded it (`load` reply).
 struct stored_cursor {
   std::string peer;
   std::string stream_id;

@@ -58,6 +58,11 @@ caf::error database::close() {
 }
 
 caf::expected<database> database::open(const storage_options& opts) {
+  // apply_pragmas pastes journal_mode and synchronous into SQL: whoever
+  // called us (spawn_sqlite_writer takes options unchecked), check them
+  // here, before the file is even created.
+  if (auto err = opts.validate())
+    return err;
   database result;
   sqlite3* raw = nullptr;
   // SQLITE_OPEN_NOMUTEX: the connection is used by the writer only.

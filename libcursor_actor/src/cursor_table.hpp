@@ -1,0 +1,205 @@
+#pragma once
+
+// The cursor table: every cursor in memory and the changes not committed yet.
+// A plain data structure (no actor, no SQLite, no CAF header of its own): the
+// cursor actor owns one and is its only user, so it needs no locks. Tested
+// without an actor system in tests/unit/cursor_table.cpp.
+//
+// The five record types of the store, and which is which:
+// - `cursor_value`  (here)              a cursor in memory: parsed ID + time.
+// - `cursor_entry`  (cursor_entry.hpp)  one item of the `list` reply (wire).
+// - `cursor_lookup` (cursor_entry.hpp)  the `get` reply: found or not (wire).
+// - `stored_cursor` (write_batch.hpp)   one row as the writer loaded it.
+// - `write_op`      (write_batch.hpp)   one change the writer is to commit.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cursor_actor/stream_id.hpp"
+#include "cursor_actor/write_batch.hpp"
+
+namespace cursor {
+
+/// A cursor in memory: the table's value type.
+struct cursor_value {
+  stream_id id;
+  /// Unix milliseconds of the last change.
+  int64_t updated_at = 0;
+};
+
+/// Every uncommitted change at one moment, sorted by peer, ready for the
+/// writer; `version` identifies it for `cursor_table::commit`.
+struct table_snapshot {
+  uint64_t version = 0;
+  write_batch batch;
+};
+
+/// What a `set` did.
+enum class set_outcome {
+  /// The value changed (or the peer is new): the peer is dirty now.
+  changed,
+  /// The value equals the current one: nothing changed.
+  unchanged,
+  /// The value is lower than the current one and not forced: refused,
+  /// nothing changed.
+  regression,
+};
+
+/// What an `erase` did.
+enum class erase_outcome {
+  /// The peer is not in the table: nothing changed.
+  unknown,
+  /// The peer was visible: it is hidden now and its delete is dirty.
+  erased,
+  /// The peer's delete was pending already: it is marked again (a new
+  /// version), so the next commit writes it.
+  erased_again,
+};
+
+/// The cursors in memory plus the dirty set.
+///
+/// Invariants (private, checked by the unit tests through the public calls):
+/// - a peer is dirty iff its latest change (set or erase) is not covered by
+///   a committed snapshot;
+/// - an erased peer stays in the map, hidden from every read, until its
+///   delete commits (so its address, which the dirty set uses, stays valid);
+/// - `commit(v)` clears exactly the marks whose latest change has a version
+///   <= v; later changes stay dirty, with the age of their first change
+///   after that snapshot.
+class cursor_table {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+  /// Reads the clock for dirty ages (the actor's clock; a test's clock).
+  using clock_function = std::function<time_point()>;
+
+  explicit cursor_table(clock_function now = std::chrono::steady_clock::now);
+
+  cursor_table(cursor_table&&) = default;
+  cursor_table& operator=(cursor_table&&) = default;
+  cursor_table(const cursor_table&) = delete;
+  cursor_table& operator=(const cursor_table&) = delete;
+
+  /// Replaces the clock (the actor's clock, once the actor exists).
+  void use_clock(clock_function now) { now_ = std::move(now); }
+
+  /// Reserves room for `n` cursors.
+  void reserve(size_t n);
+
+  /// Adds a stored cursor as committed (clean). Returns false, changing
+  /// nothing, if `peer` is present already.
+  bool load(std::string peer, cursor_value value);
+
+  /// Sets `peer` to `id` (stamped `updated_at`). Refuses a lower value
+  /// unless `force`; on a refusal `*current` (if given) receives the current
+  /// value. A pending delete counts as absent.
+  set_outcome set(const std::string& peer, stream_id id, int64_t updated_at,
+                  bool force, stream_id* current = nullptr);
+
+  /// Sets `peers[k]` to `ids[k]` in order, all or nothing, each checked
+  /// against the state the earlier ones left. Returns the index of the first
+  /// refused entry (a regression; `current` then holds the value it met),
+  /// with every earlier entry undone; or `peers.size()` when all were
+  /// applied. `changed` receives the number of entries that changed a value.
+  /// With `force` (the forced batched set) no entry is a regression.
+  size_t set_all(const std::vector<std::string>& peers,
+                 const std::vector<stream_id>& ids, int64_t updated_at,
+                 stream_id& current, size_t& changed, bool force = false);
+
+  /// Hides `peer` and marks its delete dirty.
+  erase_outcome erase(const std::string& peer);
+
+  /// The value of `peer` and whether it is committed; `value` is null for an
+  /// unknown peer or a pending delete.
+  struct lookup {
+    const cursor_value* value = nullptr;
+    bool durable = false;
+  };
+  lookup find(const std::string& peer) const;
+
+  /// Calls `f(peer, value, durable)` for every visible cursor, in no order.
+  template <class F>
+  void for_each(F f) const {
+    for (auto& node : cursors_) {
+      auto mark = mark_of(node);
+      if (mark != nullptr && mark->erase)
+        continue;
+      f(node.first, node.second, mark == nullptr);
+    }
+  }
+
+  /// Calls `f(peer, value, erase)` for every uncommitted change, in no order.
+  template <class F>
+  void for_each_dirty(F f) const {
+    for (auto& [node, mark] : dirty_)
+      f(node->first, node->second, mark.erase);
+  }
+
+  /// The number of visible cursors (pending deletes excluded).
+  size_t size() const { return cursors_.size() - pending_deletes_; }
+
+  /// The number of peers with an uncommitted change.
+  size_t dirty_count() const { return dirty_.size(); }
+
+  bool clean() const { return dirty_.empty(); }
+
+  /// When the oldest uncommitted change was made; none when clean.
+  std::optional<time_point> oldest_dirty() const;
+
+  /// Every uncommitted change now, sorted by peer (sorted keys touch the
+  /// B-tree pages in order). Taking a snapshot changes nothing but the
+  /// table's note of the latest snapshot, which `commit` relies on.
+  table_snapshot snapshot();
+
+  /// The writer committed the latest snapshot, `version`: clears the marks
+  /// it covered and drops the entries whose delete it committed.
+  void commit(uint64_t version);
+
+private:
+  using cursor_map = std::unordered_map<std::string, cursor_value>;
+  // An entry's address stays valid until it is erased (rehashing moves no
+  // node), so the dirty set refers to entries by address: no string is
+  // hashed, compared or copied to mark or snapshot one.
+  using node_type = cursor_map::value_type;
+
+  struct mark {
+    // Version of the latest change; a commit clears the mark only if no
+    // change came after the snapshot it wrote.
+    uint64_t version = 0;
+    // When the oldest change not covered by a commit was made.
+    time_point since;
+    // When the first change after the latest snapshot was made; becomes
+    // `since` if that snapshot commits while this mark stays dirty.
+    time_point since_snapshot;
+    // The peer's sort key: eight bytes of its string from `sort_offset` on,
+    // big-endian, zero-padded; computed when the peer became dirty (its
+    // string is in the cache then). Usable while `sort_offset` equals the
+    // length of `dirty_prefix_`.
+    uint64_t sort_key = 0;
+    uint16_t sort_offset = 0;
+    // The change is a delete.
+    bool erase = false;
+  };
+
+  const mark* mark_of(const node_type& node) const;
+  bool is_erased(const node_type& node) const;
+  void mark_dirty(const node_type& node, bool erase);
+
+  clock_function now_;
+  cursor_map cursors_;
+  std::unordered_map<const node_type*, mark> dirty_;
+  // Entries of `cursors_` hidden by a pending delete.
+  size_t pending_deletes_ = 0;
+  // A prefix shared by every peer marked dirty since the dirty set was last
+  // empty (it only shrinks meanwhile). Sort keys start after it.
+  std::string dirty_prefix_;
+  uint64_t next_version_ = 1;
+  // The version of the latest snapshot.
+  uint64_t snapshot_version_ = 0;
+};
+
+} // namespace cursor
