@@ -195,8 +195,43 @@ private:
         "[--older-than DURATION]",
         "every cursor as JSON lines or CSV (peer, stream_id, updated_at, "
         "durable)");
+    auto* imp = add_command(
+        "import",
+        "import FILE [--format jsonl|csv] [--force] [--dry-run] [--no-flush] "
+        "[--chunk-size N]",
+        "set cursors from a file as export writes it (FILE '-' = stdin)");
+    add_operand("import", "FILE", out_.input,
+                "JSON lines or CSV, as export writes them; '-' = stdin");
+    auto* rewind = add_command(
+        "rewind",
+        "rewind --to ID (--peers-file FILE | --prefix P) [--dry-run] "
+        "[--no-flush] [--chunk-size N]",
+        "move existing cursors (listed, or by peer prefix) to one stream ID");
+    add_command("backup", "backup NAME",
+                "write a consistent copy of the database as NAME in the "
+                "node's backup directory");
+    add_operand("backup", "NAME", out_.backup_name,
+                "a file name (no path): A-Z a-z 0-9 . _ - + @ =");
     add_flag("--json", out_.json, "print JSON", {get, list, stats, health});
-    add_flag("--force", out_.force, "allow moving the cursor backwards", {set});
+    add_flag("--force", out_.force, "allow moving cursors backwards",
+             {set, imp});
+    add_flag("--dry-run", out_.dry_run,
+             "print what would change (new, advanced, moved back, unchanged) "
+             "and change nothing",
+             {imp, rewind});
+    add_flag("--no-flush", out_.no_flush,
+             "do not commit at the end (the node's next flush will)",
+             {imp, rewind});
+    add_option("--chunk-size", chunk_size_, "N",
+               "entries per batched set, 1 to 100000 (1000)", {imp, rewind});
+    add_option("--to", out_.rewind_to, "ID", "the stream ID to move to",
+               {rewind});
+    add_option("--peers-file", out_.peers_file, "FILE",
+               "the peers to move: one peer ID per line ('-' = stdin)",
+               {rewind});
+    add_option("--prefix", out_.prefix, "P",
+               "the peers to move: every cursor whose peer ID starts with P",
+               {rewind});
     add_flag("--prometheus", out_.prometheus,
              "print the Prometheus text format", {stats});
     add_option("--older-than", older_than_, "DURATION",
@@ -206,7 +241,7 @@ private:
     add_option("--format", format_, "FORMAT",
                "jsonl (one JSON object per line) or csv; default: csv for a "
                "FILE ending in .csv, jsonl otherwise",
-               {exp});
+               {exp, imp});
     add_option("-o,--output", out_.output, "FILE",
                "write to FILE (atomically) instead of stdout", {exp});
     add_flag("--overwrite", out_.overwrite,
@@ -351,8 +386,9 @@ private:
     if (out_.output == "-")
       out_.output.clear();
     if (format_.empty()) {
-      auto csv = out_.output.size() > 4
-                 && out_.output.compare(out_.output.size() - 4, 4, ".csv") == 0;
+      auto& name = out_.command == "import" ? out_.input : out_.output;
+      auto csv
+          = name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0;
       out_.format = csv ? export_format::csv : export_format::json_lines;
     } else if (format_ == "jsonl") {
       out_.format = export_format::json_lines;
@@ -363,6 +399,24 @@ private:
     }
     if (out_.overwrite && out_.output.empty())
       return "--overwrite needs -o FILE; " + usage_of(*cmd);
+    if (!chunk_size_.empty()) {
+      if (chunk_size_.size() > 6
+          || chunk_size_.find_first_not_of("0123456789") != std::string::npos
+          || std::stoul(chunk_size_) < 1
+          || std::stoul(chunk_size_) > max_chunk_size)
+        return "invalid chunk size '" + chunk_size_ + "' (1 to "
+               + std::to_string(max_chunk_size) + ")";
+      out_.chunk_size = std::stoul(chunk_size_);
+    }
+    if (out_.command == "import" && out_.input.empty())
+      return "the FILE of import is empty ('-' reads stdin)";
+    if (out_.command == "rewind") {
+      if (out_.rewind_to.empty())
+        return "rewind needs --to ID; " + usage_of(*cmd);
+      if (out_.peers_file.empty() == out_.prefix.empty())
+        return "rewind needs exactly one of --peers-file FILE and --prefix P; "
+               + usage_of(*cmd);
+    }
     return {};
   }
 
@@ -377,6 +431,7 @@ private:
   std::string timeout_;
   std::string older_than_;
   std::string format_;
+  std::string chunk_size_;
   int argc_ = 0;
   char** argv_ = nullptr;
 };

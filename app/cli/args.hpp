@@ -10,6 +10,7 @@
 // (operands, options, synopsis) and one handler in commands.cpp.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,12 @@ enum class export_format {
   csv,
 };
 
+/// Entries per batched set of import and rewind: large enough that the
+/// per-message cost does not matter, small enough that one message stays
+/// well below a megabyte and a chunk is answered quickly.
+constexpr size_t default_chunk_size = 1000;
+constexpr size_t max_chunk_size = 100000;
+
 struct cli_args {
   std::string host = "127.0.0.1";
   uint16_t port = app::default_port;
@@ -34,7 +41,7 @@ struct cli_args {
   /// request.
   std::chrono::milliseconds timeout = std::chrono::seconds(5);
   /// One of get, set, delete, list, flush, checkpoint, stats, health,
-  /// export.
+  /// export, import, rewind, backup.
   std::string command;
   /// Operands: the peer (get, set, delete) and the stream ID (set).
   std::string peer;
@@ -44,7 +51,11 @@ struct cli_args {
   app::tls_files tls;
   /// `--tls-passphrase-file`: first line = the key's passphrase.
   std::string tls_passphrase_file;
-  /// `--force` (set): allow moving a cursor backwards.
+  /// `import FILE`: the file to read, `-` = stdin.
+  std::string input;
+  /// `backup NAME`: the file name in the node's backup directory.
+  std::string backup_name;
+  /// `--force` (set, import): allow moving a cursor backwards.
   bool force = false;
   /// `--json` (get, list, stats, health) and `--prometheus` (stats).
   bool json = false;
@@ -52,7 +63,20 @@ struct cli_args {
   /// `--older-than DURATION` (list, export): only cursors not updated for
   /// at least that long.
   std::optional<std::chrono::milliseconds> older_than;
-  /// `--format` (export); `--output FILE` (export, empty or `-` = stdout);
+  /// `--dry-run` (import, rewind): print what would change, change nothing.
+  bool dry_run = false;
+  /// `--no-flush` (import, rewind): leave the changes to the node's next
+  /// flush instead of committing them before exiting.
+  bool no_flush = false;
+  /// `--chunk-size N` (import, rewind): entries per batched set.
+  size_t chunk_size = default_chunk_size;
+  /// `--to ID` (rewind): the stream ID every chosen peer is moved to.
+  std::string rewind_to;
+  /// `--peers-file FILE` or `--prefix P` (rewind, exactly one): the peers.
+  std::string peers_file;
+  std::string prefix;
+  /// `--format` (export, import); `--output FILE` (export, empty or `-` =
+  /// stdout);
   /// `--overwrite` (export): replace an existing output file.
   export_format format = export_format::json_lines;
   std::string output;

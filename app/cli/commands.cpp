@@ -1,20 +1,33 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <map>
+#include <set>
 #include <string>
+
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "cli/chunked_set.hpp"
 #include "cli/duration.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/health.hpp"
+#include "cli/import_plan.hpp"
 #include "cli/output.hpp"
 #include "cli/output_file.hpp"
+#include "cli/peer_list.hpp"
 #include "common/describe.hpp"
+#include "cursor_actor/backup_name.hpp"
 #include "cursor_actor/error.hpp"
+#include "cursor_actor/stream_id.hpp"
 
 namespace cursor::cli {
 
@@ -28,6 +41,7 @@ struct context {
   std::ostream& out;
   std::ostream& err;
   output_file* output;
+  const std::vector<file_entry>& entries;
 };
 
 void report(const context& ctx, const caf::error& e) {
@@ -176,6 +190,185 @@ int cmd_health(const context& ctx) {
   return code;
 }
 
+// -- import and rewind
+// ----------------------------------------------------------
+
+// The node's cursors, or an exit code.
+int current_cursors(const context& ctx, std::vector<cursor_entry>& out) {
+  return ask(
+      ctx, [&](std::vector<cursor_entry>& xs) { out = std::move(xs); },
+      list_atom_v);
+}
+
+std::string lines_of(size_t first, size_t last) {
+  if (first == last)
+    return "line " + std::to_string(first);
+  return "lines " + std::to_string(first) + "-" + std::to_string(last);
+}
+
+// Applies what `plan` changes (entries that would change nothing are not
+// sent), then commits unless --no-flush. Prints the summary line.
+int apply_plan(const context& ctx, const import_plan& plan, bool force,
+               const char* done) {
+  auto& cmd = ctx.args.command;
+  std::vector<file_entry> changes;
+  for (auto& x : plan.changes)
+    if (x.kind != change::unchanged)
+      changes.push_back(x.entry);
+  auto summary = std::to_string(plan.added) + " new, "
+                 + std::to_string(plan.advanced) + " advanced, "
+                 + std::to_string(plan.moved_back) + " moved back, "
+                 + std::to_string(plan.unchanged) + " unchanged";
+  if (changes.empty()) {
+    ctx.out << "nothing to change: " << summary << '\n';
+    return exit_ok;
+  }
+  // The progress line is for a person watching: only on a terminal.
+  std::ostream* progress = ::isatty(STDERR_FILENO) == 1 ? &ctx.err : nullptr;
+  auto res = set_in_chunks(ctx.sys, ctx.node, ctx.args.timeout, changes, force,
+                           ctx.args.chunk_size, progress, cmd);
+  if (res.error) {
+    std::string what;
+    if (res.error == caf::sec::request_timeout)
+      what = "no answer from the node within "
+             + format_timeout(ctx.args.timeout);
+    else
+      what = app::describe(res.error);
+    ctx.err << "cursorctl: " << cmd << ": chunk " << res.failed_chunk << " of "
+            << res.chunks << " ("
+            << lines_of(res.failed_first_line, res.failed_last_line) << ")";
+    if (res.refused_line > 0)
+      ctx.err << " refused at line " << res.refused_line;
+    ctx.err << ": " << what << "; ";
+    if (res.applied_chunks == 0)
+      ctx.err << "nothing was applied";
+    else
+      ctx.err << "chunks 1-" << res.applied_chunks << " ("
+              << res.applied_entries
+              << " entries) stay applied, the rest was not applied; running "
+                 "the same "
+              << cmd << " again is safe";
+    ctx.err << '\n';
+    return exit_code_for(res.error);
+  }
+  ctx.out << done << ": " << summary << " (" << res.applied_entries
+          << " entries in " << res.chunks << " chunks)\n";
+  if (ctx.args.no_flush) {
+    ctx.out << "not flushed (--no-flush): the node commits the changes with "
+               "its next flush\n";
+    return exit_ok;
+  }
+  int code = exit_ok;
+  caf::scoped_actor self{ctx.sys};
+  self->request(ctx.node, ctx.args.timeout, flush_atom_v)
+      .receive(
+          [&](uint64_t rows) {
+            ctx.out << "flushed " << rows << " rows: the changes are durable\n";
+          },
+          [&](caf::error& e) {
+            code = exit_code_for(e);
+            ctx.err << "cursorctl: " << cmd
+                    << ": the changes were applied but the flush failed: "
+                    << (e == caf::sec::request_timeout
+                            ? "no answer from the node within "
+                                  + format_timeout(ctx.args.timeout)
+                            : app::describe(e))
+                    << "; they stay in the node's memory and its next flush "
+                       "retries\n";
+          });
+  return code;
+}
+
+void print_dry_run(const context& ctx, const import_plan& plan, bool force) {
+  print_plan(ctx.out, plan);
+  ctx.out << "dry run: nothing was changed";
+  if (plan.moved_back > 0 && !force)
+    ctx.out << " (" << plan.moved_back
+            << " moved back: refused without --force)";
+  ctx.out << '\n';
+}
+
+int cmd_import(const context& ctx) {
+  std::vector<cursor_entry> current;
+  if (auto code = current_cursors(ctx, current); code != exit_ok)
+    return code;
+  auto plan = make_plan(ctx.entries, current);
+  if (ctx.args.dry_run) {
+    print_dry_run(ctx, plan, ctx.args.force);
+    return exit_ok;
+  }
+  if (plan.moved_back > 0 && !ctx.args.force) {
+    auto first = std::find_if(
+        plan.changes.begin(), plan.changes.end(),
+        [](const planned_change& x) { return x.kind == change::moved_back; });
+    ctx.err << "cursorctl: import: " << plan.moved_back
+            << " entries would move cursors back (first: line "
+            << first->entry.line << ", '" << first->entry.peer << "' "
+            << first->current << " -> " << first->entry.stream_id
+            << "); nothing was changed (--force allows it, --dry-run lists "
+               "them)\n";
+    return exit_refused;
+  }
+  return apply_plan(ctx, plan, ctx.args.force, "imported");
+}
+
+int cmd_rewind(const context& ctx) {
+  std::vector<cursor_entry> current;
+  if (auto code = current_cursors(ctx, current); code != exit_ok)
+    return code;
+  std::vector<file_entry> targets;
+  auto& to = ctx.args.rewind_to;
+  if (!ctx.args.prefix.empty()) {
+    auto& p = ctx.args.prefix;
+    for (auto& x : current)
+      if (x.peer.compare(0, p.size(), p) == 0)
+        targets.push_back(file_entry{x.peer, to, targets.size() + 1});
+    if (targets.empty()) {
+      ctx.err << "cursorctl: rewind: no cursor's peer ID starts with '" << p
+              << "'; nothing was changed\n";
+      return exit_refused;
+    }
+  } else {
+    std::set<std::string> known;
+    for (auto& x : current)
+      known.insert(x.peer);
+    size_t unknown = 0;
+    const file_entry* first = nullptr;
+    for (auto& x : ctx.entries) {
+      if (known.count(x.peer) == 0) {
+        ++unknown;
+        if (first == nullptr)
+          first = &x;
+        continue;
+      }
+      targets.push_back(file_entry{x.peer, to, x.line});
+    }
+    if (unknown > 0) {
+      ctx.err << "cursorctl: rewind: line " << first->line << ": unknown peer '"
+              << first->peer << "' (" << unknown
+              << " listed peers have no cursor; rewind moves existing "
+                 "cursors only); nothing was changed\n";
+      return exit_refused;
+    }
+  }
+  auto plan = make_plan(targets, current);
+  if (ctx.args.dry_run) {
+    print_dry_run(ctx, plan, true);
+    return exit_ok;
+  }
+  return apply_plan(ctx, plan, true, "rewound");
+}
+
+int cmd_backup(const context& ctx) {
+  return ask(
+      ctx,
+      [&](uint64_t rows) {
+        ctx.out << "backup '" << ctx.args.backup_name << "' written: " << rows
+                << " cursors (in the node's backup directory)\n";
+      },
+      backup_atom_v, ctx.args.backup_name);
+}
+
 using handler = int (*)(const context&);
 
 const std::map<std::string, handler>& handlers() {
@@ -189,6 +382,9 @@ const std::map<std::string, handler>& handlers() {
       {"checkpoint", cmd_checkpoint},
       {"stats", cmd_stats},
       {"health", cmd_health},
+      {"import", cmd_import},
+      {"rewind", cmd_rewind},
+      {"backup", cmd_backup},
   };
   return result;
 }
@@ -199,7 +395,71 @@ command_runner::command_runner() = default;
 
 command_runner::~command_runner() = default;
 
+namespace {
+
+// Opens `path` for reading (`-` = stdin) and runs `read` on it; false with
+// one line on `err` when the file cannot be read.
+template <class Read>
+bool read_input(const std::string& path, const std::string& what,
+                std::ostream& err, Read read) {
+  if (path == "-")
+    return read(std::cin);
+  std::ifstream in{path, std::ios::binary};
+  if (!in) {
+    err << "cursorctl: " << what << ": cannot open '" << path
+        << "': " << std::strerror(errno) << "; nothing was changed\n";
+    return false;
+  }
+  return read(in);
+}
+
+} // namespace
+
 int command_runner::prepare(const cli_args& args, std::ostream& err) {
+  if (args.command == "import") {
+    std::string label = args.input == "-" ? "stdin" : "'" + args.input + "'";
+    bool ok = read_input(args.input, "import", err, [&](std::istream& in) {
+      auto contents = args.format == export_format::csv ? read_csv(in)
+                                                        : read_json_lines(in);
+      if (!contents.error.empty()) {
+        err << "cursorctl: import: " << label << ": " << contents.error
+            << "; nothing was changed\n";
+        return false;
+      }
+      entries_ = std::move(contents.entries);
+      return true;
+    });
+    return ok ? exit_ok : exit_refused;
+  }
+  if (args.command == "rewind") {
+    if (auto id = stream_id::parse(args.rewind_to); !id) {
+      err << "cursorctl: rewind: --to '" << args.rewind_to
+          << "': " << render(id.error()) << '\n';
+      return exit_refused;
+    }
+    if (args.peers_file.empty())
+      return exit_ok;
+    std::string label
+        = args.peers_file == "-" ? "stdin" : "'" + args.peers_file + "'";
+    bool ok = read_input(args.peers_file, "rewind", err, [&](std::istream& in) {
+      auto list = read_peer_list(in);
+      if (!list.error.empty()) {
+        err << "cursorctl: rewind: " << label << ": " << list.error
+            << "; nothing was changed\n";
+        return false;
+      }
+      entries_ = std::move(list.peers);
+      return true;
+    });
+    return ok ? exit_ok : exit_refused;
+  }
+  if (args.command == "backup") {
+    if (auto e = validate_backup_name(args.backup_name)) {
+      err << "cursorctl: backup: " << render(e) << '\n';
+      return exit_refused;
+    }
+    return exit_ok;
+  }
   if (args.command == "export" && !args.output.empty()) {
     std::string error;
     auto file = output_file::prepare(args.output, args.overwrite, error);
@@ -224,7 +484,7 @@ int command_runner::run(caf::actor_system& sys, const cursor_actor& node,
     err << "cursorctl: unknown command '" << args.command << "'\n";
     return exit_refused;
   }
-  return i->second(context{sys, node, args, out, err, output_.get()});
+  return i->second(context{sys, node, args, out, err, output_.get(), entries_});
 }
 
 } // namespace cursor::cli

@@ -7,10 +7,12 @@
 
 #include <memory>
 #include <ostream>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
 #include "cli/args.hpp"
+#include "cli/cursor_file.hpp"
 #include "cursor_actor/actors.hpp"
 
 namespace cursor::cli {
@@ -23,8 +25,10 @@ public:
   ~command_runner();
 
   /// Does what `args.command` needs before connecting (export: prepares its
-  /// output file). Returns exit_ok, or prints one line on `err` (prefixed
-  /// `cursorctl: `) and returns the exit code.
+  /// output file; import: reads and checks the whole file; rewind: checks
+  /// --to and reads the peers file; backup: checks the name). Returns exit_ok,
+  /// or prints one line on `err` (prefixed `cursorctl: `) and returns the exit
+  /// code.
   int prepare(const cli_args& args, std::ostream& err);
 
   /// Runs `args.command` against `node`, waiting at most `args.timeout` for
@@ -39,6 +43,8 @@ public:
 
 private:
   std::unique_ptr<output_file> output_;
+  /// import: the file's entries; rewind: the listed peers (stream ID empty).
+  std::vector<file_entry> entries_;
 };
 
 } // namespace cursor::cli

@@ -16,6 +16,9 @@ int exit_code_for(const caf::error& err) {
     case errc::invalid_stream_id:
     case errc::regression:
     case errc::invalid_option:
+    case errc::invalid_backup_name:
+    case errc::backup_exists:
+    case errc::backups_disabled:
       return exit_refused;
     default:
       return exit_storage;

@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/logger.h>
 
+#include "cursor_actor/backup_name.hpp"
 #include "cursor_actor/error.hpp"
 
 namespace cursor::node {
@@ -19,6 +20,8 @@ struct front_state {
   cursor_actor store;
   caf::timespan timeout = caf::timespan{0};
   std::shared_ptr<spdlog::logger> log;
+  /// `node.backup-dir`, without a trailing '/'; empty = backups disabled.
+  std::string backup_dir;
 
   static inline const char* name = "cursor_front";
 };
@@ -52,12 +55,31 @@ caf::error refused(const char* what) {
                                "from clients");
 }
 
+// A client names a backup file; only the node chooses where it goes.
+caf::result<uint64_t> forward_backup(front_pointer self,
+                                     const std::string& name) {
+  auto& st = self->state;
+  if (st.backup_dir.empty())
+    return caf::make_error(errc::backups_disabled,
+                           "backups are disabled on this node (set "
+                           "node.backup-dir)");
+  if (auto err = validate_backup_name(name)) {
+    st.log->warn("front: refused backup name: {}", render(err));
+    return err;
+  }
+  return forward<uint64_t>(self, backup_atom_v, st.backup_dir + "/" + name);
+}
+
 cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
                                   caf::timespan timeout,
-                                  std::shared_ptr<spdlog::logger> log) {
+                                  std::shared_ptr<spdlog::logger> log,
+                                  std::string backup_dir) {
   self->state.store = std::move(store);
   self->state.timeout = timeout;
   self->state.log = std::move(log);
+  while (backup_dir.size() > 1 && backup_dir.back() == '/')
+    backup_dir.pop_back();
+  self->state.backup_dir = std::move(backup_dir);
   // Anyone who can reach the published front can send these.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (msg.reason)
@@ -87,6 +109,10 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
              std::vector<std::string>& ids) {
         return forward<ok_atom>(self, a, std::move(peers), std::move(ids));
       },
+      [self](set_atom a, force_atom f, std::vector<std::string>& peers,
+             std::vector<std::string>& ids) {
+        return forward<ok_atom>(self, a, f, std::move(peers), std::move(ids));
+      },
       [self](get_atom a, std::string& peer) {
         return forward<cursor_lookup>(self, a, std::move(peer));
       },
@@ -103,6 +129,9 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
       },
       [self](checkpoint_atom a) { return forward<checkpoint_info>(self, a); },
       [self](stats_atom a) { return forward<cursor_stats>(self, a); },
+      [self](backup_atom, const std::string& name) {
+        return forward_backup(self, name);
+      },
       [self](close_atom) -> caf::result<uint64_t> {
         // A client that closes the store would refuse every later write of
         // every client until a restart. Stopping the store is the host's
@@ -129,8 +158,10 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
 
 cursor_actor spawn_front(caf::actor_system& sys, cursor_actor store,
                          caf::timespan timeout,
-                         std::shared_ptr<spdlog::logger> log) {
-  return sys.spawn(front, std::move(store), timeout, std::move(log));
+                         std::shared_ptr<spdlog::logger> log,
+                         std::string backup_dir) {
+  return sys.spawn(front, std::move(store), timeout, std::move(log),
+                   std::move(backup_dir));
 }
 
 } // namespace cursor::node

@@ -3,6 +3,7 @@
 // The front actor: the only actor the node publishes.
 
 #include <memory>
+#include <string>
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
@@ -33,9 +34,16 @@ namespace cursor::node {
 /// - exit messages other than `kill` are ignored, stray errors, down
 ///   messages and unknown messages are dropped (unknown ones answered with
 ///   `sec::unexpected_message`).
+/// - `backup` takes a file NAME, never a path: the front refuses any name
+///   validate_backup_name() refuses (`/`, `..`, a leading `.`, ...) with
+///   `errc::invalid_backup_name`, answers `errc::backups_disabled` when
+///   `backup_dir` is empty, and otherwise forwards `backup_dir/NAME` to the
+///   store (which creates it exclusively). A client can thus write only new
+///   files directly inside `backup_dir`.
 /// `log` receives one line per refused or ignored message at debug level.
 cursor_actor spawn_front(caf::actor_system& sys, cursor_actor store,
                          caf::timespan timeout,
-                         std::shared_ptr<spdlog::logger> log);
+                         std::shared_ptr<spdlog::logger> log,
+                         std::string backup_dir = {});
 
 } // namespace cursor::node

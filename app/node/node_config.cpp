@@ -2,10 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <string_view>
 #include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <caf/config_option_adder.hpp>
 #include <caf/config_value.hpp>
@@ -46,7 +52,10 @@ node_config::node_config() {
                         "Prometheus textfile to rewrite, \"\" = none (\"\")")
       .add<caf::timespan>("metrics-interval",
                           "how often the metrics file is rewritten (5s)")
-      .add<std::string>("lock-file", "lock file, \"\" = <db-path>.lock (\"\")");
+      .add<std::string>("lock-file", "lock file, \"\" = <db-path>.lock (\"\")")
+      .add<std::string>("backup-dir",
+                        "directory of online backups (cursorctl backup "
+                        "NAME), \"\" = backups disabled (\"\")");
   caf::config_option_adder{custom_options_, "tls"}
       .add<std::string>("certificate",
                         "PEM certificate of the node; with key and ca-file: "
@@ -121,6 +130,7 @@ config_outcome node_config::read(int argc, char** argv) {
   opts.metrics_interval
       = caf::get_or(content, "node.metrics-interval", opts.metrics_interval);
   opts.lock_file = caf::get_or(content, "node.lock-file", opts.lock_file);
+  opts.backup_dir = caf::get_or(content, "node.backup-dir", opts.backup_dir);
   auto bad = [&](const char* key, const std::string& reason) {
     result.error
         = std::string{"invalid configuration: node."} + key + ": " + reason;
@@ -139,6 +149,22 @@ config_outcome node_config::read(int argc, char** argv) {
     return bad("metrics-interval", "must be at least 100ms");
   if (opts.lock_file.empty())
     opts.lock_file = opts.store.storage.db_path + ".lock";
+  if (!opts.backup_dir.empty()) {
+    // Resolved once: the front joins names to it, and the log names it.
+    char* real = ::realpath(opts.backup_dir.c_str(), nullptr);
+    if (real == nullptr)
+      return bad("backup-dir",
+                 "'" + opts.backup_dir + "': " + std::strerror(errno));
+    std::string resolved{real};
+    std::free(real);
+    struct stat info {};
+    if (::stat(resolved.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+      return bad("backup-dir", "'" + opts.backup_dir + "' is not a directory");
+    if (::access(resolved.c_str(), W_OK | X_OK) != 0)
+      return bad("backup-dir", "'" + opts.backup_dir + "' is not writable: "
+                                   + std::strerror(errno));
+    opts.backup_dir = std::move(resolved);
+  }
   opts.tls.certificate
       = caf::get_or(content, "tls.certificate", opts.tls.certificate);
   opts.tls.key = caf::get_or(content, "tls.key", opts.tls.key);

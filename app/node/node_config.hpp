@@ -37,6 +37,10 @@ struct node_options {
   caf::timespan metrics_interval = std::chrono::seconds(5);
   /// `node.lock-file`: empty = `<cursor.db-path>.lock`.
   std::string lock_file;
+  /// `node.backup-dir`: where `cursorctl backup NAME` writes; empty =
+  /// backups disabled. read() makes it absolute (realpath) and checks that
+  /// it is a writable directory.
+  std::string backup_dir;
   /// `tls.certificate`, `tls.key`, `tls.ca-file`, `tls.passphrase`: mutual
   /// TLS when the first three are set (checked by read()), plain BASP when
   /// none is.

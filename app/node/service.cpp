@@ -131,7 +131,8 @@ private:
             });
     if (!answered)
       return false;
-    front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
+    front_ = spawn_front(sys_, store_, opts_.request_timeout, log_,
+                         opts_.backup_dir);
     self_->monitor(front_);
     // SO_REUSEADDR: after a crash, connections of the old process linger in
     // TIME_WAIT on this port and would keep a restarted node from binding
@@ -150,6 +151,9 @@ private:
     if (new_database_)
       log_->warn("the database '{}' did not exist: created it, empty",
                  opts_.store.storage.db_path);
+    if (!opts_.backup_dir.empty())
+      log_->info("backups (cursorctl backup NAME) go to '{}'",
+                 opts_.backup_dir);
     log_->info("listening on {}, database '{}', {} cursors restored",
                endpoint(opts_.bind_address, port_), opts_.store.storage.db_path,
                restored);
@@ -201,7 +205,8 @@ private:
                app::describe(reason), endpoint(opts_.bind_address, port_));
     if (auto closed = sys_.middleman().close(port_); !closed)
       log_->debug("closing port {}: {}", port_, app::describe(closed.error()));
-    front_ = spawn_front(sys_, store_, opts_.request_timeout, log_);
+    front_ = spawn_front(sys_, store_, opts_.request_timeout, log_,
+                         opts_.backup_dir);
     self_->monitor(front_);
     // The middleman closes the old listening socket asynchronously, on its
     // multiplexer thread: binding the port again may fail for a moment.

@@ -511,10 +511,12 @@ caf::result<ok_atom> on_set(cursor_pointer self, const std::string& peer,
 
 // The batched set: all entries or none (see actors.hpp). Validation and
 // parsing first, without touching the table; then the table applies the
-// entries in order, undoing them all at the first refusal.
+// entries in order, undoing them all at the first refusal. `force` (the
+// forced batched set) lets entries move cursors backwards.
 caf::result<ok_atom> on_set_batch(cursor_pointer self,
                                   const std::vector<std::string>& peers,
-                                  const std::vector<std::string>& texts) {
+                                  const std::vector<std::string>& texts,
+                                  bool force) {
   auto& st = self->state;
   if (refuses_writes(st.phase))
     return closed_error(st.phase);
@@ -530,12 +532,14 @@ caf::result<ok_atom> on_set_batch(cursor_pointer self,
       return in_batch(err, k, n);
   stream_id current;
   size_t changed = 0;
-  auto refused = st.table.set_all(peers, ids, unix_ms_now(), current, changed);
+  auto refused
+      = st.table.set_all(peers, ids, unix_ms_now(), current, changed, force);
   if (refused < n)
     return in_batch(regression_error(peers[refused], current, ids[refused]),
                     refused, n);
   if (debug_enabled())
-    log()->debug("set batch of {} entries, {} changed", n, changed);
+    log()->debug("set batch of {} entries, {} changed{}", n, changed,
+                 force ? " (forced)" : "");
   flush_if_threshold(self);
   return ok_atom_v;
 }
@@ -592,6 +596,41 @@ caf::result<uint64_t> on_flush(cursor_pointer self) {
           rp.deliver(err);
         else
           rp.deliver(rows);
+      },
+      write_trigger::flush);
+  return rp;
+}
+
+// The online backup (see actors.hpp): what is dirty is committed first, so
+// the copy holds every change acknowledged before the request; then the
+// writer copies. Both go through the one writer in order, so the copy sees
+// that commit.
+caf::result<uint64_t> on_backup(cursor_pointer self, const std::string& path) {
+  auto& st = self->state;
+  if (refuses_writes(st.phase))
+    return closed_error(st.phase);
+  auto rp = self->make_response_promise<uint64_t>();
+  request_write(
+      self,
+      [self, rp, path](const caf::error& err, uint64_t) mutable {
+        if (err) {
+          log()->error("backup to '{}' not started: the flush before it "
+                       "failed: {}",
+                       path, render(err));
+          rp.deliver(err);
+          return;
+        }
+        auto& st = self->state;
+        if (!st.writer_alive) {
+          rp.deliver(
+              caf::make_error(errc::writer_down, "the writer has terminated"));
+          return;
+        }
+        self->request(st.writer, caf::infinite, backup_atom_v, path)
+            .then([rp](uint64_t rows) mutable { rp.deliver(rows); },
+                  [rp](caf::error& e) mutable {
+                    rp.deliver(classify_writer_error(std::move(e)));
+                  });
       },
       write_trigger::flush);
   return rp;
@@ -803,7 +842,10 @@ cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
         return on_set(self, peer, id, true);
       },
       [self](set_atom, const strings& peers, const strings& ids) {
-        return on_set_batch(self, peers, ids);
+        return on_set_batch(self, peers, ids, false);
+      },
+      [self](set_atom, force_atom, const strings& peers, const strings& ids) {
+        return on_set_batch(self, peers, ids, true);
       },
       [self](get_atom, const string& peer) { return on_get(self, peer); },
       [self](get_atom, start_atom, const string& peer) {
@@ -815,6 +857,7 @@ cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
       [self](delete_atom, const string& peer) { return on_delete(self, peer); },
       [self](checkpoint_atom) { return on_checkpoint(self); },
       [self](stats_atom) { return on_stats(self); },
+      [self](backup_atom, const string& path) { return on_backup(self, path); },
       [self](close_atom) { return on_close(self); },
       [self](retry_atom, uint64_t token) { on_retry(self, token); },
       [self](tick_atom, uint64_t token) { on_tick(self, token); },

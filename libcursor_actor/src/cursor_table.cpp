@@ -107,7 +107,7 @@ set_outcome cursor_table::set(const std::string& peer, stream_id id,
 size_t cursor_table::set_all(const std::vector<std::string>& peers,
                              const std::vector<stream_id>& ids,
                              int64_t updated_at, stream_id& current,
-                             size_t& changed) {
+                             size_t& changed, bool force) {
   struct undo {
     node_type* node;
     bool added;
@@ -122,7 +122,7 @@ size_t cursor_table::set_all(const std::vector<std::string>& peers,
     if (!added && !is_erased(node)) {
       if (node.second.id == ids[k])
         continue;
-      if (ids[k] < node.second.id) {
+      if (!force && ids[k] < node.second.id) {
         current = node.second.id;
         // Undo in reverse order: a peer set twice gets its first old value
         // back last, and an entry this batch added is removed.

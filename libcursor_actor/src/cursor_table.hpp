@@ -105,9 +105,10 @@ public:
   /// refused entry (a regression; `current` then holds the value it met),
   /// with every earlier entry undone; or `peers.size()` when all were
   /// applied. `changed` receives the number of entries that changed a value.
+  /// With `force` (the forced batched set) no entry is a regression.
   size_t set_all(const std::vector<std::string>& peers,
                  const std::vector<stream_id>& ids, int64_t updated_at,
-                 stream_id& current, size_t& changed);
+                 stream_id& current, size_t& changed, bool force = false);
 
   /// Hides `peer` and marks its delete dirty.
   erase_outcome erase(const std::string& peer);

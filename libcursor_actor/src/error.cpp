@@ -40,6 +40,12 @@ std::string to_string(errc code) {
       return "stopped";
     case errc::invalid_option:
       return "invalid_option";
+    case errc::invalid_backup_name:
+      return "invalid_backup_name";
+    case errc::backup_exists:
+      return "backup_exists";
+    case errc::backups_disabled:
+      return "backups_disabled";
   }
   return "unknown_error";
 }

@@ -9,6 +9,7 @@
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/spawn.hpp"
 #include "logger.hpp"
+#include "sqlite/backup.hpp"
 #include "sqlite/database.hpp"
 
 namespace cursor {
@@ -63,6 +64,18 @@ writer(writer_actor::stateful_pointer<writer_state> self,
       if (!st.db)
         return not_open();
       return st.db->checkpoint();
+    },
+    [self](backup_atom, const std::string& path) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (!st.db)
+        return not_open();
+      auto rows = sqlite::backup_to(st.db->handle(), path);
+      if (!rows) {
+        log()->error("backup to '{}' failed: {}", path, render(rows.error()));
+        return std::move(rows.error());
+      }
+      log()->info("backup: wrote {} cursors to '{}'", *rows, path);
+      return *rows;
     },
     [self](close_atom) -> caf::result<ok_atom> {
       auto& st = self->state;

@@ -4,6 +4,11 @@
 //   cursor_fake_node closed    stats answers `closed` (as after `close`)
 //   cursor_fake_node stopped   stats fails with `stopped` (as the front
 //                              answers when its store is gone)
+//   cursor_fake_node second-chunk
+//                              an empty list; the first batched set is ok,
+//                              every later one refused (a regression at its
+//                              entry 1, as a peer that moved meanwhile):
+//                              import's report of a failed later chunk
 //
 // Publishes the cursor interface on 127.0.0.1 (any free port) with the
 // node's application identifier, prints `listening on 127.0.0.1:PORT` and
@@ -13,6 +18,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -37,17 +43,34 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
                                        std::string mode) {
   using str = const std::string&;
   using strs = const std::vector<std::string>&;
+  auto batches = std::make_shared<int>(0);
+  auto batch = [mode, batches](strs peers) -> caf::result<ok_atom> {
+    if (mode != "second-chunk")
+      return refuse();
+    if (++*batches == 1)
+      return ok_atom_v;
+    return caf::make_error(errc::regression,
+                           "batch entry 1 of " + std::to_string(peers.size())
+                               + ": cursor of '" + peers.at(1)
+                               + "' is 9-0; refusing to move it back "
+                                 "(fake node); nothing in the batch was "
+                                 "applied");
+  };
   return {
       [](set_atom, str, str) -> caf::result<ok_atom> { return refuse(); },
       [](set_atom, force_atom, str, str) -> caf::result<ok_atom> {
         return refuse();
       },
-      [](set_atom, strs, strs) -> caf::result<ok_atom> { return refuse(); },
+      [batch](set_atom, strs peers, strs) { return batch(peers); },
+      [batch](set_atom, force_atom, strs peers, strs) { return batch(peers); },
+      [](backup_atom, str) -> caf::result<uint64_t> { return refuse(); },
       [](get_atom, str) -> caf::result<cursor_lookup> { return refuse(); },
       [](get_atom, start_atom, str) -> caf::result<std::string> {
         return refuse();
       },
-      [](list_atom) -> caf::result<std::vector<cursor_entry>> {
+      [mode](list_atom) -> caf::result<std::vector<cursor_entry>> {
+        if (mode == "second-chunk")
+          return std::vector<cursor_entry>{};
         return refuse();
       },
       [](dirty_atom) -> caf::result<uint64_t> { return refuse(); },
@@ -74,9 +97,9 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
 
 int main(int argc, char** argv) {
   if (argc != 2
-      || (std::string{argv[1]} != "closed"
-          && std::string{argv[1]} != "stopped")) {
-    std::cerr << "usage: cursor_fake_node closed|stopped\n";
+      || (std::string{argv[1]} != "closed" && std::string{argv[1]} != "stopped"
+          && std::string{argv[1]} != "second-chunk")) {
+    std::cerr << "usage: cursor_fake_node closed|stopped|second-chunk\n";
     return 64;
   }
   // Blocked in every thread; taken below with sigwait.

@@ -9,6 +9,8 @@
 //   cursor_peer_client foreign    HOST PORT   handshake as another app
 //   cursor_peer_client hold       HOST PORT   stay connected until the
 //                                             node goes away
+//   cursor_peer_client backup-names HOST PORT backup with names that are
+//                                             paths: all refused by the front
 //
 // Three more arguments, CERT KEY CA (PEM files), make every mode connect with
 // mutual TLS, as cursorctl --tls-cert/--tls-key/--tls-ca does.
@@ -315,6 +317,29 @@ int run_hold(caf::actor_system& sys, const cursor_actor& front) {
   return down ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+// What cursorctl refuses locally, sent anyway: the front must refuse it.
+int run_backup_names(caf::actor_system& sys, const cursor_actor& front) {
+  using namespace cursor;
+  checker c;
+  caf::scoped_actor self{sys};
+  const std::string names[] = {
+      "../escape.db", "/tmp/escape.db", "..", ".", "", ".hidden",
+      "a/b.db", "a..b", std::string("nul\0byte", 8), std::string(300, 'x'),
+      "sub/../../escape.db"};
+  for (auto& name : names) {
+    self->request(front, timeout, backup_atom_v, name)
+        .receive(
+            [&](uint64_t) {
+              c.check(false, "backup '" + name + "' refused", "it was written");
+            },
+            [&](caf::error& err) {
+              c.check(is(err, errc::invalid_backup_name),
+                      "backup '" + name + "' refused", text(err));
+            });
+  }
+  return c.failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -360,6 +385,8 @@ int main(int argc, char** argv) {
     code = run_close(sys, *front);
   } else if (mode == "kill-front") {
     code = run_kill_front(sys, *front);
+  } else if (mode == "backup-names") {
+    code = run_backup_names(sys, *front);
   } else if (mode == "hold") {
     code = run_hold(sys, *front);
   } else {

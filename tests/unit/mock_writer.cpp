@@ -56,6 +56,17 @@ mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
         return outcome.error();
       return *outcome;
     },
+    [script](cursor::backup_atom,
+             const std::string& path) -> caf::result<uint64_t> {
+      if (!script->backup_outcomes.empty()) {
+        auto outcome = script->backup_outcomes.front();
+        script->backup_outcomes.pop_front();
+        if (outcome)
+          return outcome;
+      }
+      script->backups.emplace_back(path, script->disk);
+      return static_cast<uint64_t>(script->disk.size());
+    },
     [self, script](cursor::close_atom) {
       script->closes += 1;
       if (!script->stay_after_close)

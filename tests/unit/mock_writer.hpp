@@ -38,6 +38,12 @@ struct mock_script {
   std::vector<cursor::write_batch> batches;
   /// What committed batches left on "disk": peer -> stream ID.
   std::map<std::string, std::string> disk;
+  /// Outcome of the next backups, in order; when empty they succeed.
+  std::deque<caf::error> backup_outcomes;
+  /// Every backup that succeeded: the path and what was on "disk" then
+  /// (the copy).
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>>
+    backups;
   /// Requests seen, for checks.
   size_t checkpoints = 0;
   size_t closes = 0;

@@ -45,6 +45,13 @@ using cursor_actor = caf::typed_actor<
   /// regression, closed.
   caf::replies_to<set_atom, std::vector<std::string>,
                   std::vector<std::string>>::with<ok_atom>,
+  /// set(force, peers, stream_ids): the forced batched set, for operators
+  /// (import --force, rewind): as the batched set, all or nothing, but an
+  /// entry may move a cursor backwards. Errors: invalid_peer_id,
+  /// invalid_stream_id (also when the two vectors differ in length),
+  /// closed.
+  caf::replies_to<set_atom, force_atom, std::vector<std::string>,
+                  std::vector<std::string>>::with<ok_atom>,
   /// get(peer): the cursor, or `found == false` for an unknown peer.
   /// Errors: invalid_peer_id.
   caf::replies_to<get_atom, std::string>::with<cursor_lookup>,
@@ -75,6 +82,19 @@ using cursor_actor = caf::typed_actor<
   caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
   /// stats: counters and health.
   caf::replies_to<stats_atom>::with<cursor_stats>,
+  /// backup(path): an online backup. Commits every pending change first
+  /// (as flush), then has the writer copy the database with SQLite's backup
+  /// API into `path`, a file that must not exist (it is created exclusively,
+  /// never overwritten; its directory must exist), and answers with the
+  /// number of cursors in the copy once it is complete and synced. The copy
+  /// is a consistent snapshot and opens as a store. `path` is any path the
+  /// process may write: a host must never let a remote peer choose it (the
+  /// cursor_node's published front takes a file name only and resolves it
+  /// in `node.backup-dir`; see validate_backup_name()). A failed backup
+  /// removes its partial file. Errors: backup_exists, invalid_backup_name
+  /// (the directory is missing), cannot_open, storage_error, busy, closed,
+  /// writer_down, and those of flush.
+  caf::replies_to<backup_atom, std::string>::with<uint64_t>,
   /// close: final flush, TRUNCATE checkpoint, database closed; answers with
   /// the rows the final flush wrote. Afterwards writes fail with `closed`
   /// while reads keep working. If the final flush fails, the store stays open
@@ -100,6 +120,9 @@ using writer_actor = caf::typed_actor<
   /// checkpoint: wal_checkpoint(TRUNCATE); `busy` set when it could not
   /// complete.
   caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
+  /// backup(path): copies the committed database into the new file `path`
+  /// (see sqlite/backup.hpp); answers the number of rows in the copy.
+  caf::replies_to<backup_atom, std::string>::with<uint64_t>,
   /// close: TRUNCATE checkpoint, close the connection, then terminate.
   caf::replies_to<close_atom>::with<ok_atom>>;
 

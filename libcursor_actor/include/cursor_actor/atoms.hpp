@@ -33,6 +33,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
 
 constexpr set_atom set_atom_v = set_atom{};
 constexpr force_atom force_atom_v = force_atom{};
@@ -44,5 +45,6 @@ constexpr stats_atom stats_atom_v = stats_atom{};
 constexpr retry_atom retry_atom_v = retry_atom{};
 constexpr load_atom load_atom_v = load_atom{};
 constexpr write_atom write_atom_v = write_atom{};
+constexpr backup_atom backup_atom_v = backup_atom{};
 
 } // namespace cursor

@@ -57,6 +57,16 @@ enum class errc : uint8_t {
   stopped,
   /// An option value is out of range. Context: option name and reason.
   invalid_option,
+  /// A backup file name is refused (empty, too long, a path, '..', a
+  /// leading '.', a character outside [A-Za-z0-9._+@=-]), or a backup path
+  /// whose directory is missing. Context: the reason. Nothing was written.
+  invalid_backup_name,
+  /// The backup file exists already; backups never overwrite. Context: the
+  /// name. Nothing was written.
+  backup_exists,
+  /// Backups are not enabled where the request arrived (a cursor_node
+  /// without `node.backup-dir`). Nothing was written.
+  backups_disabled,
 };
 
 /// Returns the enumerator's name, e.g. `"invalid_peer_id"`.

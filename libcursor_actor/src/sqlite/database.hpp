@@ -64,6 +64,12 @@ public:
     return static_cast<bool>(db_);
   }
 
+  /// The connection, for the writer's other SQLite users (sqlite/backup.hpp).
+  /// Owned by this object; null when closed.
+  sqlite3* handle() const {
+    return db_.get();
+  }
+
 private:
   struct closer {
     void operator()(sqlite3* db) const;

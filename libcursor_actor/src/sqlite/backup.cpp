@@ -1,0 +1,188 @@
+#include "sqlite/backup.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cursor_actor/error.hpp"
+#include "sqlite/result_code.hpp"
+#include "sqlite/statement.hpp"
+
+namespace cursor::sqlite {
+
+namespace {
+
+struct fd_closer {
+  int fd = -1;
+  ~fd_closer() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+struct connection_closer {
+  void operator()(sqlite3* db) const {
+    sqlite3_close_v2(db);
+  }
+};
+
+using connection = std::unique_ptr<sqlite3, connection_closer>;
+
+struct backup_finisher {
+  void operator()(sqlite3_backup* b) const {
+    sqlite3_backup_finish(b);
+  }
+};
+
+std::string quoted(const std::string& path) {
+  return "'" + path + "'";
+}
+
+caf::error errno_error(int err, const std::string& path) {
+  auto what = "backup " + quoted(path) + ": " + std::strerror(err);
+  switch (err) {
+    case EEXIST:
+      return caf::make_error(errc::backup_exists,
+                             "backup " + quoted(path)
+                               + " exists already (backups never overwrite; "
+                                 "choose another name)");
+    case ELOOP:
+      return caf::make_error(errc::backup_exists,
+                             "backup " + quoted(path)
+                               + " exists already as a symbolic link "
+                                 "(backups never overwrite)");
+    case ENOENT:
+    case ENOTDIR:
+      return caf::make_error(errc::invalid_backup_name,
+                             what + " (the directory does not exist)");
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return caf::make_error(errc::cannot_open, what);
+    default:
+      return caf::make_error(errc::storage_error, what);
+  }
+}
+
+std::string directory_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+bool same_file(int fd, const std::string& path) {
+  struct stat a {};
+  struct stat b {};
+  return ::fstat(fd, &a) == 0 && ::lstat(path.c_str(), &b) == 0
+         && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+caf::expected<int64_t> count_rows(sqlite3* db) {
+  sqlite3_stmt* raw = nullptr;
+  auto rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM cursors", -1, &raw,
+                               nullptr);
+  if (rc != SQLITE_OK)
+    return to_error(rc, db, "backup: count the copied cursors");
+  statement stmt{db, raw};
+  rc = stmt.step();
+  if (rc != SQLITE_ROW)
+    return to_error(rc, db, "backup: count the copied cursors");
+  return stmt.column_int64(0);
+}
+
+caf::error exec(sqlite3* db, const char* sql, const char* what) {
+  auto rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK)
+    return to_error(rc, db, what);
+  return caf::none;
+}
+
+// Everything after the exclusive create; the caller removes the file when
+// this fails.
+caf::expected<uint64_t> copy_into(sqlite3* source, int fd,
+                                  const std::string& path) {
+  sqlite3* raw = nullptr;
+  // No SQLITE_OPEN_CREATE: the file was made by us a moment ago. No URI.
+  auto rc = sqlite3_open_v2(path.c_str(), &raw,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            nullptr);
+  connection dest{raw};
+  if (rc != SQLITE_OK)
+    return to_error(rc, raw, "backup: open " + quoted(path));
+  sqlite3_extended_result_codes(raw, 1);
+  // The name must still be the file we created (nobody swapped it between
+  // the create and the open).
+  if (!same_file(fd, path))
+    return caf::make_error(errc::storage_error,
+                           "backup " + quoted(path)
+                             + " was replaced while the copy started");
+  // No journal for the copy: it is removed if anything below fails, and no
+  // `-journal` file appears beside it.
+  if (auto err = exec(raw, "PRAGMA journal_mode = OFF",
+                      "backup: set the copy's journal mode"))
+    return err;
+  {
+    std::unique_ptr<sqlite3_backup, backup_finisher> b{
+      sqlite3_backup_init(raw, "main", source, "main")};
+    if (!b)
+      return to_error(sqlite3_extended_errcode(raw), raw, "backup: start");
+    rc = sqlite3_backup_step(b.get(), -1);
+    if (rc != SQLITE_DONE)
+      return to_error(rc, source, "backup: copy");
+    rc = sqlite3_backup_finish(b.release());
+    if (rc != SQLITE_OK)
+      return to_error(rc, raw, "backup: finish");
+  }
+  // The copied header says WAL when the source is in WAL mode: make the copy
+  // a plain single file.
+  if (auto err = exec(raw, "PRAGMA journal_mode = DELETE",
+                      "backup: set the copy's journal mode"))
+    return err;
+  auto rows = count_rows(raw);
+  if (!rows)
+    return std::move(rows.error());
+  rc = sqlite3_close(dest.release());
+  if (rc != SQLITE_OK)
+    return to_error(rc, nullptr, "backup: close " + quoted(path));
+  if (::fsync(fd) != 0)
+    return caf::make_error(errc::storage_error,
+                           "backup: fsync " + quoted(path) + ": "
+                             + std::strerror(errno));
+  fd_closer dir{::open(directory_of(path).c_str(),
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd < 0 || ::fsync(dir.fd) != 0)
+    return caf::make_error(errc::storage_error,
+                           "backup: fsync the directory of " + quoted(path)
+                             + ": " + std::strerror(errno));
+  return static_cast<uint64_t>(*rows);
+}
+
+} // namespace
+
+caf::expected<uint64_t> backup_to(sqlite3* source, const std::string& path) {
+  if (path.empty() || path.back() == '/')
+    return caf::make_error(errc::invalid_backup_name,
+                           "backup " + quoted(path) + " names no file");
+  if (path.find('\0') != std::string::npos)
+    return caf::make_error(errc::invalid_backup_name,
+                           "the backup path contains a NUL byte");
+  fd_closer file{::open(path.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600)};
+  if (file.fd < 0)
+    return errno_error(errno, path);
+  auto result = copy_into(source, file.fd, path);
+  if (!result && same_file(file.fd, path))
+    ::unlink(path.c_str());
+  return result;
+}
+
+} // namespace cursor::sqlite
