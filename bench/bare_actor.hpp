@@ -15,7 +15,8 @@
 namespace bench {
 
 using bare_actor = caf::typed_actor<
-    caf::replies_to<cursor::set_atom, std::string, std::string>::with<cursor::ok_atom>,
+    caf::replies_to<cursor::set_atom, std::string,
+                    std::string>::with<cursor::ok_atom>,
     caf::replies_to<cursor::set_atom, std::vector<std::string>,
                     std::vector<std::string>>::with<cursor::ok_atom>,
     caf::replies_to<cursor::get_atom, std::string>::with<cursor::cursor_lookup>,
@@ -36,9 +37,10 @@ bare_behavior(bare_actor::stateful_pointer<bare_state> self, size_t expected);
 template <class Handle>
 constexpr bool accepts_batch = caf::detail::tl_exists<
     typename Handle::signatures,
-    caf::detail::tbind<std::is_same,
-                       caf::replies_to<cursor::set_atom, std::vector<std::string>,
-                                       std::vector<std::string>>::
-                           with<cursor::ok_atom>>::template type>::value;
+    caf::detail::tbind<
+        std::is_same,
+        caf::replies_to<cursor::set_atom, std::vector<std::string>,
+                        std::vector<std::string>>::with<cursor::ok_atom>>::
+        template type>::value;
 
 } // namespace bench

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include <caf/io/all.hpp>
 
@@ -39,16 +40,60 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return result;
 }
 
-// Peer IDs of a realistic length (20 bytes, past std::string's small-buffer
-// size), e.g. "eu.node.peer-0001234".
-std::vector<std::string> make_peers(size_t n) {
+std::vector<std::string> make_peers(size_t n, uint64_t seed) {
+  static const char* const regions[]
+      = {"uk",        "de",           "in",
+         "eu-west-1", "us-east-2",    "ap-southeast-1",
+         "sa-east-1", "ca-central-1", "eu-north-1",
+         "us-west-2"};
+  static const char* const tiers[]
+      = {"node", "replica", "edge", "core", "prod", "dc2", "mesh"};
+  static const char* const cities[]
+      = {"manchester", "frankfurt", "virginia", "singapore", "london",
+         "sao-paulo",  "toronto",   "mumbai",   "paris",     "ohio",
+         "tokyo",      "dublin",    "leeds",    "stockholm", "oregon"};
+  static const char* const roles[]
+      = {"", "", "ingest", "cache", "db", "api", "stream", "worker"};
+  static const char* const domains[] = {"",
+                                        "",
+                                        "",
+                                        ".internal",
+                                        ".corp.example.net",
+                                        ".mesh.local",
+                                        ".svc.cluster.local",
+                                        ".example.org"};
+  std::mt19937_64 rng{seed};
+  auto pick = [&rng](const auto& xs) {
+    return std::string{xs[rng() % std::size(xs)]};
+  };
   std::vector<std::string> result;
   result.reserve(n);
-  char buf[48];
   for (size_t i = 0; i < n; ++i) {
-    std::snprintf(buf, sizeof(buf), "eu.node.peer-%07zu", i);
-    result.emplace_back(buf);
+    // The serial number makes every name unique: the prefix ends with '-',
+    // the serial is digits, and a domain starts with '.'.
+    auto head = pick(regions) + "." + pick(tiers) + "." + pick(cities);
+    auto role = pick(roles);
+    if (!role.empty())
+      head += "-" + role;
+    head += "-" + std::to_string(i);
+    auto name = head + pick(domains);
+    if (name.size() > 60)
+      name = head;
+    if (name.size() < 20)
+      name += ".mesh.local";
+    result.push_back(std::move(name));
   }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+std::vector<std::string> make_ids(size_t n, uint64_t seed) {
+  std::mt19937_64 rng{seed ^ 0x5eed};
+  std::vector<std::string> result;
+  result.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    result.push_back(std::to_string(1700000000000 + rng() % 100000000000) + "-"
+                     + std::to_string(rng() % 4));
   return result;
 }
 

@@ -43,7 +43,10 @@ struct options {
   uint64_t seed = 42;
   std::string markdown;
   std::string policy = "stealing";
-  bool shuffled = false;
+  /// Rows inserted in random order (default, as peers appear over time) or
+  /// in key order (`--layout=sorted`: rowids follow the keys, which flatters
+  /// every strategy on a rowid table).
+  bool shuffled = true;
 
   bool wants(const std::string& section) const {
     return only.empty() || only.count(section) > 0;
@@ -59,9 +62,15 @@ struct options {
 
 std::vector<std::string> split(const std::string& text, char sep);
 
-// Peer IDs of a realistic length (20 bytes, past std::string's small-buffer
-// size), e.g. "eu.node.peer-0001234".
-std::vector<std::string> make_peers(size_t n);
+/// `n` distinct host-like peer IDs of 20 to 60 bytes with mixed prefixes, as
+/// real meshes name their nodes ("uk.node.manchester-12",
+/// "eu-west-1.replica.frankfurt-ingest-3051.corp.example.net"), returned in
+/// key order (the sorted layout inserts them so; the default layout shuffles
+/// the insertion order).
+std::vector<std::string> make_peers(size_t n, uint64_t seed);
+
+/// One canonical Redis stream ID per peer ("<ms>-<seq>", varied).
+std::vector<std::string> make_ids(size_t n, uint64_t seed);
 
 // -- actor system -------------------------------------------------------------
 
@@ -77,7 +86,9 @@ T ask(caf::actor_system& sys, const Handle& h, Ts&&... xs) {
   T result{};
   self->request(h, caf::infinite, std::forward<Ts>(xs)...)
       .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { die("request failed: " + cursor::render(err)); });
+               [&](caf::error& err) {
+                 die("request failed: " + cursor::render(err));
+               });
   return result;
 }
 

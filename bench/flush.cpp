@@ -18,7 +18,8 @@ void bench_flush(bench::report& rep, const options& opt, const std::string& dir,
   auto ref_db = dir + "/flush-reference.db";
   auto floor_db = dir + "/flush-floor.db";
   for (auto& path : {store_db, ref_db, floor_db})
-    bench::sql::prefill(path, peers, "1700000000000-0", opt.shuffled, opt.seed);
+    bench::sql::prefill(path, peers, make_ids(peers.size(), opt.seed),
+                        opt.shuffled, opt.seed);
   std::vector<size_t> sizes = opt.sizes;
   if (sizes.empty())
     sizes = {1, 100, 1000, 10000, 100000};

@@ -5,7 +5,11 @@
 //   cursor_bench [--quick|--full] [--only=flush,set,get,remote,flood,startup,
 //                memory,wal] [--sizes=1,100] [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
-//                [--layout=sorted|shuffled]
+//                [--layout=shuffled|sorted]
+//
+// The table: --rows host-like peer IDs (20-60 bytes, mixed prefixes) with
+// canonical stream IDs, inserted in random order (default; as peers appear
+// over time) or in key order (--layout=sorted).
 //
 // Internal modes (helper processes started by the benchmark itself):
 //   cursor_bench serve --policy=NAME --db=PATH
@@ -80,7 +84,7 @@ int bench_main(int argc, char** argv) {
                    "get,remote,flood,startup,memory,wal] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
-                   "[--layout=sorted|shuffled]\n");
+                   "[--layout=shuffled|sorted]\n");
       return 2;
     }
   }
@@ -113,7 +117,7 @@ int bench_main(int argc, char** argv) {
   bench::report rep;
   int rc = 0;
   try {
-    auto peers = make_peers(opt.rows);
+    auto peers = make_peers(opt.rows, opt.seed);
     if (opt.wants("flush"))
       bench_flush(rep, opt, opt.dir, peers);
     if (opt.wants("set"))

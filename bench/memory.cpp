@@ -36,7 +36,8 @@ void bench_memory(bench::report& rep, const options& opt,
                   const std::string& dir,
                   const std::vector<std::string>& peers) {
   auto db = dir + "/memory.db";
-  bench::sql::prefill(db, peers, "1700000000000-0", opt.shuffled, opt.seed);
+  bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
+                      opt.seed);
   std::vector<bench::sql::memory_figures> store;
   std::vector<bench::sql::memory_figures> bare;
   int runs = opt.pick(3, 5);

@@ -57,7 +57,8 @@ void send_window(pump_pointer self, const Handle& target,
           peers.push_back(job->peers[k % n_peers]);
           ids.push_back(job->ids[k]);
         }
-        caf::anon_send(target, cursor::set_atom_v, std::move(peers), std::move(ids));
+        caf::anon_send(target, cursor::set_atom_v, std::move(peers),
+                       std::move(ids));
       }
     }
   }

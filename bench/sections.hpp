@@ -10,9 +10,9 @@
 
 namespace bench {
 
-using section_fn = void (*)(report& rep, const options& opt,
-                            const std::string& dir,
-                            const std::vector<std::string>& peers);
+using section_fn
+    = void (*)(report& rep, const options& opt, const std::string& dir,
+               const std::vector<std::string>& peers);
 
 void bench_flush(report&, const options&, const std::string&,
                  const std::vector<std::string>&);

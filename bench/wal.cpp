@@ -16,10 +16,10 @@ void bench_wal(bench::report& rep, const options& opt, const std::string& dir,
                const std::vector<std::string>& peers) {
   auto auto_db = dir + "/wal-auto.db";
   auto periodic_db = dir + "/wal-periodic.db";
-  bench::sql::prefill(auto_db, peers, "1700000000000-0", opt.shuffled,
-                      opt.seed);
-  bench::sql::prefill(periodic_db, peers, "1700000000000-0", opt.shuffled,
-                      opt.seed);
+  bench::sql::prefill(auto_db, peers, make_ids(peers.size(), opt.seed),
+                      opt.shuffled, opt.seed);
+  bench::sql::prefill(periodic_db, peers, make_ids(peers.size(), opt.seed),
+                      opt.shuffled, opt.seed);
   int runs = opt.pick(3, 5);
   // Small flushes (the question of the issue), then 10k-row flushes: each
   // of those writes more than 1000 pages, so with the automatic checkpoint
