@@ -109,6 +109,9 @@ cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                         caf::timespan flush_interval) {
   cursor_options opts;
   opts.storage.db_path = path;
+  // Like the baselines (WAL, synchronous=NORMAL): the sync section compares
+  // FULL, the default, against NORMAL on its own.
+  opts.storage.synchronous = "normal";
   opts.flush_interval = flush_interval;
   auto store = spawn_cursor_store(sys, opts);
   if (!store)

@@ -19,7 +19,7 @@ void bench_get(bench::report& rep, const options& opt, const std::string& dir,
                const std::vector<std::string>& peers) {
   auto db = dir + "/get-store.db";
   bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed);
+                      opt.seed, bench::sql::schema::v2);
   bench_config cfg{opt.policy, false};
   caf::actor_system sys{cfg};
   auto store = open_store(sys, db, caf::timespan{0});

@@ -3,7 +3,8 @@
 // median, min and max over repeated runs. See docs/PERFORMANCE.md.
 //
 //   cursor_bench [--quick|--full] [--only=flush,set,get,remote,flood,startup,
-//                memory,wal] [--sizes=1,100] [--runs=N] [--rows=N]
+//                memory,wal,migration,checkpoint,sync] [--sizes=1,100]
+//                [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
 //                [--layout=shuffled|sorted]
 //
@@ -17,7 +18,8 @@
 //   cursor_bench memory store|bare PATH ROWS
 //
 // One file per section: flush.cpp, set.cpp, get.cpp, remote.cpp, flood.cpp,
-// startup.cpp, memory.cpp, wal.cpp; shared code in common, bare_actor, pump,
+// startup.cpp, memory.cpp, wal.cpp, migration.cpp, checkpoint.cpp,
+// sync.cpp; shared code in common, bare_actor, pump,
 // getter and server.
 
 #include <cstdio>
@@ -81,7 +83,8 @@ int bench_main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: cursor_bench [--quick|--full] [--only=flush,set,"
-                   "get,remote,flood,startup,memory,wal] [--sizes=1,100] "
+                   "get,remote,flood,startup,memory,wal,migration,checkpoint,"
+                   "sync] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
                    "[--layout=shuffled|sorted]\n");
@@ -134,6 +137,12 @@ int bench_main(int argc, char** argv) {
       bench_memory(rep, opt, opt.dir, peers);
     if (opt.wants("wal"))
       bench_wal(rep, opt, opt.dir, peers);
+    if (opt.wants("migration"))
+      bench_migration(rep, opt, opt.dir, peers);
+    if (opt.wants("checkpoint"))
+      bench_checkpoint(rep, opt, opt.dir, peers);
+    if (opt.wants("sync"))
+      bench_sync(rep, opt, opt.dir, peers);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cursor_bench: FAILED: %s\n", e.what());
     rc = 1;

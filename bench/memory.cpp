@@ -37,7 +37,7 @@ void bench_memory(bench::report& rep, const options& opt,
                   const std::vector<std::string>& peers) {
   auto db = dir + "/memory.db";
   bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed);
+                      opt.seed, bench::sql::schema::v2);
   std::vector<bench::sql::memory_figures> store;
   std::vector<bench::sql::memory_figures> bare;
   int runs = opt.pick(3, 5);

@@ -31,6 +31,13 @@ void bench_memory(report&, const options&, const std::string&,
 void bench_wal(report&, const options&, const std::string&,
                const std::vector<std::string>&);
 
+void bench_migration(report&, const options&, const std::string&,
+                     const std::vector<std::string>&);
+void bench_checkpoint(report&, const options&, const std::string&,
+                      const std::vector<std::string>&);
+void bench_sync(report&, const options&, const std::string&,
+                const std::vector<std::string>&);
+
 /// `cursor_bench serve --policy=NAME --db=PATH` (remote.cpp's server).
 int serve_main(int argc, char** argv);
 /// `cursor_bench memory store|bare PATH ROWS` (memory.cpp's probe).

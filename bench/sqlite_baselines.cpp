@@ -197,6 +197,15 @@ double connection::checkpoint_passive() {
   return seconds_since(t0);
 }
 
+double connection::checkpoint_truncate() {
+  auto t0 = clock_type::now();
+  auto rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE,
+                                      nullptr, nullptr);
+  if (rc != SQLITE_OK)
+    fail(db_, rc, "checkpoint");
+  return seconds_since(t0);
+}
+
 namespace {
 
 using bare_map

@@ -61,6 +61,9 @@ public:
   /// PRAGMA wal_checkpoint(PASSIVE). Returns seconds.
   double checkpoint_passive();
 
+  /// PRAGMA wal_checkpoint(TRUNCATE). Returns seconds.
+  double checkpoint_truncate();
+
   sqlite3* get() const { return db_; }
 
 private:

@@ -17,7 +17,7 @@ void bench_startup(bench::report& rep, const options& opt,
                    const std::vector<std::string>& peers) {
   auto db = dir + "/startup.db";
   bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed);
+                      opt.seed, bench::sql::schema::v2);
   bench_config cfg{opt.policy, false};
   caf::actor_system sys{cfg};
   std::vector<double> t_store;

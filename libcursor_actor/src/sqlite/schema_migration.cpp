@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 
@@ -16,6 +17,15 @@
 namespace cursor::sqlite {
 
 namespace {
+
+// Progress goes to the logger "cursor.migration" when the host registered
+// one (the node does: it mutes "cursor" while opening, to report a refusal
+// once itself), else to the library's logger.
+std::shared_ptr<spdlog::logger> mlog() {
+  if (auto l = spdlog::get("cursor.migration"))
+    return l;
+  return log();
+}
 
 // The columns and constraint of the reference table, clustered on the key.
 constexpr const char* columns = "(peer_id TEXT PRIMARY KEY,"
@@ -170,7 +180,7 @@ caf::error copy_rows(sqlite3* db, const migration_options& opts,
     }
     ++copied;
     if (opts.progress_every > 0 && copied % opts.progress_every == 0)
-      log()->info("schema migration: copied {} of {} rows", copied, total);
+      mlog()->info("schema migration: copied {} of {} rows", copied, total);
   }
   if (rc != SQLITE_DONE)
     return to_error(rc, db, "schema migration: read the old table");
@@ -202,8 +212,8 @@ caf::error migrate(sqlite3* db, const migration_options& opts,
   auto total = query_int(db, "SELECT count(*) FROM cursors");
   if (!total)
     return fail(std::move(total.error()));
-  log()->info("schema migration: '{}' from version {} to {}, {} rows",
-              opts.path, from_version, schema_v2, *total);
+  mlog()->info("schema migration: '{}' from version {} to {}, {} rows",
+               opts.path, from_version, schema_v2, *total);
   // A leftover of an interrupted attempt cannot exist (the transaction
   // would have been rolled back), but a foreign table of that name can.
   if (auto err = exec(db, "DROP TABLE IF EXISTS cursors_v2",
@@ -214,8 +224,8 @@ caf::error migrate(sqlite3* db, const migration_options& opts,
     return fail(std::move(err));
   if (auto err = copy_rows(db, opts, *total))
     return fail(std::move(err));
-  log()->info("schema migration: copied {} rows; replacing the old table",
-              *total);
+  mlog()->info("schema migration: copied {} rows; replacing the old table",
+               *total);
   if (auto err = exec(db, "DROP TABLE cursors", "schema migration: drop"))
     return fail(std::move(err));
   if (auto err = exec(db, "ALTER TABLE cursors_v2 RENAME TO cursors",
@@ -232,8 +242,8 @@ caf::error migrate(sqlite3* db, const migration_options& opts,
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - t0)
                 .count();
-  log()->info("schema migration: '{}' is at version {} ({} rows, {} ms)",
-              opts.path, schema_v2, *total, ms);
+  mlog()->info("schema migration: '{}' is at version {} ({} rows, {} ms)",
+               opts.path, schema_v2, *total, ms);
   return caf::none;
 }
 

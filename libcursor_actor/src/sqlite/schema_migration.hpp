@@ -48,6 +48,8 @@ struct migration_options {
 ///   in key order with its values unchanged (one log line per
 ///   `progress_every` rows), drops `cursors`, renames `cursors_v2` and
 ///   stamps `user_version` 2; then truncates the WAL.
+/// Progress is logged at info level to the spdlog logger "cursor.migration"
+/// if the host registered one, else to the library's logger "cursor".
 /// A crash at any point leaves the old file or the new one: SQLite commits
 /// the transaction atomically. On any failure the transaction is rolled
 /// back and the file is unchanged. Errors: `storage_error` (no room:
