@@ -23,8 +23,8 @@ DDL_V1 = ("CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT "
 
 
 def add_args(p):
-    p.add_argument("--rows", type=int, default=300000)
-    p.add_argument("--random-kills", type=int, default=3)
+    p.add_argument("--rows", type=int, default=200000)
+    p.add_argument("--random-kills", type=int, default=2)
     p.add_argument("--seed", type=int, default=None)
 
 
