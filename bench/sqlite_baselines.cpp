@@ -98,12 +98,27 @@ void bind_update(sqlite3* db, sqlite3_stmt* stmt, const update& x,
 } // namespace
 
 void prefill(const std::string& path, const std::vector<std::string>& peers,
-             const std::string& stream_id, bool shuffled, uint64_t seed) {
+             const std::vector<std::string>& ids, bool shuffled, uint64_t seed,
+             schema layout, int page_size) {
   std::remove(path.c_str());
   std::remove((path + "-wal").c_str());
   std::remove((path + "-shm").c_str());
+  if (page_size > 0) {
+    // Before WAL mode writes the first page.
+    sqlite3* raw = nullptr;
+    sqlite3_open(path.c_str(), &raw);
+    auto sql = "PRAGMA page_size = " + std::to_string(page_size);
+    exec(raw, sql.c_str());
+    exec(raw, "VACUUM");
+    sqlite3_close(raw);
+  }
   auto db = open_wal(path, 1000);
-  exec(db, schema_sql);
+  if (layout == schema::v2)
+    exec(db, "CREATE TABLE IF NOT EXISTS cursors (peer_id TEXT PRIMARY KEY,"
+             " stream_id TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT "
+             "ROWID; PRAGMA user_version = 2");
+  else
+    exec(db, schema_sql);
   std::vector<size_t> order(peers.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -113,7 +128,7 @@ void prefill(const std::string& path, const std::vector<std::string>& peers,
   exec(db, "BEGIN IMMEDIATE");
   auto stmt = prepare(db, upsert_sql, 0);
   for (auto i : order) {
-    update x{&peers[i], &stream_id, 1700000000000};
+    update x{&peers[i], &ids[i], 1700000000000};
     bind_update(db, stmt, x, SQLITE_STATIC);
     step_done(db, stmt, "prefill");
   }
@@ -177,6 +192,15 @@ double connection::checkpoint_passive() {
   int done = 0;
   auto rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE,
                                       &log, &done);
+  if (rc != SQLITE_OK)
+    fail(db_, rc, "checkpoint");
+  return seconds_since(t0);
+}
+
+double connection::checkpoint_truncate() {
+  auto t0 = clock_type::now();
+  auto rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE,
+                                      nullptr, nullptr);
   if (rc != SQLITE_OK)
     fail(db_, rc, "checkpoint");
   return seconds_since(t0);

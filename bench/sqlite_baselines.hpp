@@ -23,13 +23,20 @@ struct update {
   int64_t updated_at = 0;
 };
 
-/// Creates `path` with the store's table and fills it with one row per peer,
-/// then checkpoints (TRUNCATE). Rows are inserted in key order (rowids follow
-/// the keys, as in the measurements) or, when `shuffled`, in a
-/// seeded random order (rowids unrelated to the keys: a sorted flush then
-/// still touches the table's pages at random).
+/// The table layouts: v1 (the Rust store's table and this component's up to
+/// schema 1: a rowid table plus its primary-key index) and v2 (the same
+/// columns clustered on peer_id, `WITHOUT ROWID`, user_version 2).
+enum class schema { v1, v2 };
+
+/// Creates `path` with the given table and fills it with one row per peer
+/// (stream ID ids[i] for peers[i]), then checkpoints (TRUNCATE). Rows are
+/// inserted in the order of `peers` (key order: rowids follow the keys) or,
+/// when `shuffled`, in a seeded random order (as peers appear over time: a
+/// sorted flush then touches a rowid table's pages at random).
+/// `page_size` 0 keeps SQLite's default.
 void prefill(const std::string& path, const std::vector<std::string>& peers,
-             const std::string& stream_id, bool shuffled, uint64_t seed);
+             const std::vector<std::string>& ids, bool shuffled, uint64_t seed,
+             schema layout = schema::v1, int page_size = 0);
 
 /// A connection opened like the store opens its own: WAL,
 /// synchronous=NORMAL, busy timeout 0, automatic checkpoint as given
@@ -53,6 +60,9 @@ public:
 
   /// PRAGMA wal_checkpoint(PASSIVE). Returns seconds.
   double checkpoint_passive();
+
+  /// PRAGMA wal_checkpoint(TRUNCATE). Returns seconds.
+  double checkpoint_truncate();
 
   sqlite3* get() const { return db_; }
 

@@ -18,6 +18,7 @@ std::shared_ptr<spdlog::logger> setup_logging(const std::string& level,
     return log;
   };
   make("cursor");
+  make("cursor.migration"); // schema migration progress (schema_migration.hpp)
   return make(component);
 }
 

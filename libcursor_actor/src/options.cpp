@@ -96,7 +96,7 @@ void add_options(caf::config_option_set& options) {
     .add<std::string>("db-path", "SQLite file (default "
                                    "data/replication_cursors.db)")
     .add<std::string>("journal-mode", "wal|delete|truncate|persist (wal)")
-    .add<std::string>("synchronous", "off|normal|full|extra (normal)")
+    .add<std::string>("synchronous", "off|normal|full|extra (full)")
     .add<size_t>("max-page-count", "cap on database pages, 0 = none (0)")
     .add<size_t>("checkpoint-every",
                  "WAL checkpoint after n writes, 0 = SQLite's automatic (20)")

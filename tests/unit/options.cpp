@@ -72,7 +72,7 @@ CAF_TEST(defaults are valid) {
   CAF_CHECK(!opts.validate());
   CAF_CHECK(opts.flush_interval == caf::timespan{5s});
   CAF_CHECK_EQUAL(opts.storage.journal_mode, "wal");
-  CAF_CHECK_EQUAL(opts.storage.synchronous, "normal");
+  CAF_CHECK_EQUAL(opts.storage.synchronous, "full");
 }
 
 CAF_TEST(out of range values are refused naming the option) {

@@ -125,7 +125,7 @@ CAF_TEST(a new file gets the schema WAL mode and the schema version) {
   auto db = open();
   CAF_CHECK(db.load()->empty());
   CAF_CHECK_EQUAL(pragma("journal_mode"), "wal");
-  CAF_CHECK_EQUAL(pragma("user_version"), "1");
+  CAF_CHECK_EQUAL(pragma("user_version"), "2");
   CAF_CHECK(test::read_rows(opts.db_path).empty());
 }
 
@@ -196,7 +196,7 @@ CAF_TEST(a database of the Rust store opens and keeps its rows) {
   CAF_REQUIRE_EQUAL(rows.size(), 2u);
   CAF_CHECK_EQUAL(rows[0].peer, "uk.node.leeds-2");
   CAF_CHECK_EQUAL(rows[1].stream_id, "1234567890123-0");
-  CAF_CHECK_EQUAL(pragma("user_version"), "1");
+  CAF_CHECK_EQUAL(pragma("user_version"), "2");
   CAF_CHECK(db.write(batch({upsert("uk.node.leeds-2", "100-0")})));
   CAF_CHECK_EQUAL(test::row(opts.db_path, "uk.node.leeds-2"),
                   "100-0");
@@ -204,12 +204,12 @@ CAF_TEST(a database of the Rust store opens and keeps its rows) {
 
 CAF_TEST(a newer schema version is refused and the file left untouched) {
   exec("CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT "
-       "NULL, updated_at INTEGER NOT NULL); PRAGMA user_version = 2;");
+       "NULL, updated_at INTEGER NOT NULL); PRAGMA user_version = 3;");
   auto before = test::read_file(opts.db_path);
   auto db = database::open(opts);
   CAF_REQUIRE(!db);
   CAF_CHECK(is(db.error(), errc::incompatible_schema));
-  CAF_CHECK(render(db.error()).find("version 2") != std::string::npos);
+  CAF_CHECK(render(db.error()).find("version 3") != std::string::npos);
   CAF_CHECK(test::read_file(opts.db_path) == before);
 }
 
@@ -342,6 +342,15 @@ CAF_TEST(rows that are not text are reported not dropped) {
   exec("CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT "
        "NULL, updated_at INTEGER NOT NULL);"
        "INSERT INTO cursors VALUES (NULL, '1-0', 1);");
+  // The migration to v2 meets the row first (its key may not be NULL).
+  auto db = database::open(opts);
+  CAF_REQUIRE(!db);
+  CAF_CHECK(is(db.error(), errc::corrupt_row));
+}
+
+CAF_TEST(rows of a v2 file that are not text are reported not dropped) {
+  { open(); }
+  exec("INSERT INTO cursors VALUES ('a', x'00ff', 1);");
   auto db = open();
   auto rows = db.load();
   CAF_REQUIRE(!rows);

@@ -35,8 +35,13 @@ struct storage_options {
   std::string db_path = "data/replication_cursors.db";
   /// `PRAGMA journal_mode`: wal (default), delete, truncate, persist.
   std::string journal_mode = "wal";
-  /// `PRAGMA synchronous`: off, normal (default), full, extra.
-  std::string synchronous = "normal";
+  /// `PRAGMA synchronous`: off, normal, full (default), extra. full syncs
+  /// the WAL at every commit, so an acknowledged flush survives a power
+  /// loss; normal only survives a process crash. Measured (docs/
+  /// RELIABILITY.md): full adds 1-11 ms per flush, 0.03-0.2 % of the
+  /// default 5 s flush interval; back-to-back flushes of one row are ~4x
+  /// slower.
+  std::string synchronous = "full";
   /// `PRAGMA max_page_count` when non-zero: caps the file size, making a
   /// full disk reproducible (writes then fail with SQLITE_FULL).
   uint64_t max_page_count = 0;

@@ -9,6 +9,7 @@
 #include "sqlite/file_identity.hpp"
 #include "sqlite/foreign_file.hpp"
 #include "sqlite/result_code.hpp"
+#include "sqlite/schema_migration.hpp"
 
 namespace cursor::sqlite {
 
@@ -92,11 +93,16 @@ caf::expected<database> database::open(const storage_options& opts) {
     return caf::make_error(static_cast<errc>(err.code()),
                            "open '" + opts.db_path + "': " + context(err));
   // A file with the table and this build's version needs no write: every
-  // start would otherwise commit a transaction that changes nothing.
-  if (!current)
-    if (auto err = result.create_schema())
+  // start would otherwise commit a transaction that changes nothing. Else
+  // create the v2 table or migrate v1 / Rust files (schema_migration.hpp).
+  if (!current) {
+    migration_options mig;
+    mig.path = opts.db_path;
+    mig.max_page_count = opts.max_page_count;
+    if (auto err = upgrade_schema(result.db_.get(), mig))
       return caf::make_error(static_cast<errc>(err.code()),
                              "open '" + opts.db_path + "': " + context(err));
+  }
   if (auto err = result.prepare_statements())
     return err;
   return result;
@@ -196,21 +202,6 @@ caf::error database::apply_pragmas(const storage_options& opts) {
     sql = "PRAGMA max_page_count = " + std::to_string(opts.max_page_count);
     if (auto err = exec(sql.c_str(), "set max_page_count"))
       return err;
-  }
-  return caf::none;
-}
-
-caf::error database::create_schema() {
-  auto sql = "BEGIN IMMEDIATE;"
-             "CREATE TABLE IF NOT EXISTS cursors ("
-             "  peer_id TEXT PRIMARY KEY,"
-             "  stream_id TEXT NOT NULL,"
-             "  updated_at INTEGER NOT NULL);"
-             "PRAGMA user_version = "
-             + std::to_string(schema_version) + ";COMMIT;";
-  if (auto err = exec(sql.c_str(), "create schema")) {
-    rollback();
-    return err;
   }
   return caf::none;
 }

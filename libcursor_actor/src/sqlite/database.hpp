@@ -22,8 +22,11 @@ struct sqlite3;
 namespace cursor::sqlite {
 
 /// The `user_version` this build writes and the newest it reads. Version 0 is
-/// a database of the Rust CursorStore (same table, no stamp) or a new file.
-constexpr int64_t schema_version = 1;
+/// a database of the Rust CursorStore (same table, no stamp) or a new file;
+/// version 1 the rowid table of earlier builds; version 2 the table clustered
+/// on `peer_id` (`WITHOUT ROWID`). Older files are migrated at open
+/// (schema_migration.hpp).
+constexpr int64_t schema_version = 2;
 
 class database {
 public:
@@ -31,8 +34,10 @@ public:
   /// if missing. Refuses without writing to it: a file that is not a SQLite
   /// database, a newer schema version, a `cursors` table without the
   /// reference columns, a read-only file. Then applies the journal mode,
-  /// synchronous and max_page_count pragmas, creates the table and stamps
-  /// the schema version. SQLite's busy timeout stays 0.
+  /// synchronous and max_page_count pragmas, and creates the v2 table or
+  /// migrates an older one to it in one transaction (schema_migration.hpp:
+  /// refused with nothing changed when the disk is short). SQLite's busy
+  /// timeout stays 0.
   static caf::expected<database> open(const storage_options& opts);
 
   database(database&&) noexcept = default;
@@ -84,7 +89,6 @@ private:
   /// exists and the file has this build's schema version (nothing to do).
   caf::error verify_schema(bool& current);
   caf::error apply_pragmas(const storage_options& opts);
-  caf::error create_schema();
   caf::error prepare_statements();
   void rollback();
 
