@@ -30,21 +30,11 @@ void bench_checkpoint(report& rep, const options& opt, const std::string& dir,
   {
     scoped_store guard{sys, store};
     bench::sql::connection bare{bare_db, 0};
-    std::mt19937_64 rng{opt.seed + 9};
-    std::vector<size_t> perm(peers.size());
-    for (size_t i = 0; i < perm.size(); ++i)
-      perm[i] = i;
-    uint64_t version = 1900000000000;
+    round_maker rounds{peers, opt.seed + 9, 1900000000000};
     int runs = opt.pick(5, 11);
     for (int r = 0; r < runs; ++r) {
-      pick_distinct(perm, n, rng);
-      std::vector<std::string> ids(n);
-      std::vector<bench::sql::update> xs(n);
-      auto ms = std::to_string(version++);
-      for (size_t i = 0; i < n; ++i) {
-        ids[i] = ms + "-" + std::to_string(i);
-        xs[i] = bench::sql::update{&peers[perm[i]], &ids[i], 1900000000000};
-      }
+      auto round = rounds.next(n, 1900000000000);
+      auto& xs = round.xs;
       for (int k = 0; k < 2; ++k) {
         if ((r + k) % 2 == 0) {
           set_many(sys, store, xs);

@@ -105,6 +105,27 @@ void pick_distinct(std::vector<size_t>& perm, size_t n, std::mt19937_64& rng) {
   }
 }
 
+round_maker::round_maker(const std::vector<std::string>& peers, uint64_t seed,
+                         uint64_t first_version)
+    : peers_(peers), perm_(peers.size()), rng_(seed), version_(first_version) {
+  for (size_t i = 0; i < perm_.size(); ++i)
+    perm_[i] = i;
+}
+
+update_round round_maker::next(size_t n, int64_t updated_at) {
+  pick_distinct(perm_, n, rng_);
+  update_round round;
+  round.ids.resize(n);
+  round.xs.resize(n);
+  auto ms = std::to_string(version_++);
+  for (size_t i = 0; i < n; ++i) {
+    round.ids[i] = ms + "-" + std::to_string(i);
+    round.xs[i]
+        = bench::sql::update{&peers_[perm_[i]], &round.ids[i], updated_at};
+  }
+  return round;
+}
+
 cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                         caf::timespan flush_interval) {
   cursor_options opts;

@@ -105,6 +105,28 @@ uint64_t set_many(caf::actor_system& sys, const Handle& store,
 // Picks `n` distinct random indexes below perm.size() (partial shuffle).
 void pick_distinct(std::vector<size_t>& perm, size_t n, std::mt19937_64& rng);
 
+// One round of a flush-style section: `n` distinct random peers, each with a
+// new stream ID above every earlier round's ("<version>-<i>").
+struct update_round {
+  std::vector<std::string> ids;
+  std::vector<bench::sql::update> xs; // point into `ids` and the peer list
+};
+
+// Makes the rounds of one section from its own random stream.
+class round_maker {
+public:
+  round_maker(const std::vector<std::string>& peers, uint64_t seed,
+              uint64_t first_version);
+
+  update_round next(size_t n, int64_t updated_at);
+
+private:
+  const std::vector<std::string>& peers_;
+  std::vector<size_t> perm_;
+  std::mt19937_64 rng_;
+  uint64_t version_;
+};
+
 cursor::cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                                 caf::timespan flush_interval);
 

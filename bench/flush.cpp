@@ -38,11 +38,7 @@ void bench_flush(bench::report& rep, const options& opt, const std::string& dir,
     bench::sql::connection ref{ref_db};
     bench::sql::connection flo{floor_db};
     bench::sql::connection flo2{floor2_db};
-    std::mt19937_64 rng{opt.seed};
-    std::vector<size_t> perm(peers.size());
-    for (size_t i = 0; i < perm.size(); ++i)
-      perm[i] = i;
-    uint64_t version = 1800000000000;
+    round_maker rounds{peers, opt.seed, 1800000000000};
     for (auto n : sizes) {
       n = std::min(n, peers.size());
       int runs = n <= 1000 ? opt.pick(20, 50)
@@ -52,14 +48,8 @@ void bench_flush(bench::report& rep, const options& opt, const std::string& dir,
       std::vector<double> t_floor;
       std::vector<double> t_floor2;
       for (int r = 0; r < runs; ++r) {
-        pick_distinct(perm, n, rng);
-        std::vector<std::string> ids(n);
-        std::vector<bench::sql::update> xs(n);
-        auto ms = std::to_string(version++);
-        for (size_t i = 0; i < n; ++i) {
-          ids[i] = ms + "-" + std::to_string(i);
-          xs[i] = bench::sql::update{&peers[perm[i]], &ids[i], 1800000000000};
-        }
+        auto round = rounds.next(n, 1800000000000);
+        auto& xs = round.xs;
         for (int k = 0; k < 4; ++k) {
           switch ((r + k) % 4) {
             case 0: {

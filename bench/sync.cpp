@@ -45,11 +45,7 @@ void bench_sync(report& rep, const options& opt, const std::string& dir,
   auto full = open_with(sys, full_db, "full");
   scoped_store g1{sys, normal};
   scoped_store g2{sys, full};
-  std::mt19937_64 rng{opt.seed + 11};
-  std::vector<size_t> perm(peers.size());
-  for (size_t i = 0; i < perm.size(); ++i)
-    perm[i] = i;
-  uint64_t version = 2300000000000;
+  round_maker rounds{peers, opt.seed + 11, 2300000000000};
   auto spacing = std::chrono::milliseconds(opt.full ? 500 : 200);
   std::vector<size_t> sizes = opt.sizes;
   if (sizes.empty())
@@ -61,14 +57,8 @@ void bench_sync(report& rep, const options& opt, const std::string& dir,
       std::vector<double> t_normal;
       std::vector<double> t_full;
       for (int r = 0; r < runs; ++r) {
-        pick_distinct(perm, n, rng);
-        std::vector<std::string> ids(n);
-        std::vector<bench::sql::update> xs(n);
-        auto ms = std::to_string(version++);
-        for (size_t i = 0; i < n; ++i) {
-          ids[i] = ms + "-" + std::to_string(i);
-          xs[i] = bench::sql::update{&peers[perm[i]], &ids[i], 0};
-        }
+        auto round = rounds.next(n, 0);
+        auto& xs = round.xs;
         for (int k = 0; k < 2; ++k) {
           auto& store = (r + k) % 2 == 0 ? normal : full;
           auto& out = (r + k) % 2 == 0 ? t_normal : t_full;
