@@ -23,7 +23,9 @@ DDL_V1 = ("CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT "
 
 
 def add_args(p):
-    p.add_argument("--rows", type=int, default=200000)
+    # 120,000: one progress line (every 100k rows) to kill after, and a copy
+    # long enough for the random kills, in a fraction of CI's time budget.
+    p.add_argument("--rows", type=int, default=120000)
     p.add_argument("--random-kills", type=int, default=2)
     p.add_argument("--seed", type=int, default=None)
 
