@@ -18,17 +18,20 @@
 #include "mock_writer.hpp"
 
 /// CAF_CHECK / CAF_REQUIRE that print `msg` (a stream expression) on failure.
+/// `cond` is evaluated exactly once (it may have side effects).
 #define CHECK_MSG(cond, msg)                                                   \
   do {                                                                         \
-    if (!(cond))                                                               \
-      CAF_MESSAGE("failed check: " << msg);                                    \
-    CAF_CHECK(cond);                                                           \
+    const bool check_msg_ok_ = static_cast<bool>(cond);                        \
+    if (!check_msg_ok_)                                                        \
+      CAF_MESSAGE("failed check: " #cond ": " << msg);                         \
+    CAF_CHECK(check_msg_ok_);                                                  \
   } while (false)
 #define REQUIRE_MSG(cond, msg)                                                 \
   do {                                                                         \
-    if (!(cond))                                                               \
-      CAF_MESSAGE("failed requirement: " << msg);                              \
-    CAF_REQUIRE(cond);                                                         \
+    const bool require_msg_ok_ = static_cast<bool>(cond);                      \
+    if (!require_msg_ok_)                                                      \
+      CAF_MESSAGE("failed requirement: " #cond ": " << msg);                   \
+    CAF_REQUIRE(require_msg_ok_);                                              \
   } while (false)
 
 namespace test {
