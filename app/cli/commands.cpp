@@ -85,6 +85,28 @@ void keep_older(std::vector<cursor_entry>& xs, const cli_args& args) {
            xs.end());
 }
 
+// Every cursor of the node in peer order, asked page by page (`--page-size`
+// per request, so no request costs the node more than one page); or an exit
+// code. A peer present during the whole listing is listed exactly once.
+int all_cursors(const context& ctx, std::vector<cursor_entry>& out) {
+  out.clear();
+  std::string after;
+  for (;;) {
+    bool more = false;
+    auto code = ask(
+        ctx,
+        [&](cursor_page& page) {
+          for (auto& x : page.entries)
+            out.push_back(std::move(x));
+          more = page.more && !page.next.empty();
+          after = std::move(page.next);
+        },
+        list_atom_v, after, ctx.args.page_size);
+    if (code != exit_ok || !more)
+      return code;
+  }
+}
+
 int cmd_get(const context& ctx) {
   return ask(
       ctx,
@@ -113,19 +135,19 @@ int cmd_delete(const context& ctx) {
 }
 
 int cmd_list(const context& ctx) {
-  return ask(
-      ctx,
-      [&](std::vector<cursor_entry>& xs) {
-        keep_older(xs, ctx.args);
-        print_list(ctx.out, xs, ctx.args.json);
-      },
-      list_atom_v);
+  std::vector<cursor_entry> xs;
+  if (auto code = all_cursors(ctx, xs); code != exit_ok)
+    return code;
+  keep_older(xs, ctx.args);
+  print_list(ctx.out, xs, ctx.args.json);
+  return exit_ok;
 }
 
 int cmd_export(const context& ctx) {
   int written = exit_ok;
-  auto asked = ask(
-      ctx,
+  std::vector<cursor_entry> all;
+  auto asked = all_cursors(ctx, all);
+  if (asked == exit_ok)
       [&](std::vector<cursor_entry>& xs) {
         keep_older(xs, ctx.args);
         auto& sink = ctx.output != nullptr ? ctx.output->stream() : ctx.out;
@@ -142,8 +164,7 @@ int cmd_export(const context& ctx) {
         }
         ctx.out << "exported " << xs.size() << " cursors to '"
                 << ctx.output->path() << "'\n";
-      },
-      list_atom_v);
+      }(all);
   return asked != exit_ok ? asked : written;
 }
 
