@@ -179,8 +179,9 @@ private:
     add_command("delete", "delete PEER",
                 "delete a cursor (committed before the answer)");
     add_operand("delete", "PEER", out_.peer, "the peer ID");
-    auto* list = add_command("list", "list [--json] [--older-than DURATION] [--page-size N]",
-                             "every cursor, as a table or JSON");
+    auto* list = add_command(
+        "list", "list [--json] [--older-than DURATION] [--page-size N]",
+        "every cursor, as a table or JSON");
     add_command("flush", "flush", "commit every pending change now");
     add_command("checkpoint", "checkpoint", "run a TRUNCATE WAL checkpoint");
     auto* stats = add_command("stats", "stats [--json|--prometheus]",
