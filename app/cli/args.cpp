@@ -179,8 +179,9 @@ private:
     add_command("delete", "delete PEER",
                 "delete a cursor (committed before the answer)");
     add_operand("delete", "PEER", out_.peer, "the peer ID");
-    auto* list = add_command("list", "list [--json] [--older-than DURATION]",
-                             "every cursor, as a table or JSON");
+    auto* list = add_command(
+        "list", "list [--json] [--older-than DURATION] [--page-size N]",
+        "every cursor, as a table or JSON");
     add_command("flush", "flush", "commit every pending change now");
     add_command("checkpoint", "checkpoint", "run a TRUNCATE WAL checkpoint");
     auto* stats = add_command("stats", "stats [--json|--prometheus]",
@@ -192,7 +193,7 @@ private:
     auto* exp = add_command(
         "export",
         "export [--format jsonl|csv] [-o FILE [--overwrite]] "
-        "[--older-than DURATION]",
+        "[--older-than DURATION] [--page-size N]",
         "every cursor as JSON lines or CSV (peer, stream_id, updated_at, "
         "durable)");
     auto* imp = add_command(
@@ -224,6 +225,9 @@ private:
              {imp, rewind});
     add_option("--chunk-size", chunk_size_, "N",
                "entries per batched set, 1 to 100000 (1000)", {imp, rewind});
+    add_option("--page-size", page_size_, "N",
+               "cursors per page asked of the node, 1 to 100000 (10000)",
+               {list, exp});
     add_option("--to", out_.rewind_to, "ID", "the stream ID to move to",
                {rewind});
     add_option("--peers-file", out_.peers_file, "FILE",
@@ -408,6 +412,15 @@ private:
                + std::to_string(max_chunk_size) + ")";
       out_.chunk_size = std::stoul(chunk_size_);
     }
+    if (!page_size_.empty()) {
+      if (page_size_.size() > 6
+          || page_size_.find_first_not_of("0123456789") != std::string::npos
+          || std::stoul(page_size_) < 1
+          || std::stoul(page_size_) > max_page_size)
+        return "invalid page size '" + page_size_ + "' (1 to "
+               + std::to_string(max_page_size) + ")";
+      out_.page_size = static_cast<uint32_t>(std::stoul(page_size_));
+    }
     if (out_.command == "import" && out_.input.empty())
       return "the FILE of import is empty ('-' reads stdin)";
     if (out_.command == "rewind") {
@@ -432,6 +445,7 @@ private:
   std::string older_than_;
   std::string format_;
   std::string chunk_size_;
+  std::string page_size_;
   int argc_ = 0;
   char** argv_ = nullptr;
 };

@@ -33,6 +33,9 @@ enum class export_format {
 /// well below a megabyte and a chunk is answered quickly.
 constexpr size_t default_chunk_size = 1000;
 constexpr size_t max_chunk_size = 100000;
+/// `--page-size` (list, export): cursors per paged `list` request.
+constexpr uint32_t default_page_size = 10000;
+constexpr uint32_t max_page_size = 100000;
 
 struct cli_args {
   std::string host = "127.0.0.1";
@@ -70,6 +73,8 @@ struct cli_args {
   bool no_flush = false;
   /// `--chunk-size N` (import, rewind): entries per batched set.
   size_t chunk_size = default_chunk_size;
+  /// `--page-size N` (list, export): cursors per page asked of the node.
+  uint32_t page_size = default_page_size;
   /// `--to ID` (rewind): the stream ID every chosen peer is moved to.
   std::string rewind_to;
   /// `--peers-file FILE` or `--prefix P` (rewind, exactly one): the peers.

@@ -85,6 +85,39 @@ void keep_older(std::vector<cursor_entry>& xs, const cli_args& args) {
            xs.end());
 }
 
+// Asks the node for every cursor in peer order, page by page (`--page-size`
+// per request, so that no request costs the node more than one page), and
+// hands each page to `on_page`; returns an exit code. A peer present during
+// the whole listing is met exactly once; values are those of its page.
+template <class OnPage>
+int for_each_page(const context& ctx, OnPage on_page) {
+  std::string after;
+  for (;;) {
+    bool more = false;
+    bool advanced = true;
+    auto code = ask(
+        ctx,
+        [&](cursor_page& page) {
+          more = page.more;
+          // Each page must start after the last: a node that answers
+          // otherwise would make this loop forever.
+          advanced = !more || page.next > after;
+          after = std::move(page.next);
+          on_page(page.entries);
+        },
+        list_atom_v, after, ctx.args.page_size);
+    if (code != exit_ok)
+      return code;
+    if (!advanced) {
+      ctx.err << "cursorctl: the node answered a page of list that does not "
+                 "advance; stopped\n";
+      return exit_unreachable;
+    }
+    if (!more)
+      return exit_ok;
+  }
+}
+
 int cmd_get(const context& ctx) {
   return ask(
       ctx,
@@ -113,38 +146,45 @@ int cmd_delete(const context& ctx) {
 }
 
 int cmd_list(const context& ctx) {
-  return ask(
-      ctx,
-      [&](std::vector<cursor_entry>& xs) {
-        keep_older(xs, ctx.args);
-        print_list(ctx.out, xs, ctx.args.json);
-      },
-      list_atom_v);
+  std::vector<cursor_entry> xs;
+  auto code = for_each_page(ctx, [&](std::vector<cursor_entry>& page) {
+    keep_older(page, ctx.args);
+    xs.insert(xs.end(), std::make_move_iterator(page.begin()),
+              std::make_move_iterator(page.end()));
+  });
+  if (code != exit_ok)
+    return code;
+  print_list(ctx.out, xs, ctx.args.json);
+  return exit_ok;
 }
 
+// Writes each page as it arrives, so the CLI holds one page, not the whole
+// store. Into a file (`-o`), the file appears only once every page is written.
 int cmd_export(const context& ctx) {
-  int written = exit_ok;
-  auto asked = ask(
-      ctx,
-      [&](std::vector<cursor_entry>& xs) {
-        keep_older(xs, ctx.args);
-        auto& sink = ctx.output != nullptr ? ctx.output->stream() : ctx.out;
-        if (ctx.args.format == export_format::csv)
-          write_csv(sink, xs);
-        else
-          write_json_lines(sink, xs);
-        if (ctx.output == nullptr)
-          return;
-        if (auto err = ctx.output->commit(); !err.empty()) {
-          ctx.err << "cursorctl: export: " << err << '\n';
-          written = exit_refused;
-          return;
-        }
-        ctx.out << "exported " << xs.size() << " cursors to '"
-                << ctx.output->path() << "'\n";
-      },
-      list_atom_v);
-  return asked != exit_ok ? asked : written;
+  auto& sink = ctx.output != nullptr ? ctx.output->stream() : ctx.out;
+  bool csv = ctx.args.format == export_format::csv;
+  bool first = true;
+  size_t count = 0;
+  auto code = for_each_page(ctx, [&](std::vector<cursor_entry>& page) {
+    keep_older(page, ctx.args);
+    if (csv)
+      write_csv(sink, page, first);
+    else
+      write_json_lines(sink, page);
+    first = false;
+    count += page.size();
+  });
+  if (code != exit_ok)
+    return code;
+  if (ctx.output == nullptr)
+    return exit_ok;
+  if (auto err = ctx.output->commit(); !err.empty()) {
+    ctx.err << "cursorctl: export: " << err << '\n';
+    return exit_refused;
+  }
+  ctx.out << "exported " << count << " cursors to '" << ctx.output->path()
+          << "'\n";
+  return exit_ok;
 }
 
 int cmd_flush(const context& ctx) {
@@ -193,11 +233,13 @@ int cmd_health(const context& ctx) {
 // -- import and rewind
 // ----------------------------------------------------------
 
-// The node's cursors, or an exit code.
+// The node's cursors (paged, as `list` reads them), or an exit code.
 int current_cursors(const context& ctx, std::vector<cursor_entry>& out) {
-  return ask(
-      ctx, [&](std::vector<cursor_entry>& xs) { out = std::move(xs); },
-      list_atom_v);
+  out.clear();
+  return for_each_page(ctx, [&](std::vector<cursor_entry>& page) {
+    out.insert(out.end(), std::make_move_iterator(page.begin()),
+               std::make_move_iterator(page.end()));
+  });
 }
 
 std::string lines_of(size_t first, size_t last) {

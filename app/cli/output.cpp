@@ -180,8 +180,10 @@ std::string csv_field(const std::string& text) {
   return result;
 }
 
-void write_csv(std::ostream& out, const std::vector<cursor_entry>& xs) {
-  out << "peer,stream_id,updated_at,durable\n";
+void write_csv(std::ostream& out, const std::vector<cursor_entry>& xs,
+               bool header) {
+  if (header)
+    out << "peer,stream_id,updated_at,durable\n";
   for (auto& x : xs)
     out << csv_field(x.peer) << ',' << csv_field(x.stream_id) << ','
         << x.updated_at << ',' << (x.durable ? "true" : "false") << '\n';

@@ -44,8 +44,10 @@ void write_json_lines(std::ostream& out, const std::vector<cursor_entry>& xs);
 /// `export --format csv`: the header `peer,stream_id,updated_at,durable`,
 /// then one record per cursor and line (LF), quoted as RFC 4180 says: a
 /// field with a comma, a quote or a leading or trailing blank is quoted,
-/// quotes doubled.
-void write_csv(std::ostream& out, const std::vector<cursor_entry>& xs);
+/// quotes doubled. `header = false` writes the records alone (the next page
+/// of an export).
+void write_csv(std::ostream& out, const std::vector<cursor_entry>& xs,
+               bool header = true);
 
 /// One CSV field, quoted when needed (see write_csv).
 std::string csv_field(const std::string& text);

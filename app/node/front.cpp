@@ -122,6 +122,14 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
       [self](list_atom a) {
         return forward<std::vector<cursor_entry>>(self, a);
       },
+      [self](list_atom a, std::string& after,
+             uint32_t limit) -> caf::result<cursor_page> {
+        if (limit == 0 || limit > 100000)
+          return caf::make_error(errc::invalid_list_request,
+                                 "the limit must be 1 to 100000, not "
+                                   + std::to_string(limit));
+        return forward<cursor_page>(self, a, std::move(after), limit);
+      },
       [self](dirty_atom a) { return forward<uint64_t>(self, a); },
       [self](flush_atom a) { return forward<uint64_t>(self, a); },
       [self](delete_atom a, std::string& peer) {
@@ -150,6 +158,10 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
       [self](tick_atom, uint64_t) -> caf::result<void> {
         self->state.log->debug("front: refused a tick message from a client");
         return refused("tick");
+      },
+      [self](list_atom, uint64_t) -> caf::result<void> {
+        self->state.log->debug("front: refused a list slice from a client");
+        return refused("list slice");
       },
   };
 }

@@ -320,6 +320,10 @@ void fail_all_waiters(cursor_pointer self, const caf::error& err) {
     for (auto& rp : waiters)
       rp.deliver(err);
   }
+  auto scans = std::move(st.list_scans);
+  st.list_scans.clear();
+  for (auto& kv : scans)
+    kv.second.promise.deliver(err);
   auto closers = std::move(st.close_waiters);
   st.close_waiters.clear();
   for (auto& rp : closers)
@@ -578,6 +582,57 @@ std::vector<cursor_entry> on_list(cursor_pointer self) {
               return a.peer < b.peer;
             });
   return result;
+}
+
+// -- paged list ----------------------------------------------------------------
+
+constexpr uint32_t max_list_limit = 100000;
+constexpr size_t max_list_scans = 16;
+
+cursor_page finish_page(cursor_pointer self, page_scan& scan) {
+  cursor_page page;
+  page.entries = scan.finish(self->state.table, page.more);
+  page.next = scan.next();
+  return page;
+}
+
+caf::result<cursor_page> on_list_page(cursor_pointer self,
+                                      const std::string& after,
+                                      uint32_t limit) {
+  auto& st = self->state;
+  if (limit == 0 || limit > max_list_limit)
+    return caf::make_error(errc::invalid_list_request,
+                           "the limit must be 1 to 100000, not "
+                             + std::to_string(limit));
+  if (st.list_scans.size() >= max_list_scans)
+    return caf::make_error(errc::invalid_list_request,
+                           "16 paged lists run already; retry later");
+  page_scan scan{after, limit};
+  auto slice = std::max<size_t>(st.opts.list_slice_buckets, 1);
+  if (scan.step(st.table, slice))
+    return finish_page(self, scan);
+  auto token = st.new_token();
+  auto promise = self->make_response_promise<cursor_page>();
+  st.list_scans.emplace(token,
+                        cursor_state::list_scan{std::move(scan), promise});
+  self->send(caf::actor_cast<cursor_actor>(self), list_atom_v, token);
+  return promise;
+}
+
+void on_list_slice(cursor_pointer self, uint64_t token) {
+  auto& st = self->state;
+  auto i = st.list_scans.find(token);
+  if (i == st.list_scans.end())
+    return; // a stray or stale token
+  auto slice = std::max<size_t>(st.opts.list_slice_buckets, 1);
+  if (!i->second.scan.step(st.table, slice)) {
+    self->send(caf::actor_cast<cursor_actor>(self), list_atom_v, token);
+    return;
+  }
+  auto promise = i->second.promise;
+  auto page = finish_page(self, i->second.scan);
+  st.list_scans.erase(i);
+  promise.deliver(std::move(page));
 }
 
 uint64_t on_dirty(cursor_pointer self) {
@@ -852,6 +907,10 @@ cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
         return on_get_or_start(self, peer);
       },
       [self](list_atom) { return on_list(self); },
+      [self](list_atom, const string& after, uint32_t limit) {
+        return on_list_page(self, after, limit);
+      },
+      [self](list_atom, uint64_t token) { on_list_slice(self, token); },
       [self](dirty_atom) { return on_dirty(self); },
       [self](flush_atom) { return on_flush(self); },
       [self](delete_atom, const string& peer) { return on_delete(self, peer); },

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
@@ -21,6 +22,7 @@
 #include "cursor_actor/options.hpp"
 #include "cursor_actor/stats.hpp"
 #include "cursor_table.hpp"
+#include "page_scan.hpp"
 #include "lifecycle.hpp"
 #include "retrying_operation.hpp"
 
@@ -77,6 +79,13 @@ struct cursor_state {
   std::vector<caf::typed_response_promise<uint64_t>> close_waiters;
   /// The exit reason once `stopping`.
   caf::error stop_reason;
+
+  /// Paged lists in progress, by token: one slice per message.
+  struct list_scan {
+    page_scan scan;
+    caf::typed_response_promise<cursor_page> promise;
+  };
+  std::unordered_map<uint64_t, list_scan> list_scans;
 
   cursor_stats counters;
   std::mt19937_64 rng{std::random_device{}()};

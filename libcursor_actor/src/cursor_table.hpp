@@ -12,6 +12,7 @@
 // - `stored_cursor` (write_batch.hpp)   one row as the writer loaded it.
 // - `write_op`      (write_batch.hpp)   one change the writer is to commit.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -130,6 +131,28 @@ public:
         continue;
       f(node.first, node.second, mark == nullptr);
     }
+  }
+
+  /// The number of buckets of the map. It changes only when the map
+  /// rehashes (which moves no entry's address but reorders the buckets), so
+  /// a scan in slices (`scan_buckets`) that sees it change must restart.
+  size_t bucket_count() const { return cursors_.bucket_count(); }
+
+  /// Calls `f(peer, value, durable)` for every visible cursor in the buckets
+  /// [first, first + count) (clipped to `bucket_count()`), in no order. A
+  /// scan of every bucket in slices, with the same `bucket_count()`
+  /// throughout, meets every entry present throughout exactly once.
+  template <class F>
+  void scan_buckets(size_t first, size_t count, F f) const {
+    auto last = std::min(cursors_.bucket_count(),
+                         first + std::min(count, cursors_.bucket_count()));
+    for (auto b = first; b < last; ++b)
+      for (auto i = cursors_.begin(b); i != cursors_.end(b); ++i) {
+        auto mark = mark_of(*i);
+        if (mark != nullptr && mark->erase)
+          continue;
+        f(i->first, i->second, mark == nullptr);
+      }
   }
 
   /// Calls `f(peer, value, erase)` for every uncommitted change, in no order.

@@ -46,6 +46,8 @@ std::string to_string(errc code) {
       return "backup_exists";
     case errc::backups_disabled:
       return "backups_disabled";
+    case errc::invalid_list_request:
+      return "invalid_list_request";
   }
   return "unknown_error";
 }

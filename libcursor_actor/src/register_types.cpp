@@ -15,6 +15,7 @@ namespace cursor {
 void register_types(caf::actor_system_config& cfg) {
   // add_message_type<T> also announces std::vector<T>.
   cfg.add_message_type<cursor_entry>("cursor::cursor_entry");
+  cfg.add_message_type<cursor_page>("cursor::cursor_page");
   cfg.add_message_type<cursor_lookup>("cursor::cursor_lookup");
   cfg.add_message_type<cursor_stats>("cursor::cursor_stats");
   cfg.add_message_type<checkpoint_info>("cursor::checkpoint_info");

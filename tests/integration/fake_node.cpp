@@ -73,6 +73,11 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
           return std::vector<cursor_entry>{};
         return refuse();
       },
+      [mode](list_atom, str, uint32_t) -> caf::result<cursor_page> {
+        if (mode == "second-chunk")
+          return cursor_page{};
+        return refuse();
+      },
       [](dirty_atom) -> caf::result<uint64_t> { return refuse(); },
       [](flush_atom) -> caf::result<uint64_t> { return refuse(); },
       [](delete_atom, str) -> caf::result<bool> { return refuse(); },
@@ -90,6 +95,7 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
       [](close_atom) -> caf::result<uint64_t> { return refuse(); },
       [](retry_atom, uint64_t) {},
       [](tick_atom, uint64_t) {},
+      [](list_atom, uint64_t) {},
   };
 }
 

@@ -5,10 +5,13 @@
 #define CAF_SUITE cursor_table
 
 #include "cursor_table.hpp"
+#include "page_scan.hpp"
 
 #include "test.hpp"
 
 #include <map>
+#include <random>
+#include <set>
 
 using namespace cursor;
 using namespace std::chrono_literals;
@@ -219,6 +222,164 @@ CAF_TEST(the dirty age starts at the first change not yet committed) {
   auto retry = table.snapshot();
   table.commit(retry.version);
   CAF_CHECK(!table.oldest_dirty());
+}
+
+namespace {
+
+std::string peer_name(size_t i) {
+  // Host-like names whose byte order differs from the numeric order.
+  return "host-" + std::to_string((i * 7919) % 100003) + ".dc" +
+         std::to_string(i % 7);
+}
+
+// One page by slices of `slice` buckets, calling `between()` before every
+// slice but the first.
+template <class F>
+std::vector<cursor_entry> page(cursor_table& table, const std::string& after,
+                               uint32_t limit, size_t slice, bool& more,
+                               F between, size_t* restarts = nullptr) {
+  page_scan scan{after, limit};
+  bool first = true;
+  for (;;) {
+    if (!first)
+      between();
+    first = false;
+    if (scan.step(table, slice))
+      break;
+  }
+  if (restarts != nullptr)
+    *restarts = scan.restarts();
+  return scan.finish(table, more);
+}
+
+} // namespace
+
+CAF_TEST(pages in slices return every cursor exactly once in order) {
+  for (size_t i = 0; i < 10000; ++i)
+    set(peer_name(i), id(i + 1));
+  std::set<std::string> expected;
+  table.for_each([&](const std::string& peer, const cursor_value&, bool) {
+    expected.insert(peer);
+  });
+  CAF_REQUIRE_EQUAL(expected.size(), 10000u);
+  std::vector<std::string> got;
+  std::string after;
+  bool more = true;
+  size_t pages = 0;
+  while (more) {
+    auto entries = page(table, after, 97, 64, more, [] {});
+    CAF_REQUIRE(pages++ < 200);
+    for (auto& e : entries) {
+      CAF_CHECK(e.peer > after);
+      after = e.peer;
+      got.push_back(e.peer);
+      CAF_CHECK_EQUAL(e.stream_id, table.find(e.peer).value->id.to_string());
+    }
+  }
+  CAF_CHECK_EQUAL(pages, 104u); // 103 full pages and one of 9 entries
+  CAF_CHECK(std::vector<std::string>(expected.begin(), expected.end())
+            == got);
+}
+
+CAF_TEST(sets and deletes between pages and slices lose and repeat nothing) {
+  // Peers 0..4999 stay throughout (some are set again); 5000..7999 are
+  // deleted during the listing; new peers come in during the listing.
+  for (size_t i = 0; i < 8000; ++i)
+    set(peer_name(i), id(i + 1));
+  table.commit(table.snapshot().version);
+  std::set<std::string> stable;
+  for (size_t i = 0; i < 5000; ++i)
+    stable.insert(peer_name(i));
+  std::mt19937 rng{42};
+  size_t next_new = 200000;
+  size_t next_delete = 5000;
+  auto mutate = [&] {
+    for (int k = 0; k < 5; ++k) {
+      if (next_new < 201500) // a bounded number of new peers
+        set("new-" + std::to_string(next_new++), id(1));
+      if (next_delete < 8000)
+        table.erase(peer_name(next_delete++));
+      auto j = rng() % 5000;
+      set(peer_name(j), id(100000 + rng() % 100000), true);
+    }
+    if (rng() % 4 == 0) // deletes leave the map only when they commit
+      table.commit(table.snapshot().version);
+  };
+  std::vector<std::string> got;
+  std::string after;
+  bool more = true;
+  size_t pages = 0;
+  while (more) {
+    auto entries = page(table, after, 61, 32, more, mutate);
+    CAF_REQUIRE(pages++ < 1000);
+    mutate();
+    for (auto& e : entries) {
+      if (!(e.peer > after)) // strictly increasing, so no repeat
+        CAF_FAIL("page " << pages << ": " << e.peer << " after " << after);
+      after = e.peer;
+      got.push_back(e.peer);
+    }
+  }
+  CAF_CHECK(next_delete == 8000);
+  std::set<std::string> got_set(got.begin(), got.end());
+  CAF_CHECK_EQUAL(got_set.size(), got.size());
+  for (auto& peer : stable)
+    CAF_CHECK(got_set.count(peer) == 1);
+}
+
+CAF_TEST(a page after the last peer is empty and the last page says no more) {
+  for (size_t i = 0; i < 10; ++i)
+    set("p" + std::to_string(i), id(i + 1));
+  bool more = true;
+  auto entries = page(table, "q", 5, 4, more, [] {});
+  CAF_CHECK(entries.empty());
+  CAF_CHECK(!more);
+  entries = page(table, "p4", 5, 4, more, [] {});
+  CAF_REQUIRE_EQUAL(entries.size(), 5u);
+  CAF_CHECK_EQUAL(entries.front().peer, "p5");
+  CAF_CHECK_EQUAL(entries.back().peer, "p9");
+  CAF_CHECK(!more);
+  entries = page(table, "", 5, 4, more, [] {});
+  CAF_REQUIRE_EQUAL(entries.size(), 5u);
+  CAF_CHECK_EQUAL(entries.back().peer, "p4");
+  CAF_CHECK(more);
+  // A deleted peer is not listed, a committed one has durable set.
+  table.erase("p0");
+  table.commit(table.snapshot().version);
+  set("p1", id(50));
+  entries = page(table, "", 2, 4, more, [] {});
+  CAF_REQUIRE_EQUAL(entries.size(), 2u);
+  CAF_CHECK_EQUAL(entries[0].peer, "p1");
+  CAF_CHECK_EQUAL(entries[0].stream_id, "50-0");
+  CAF_CHECK(!entries[0].durable);
+  CAF_CHECK_EQUAL(entries[1].peer, "p2");
+  CAF_CHECK(entries[1].durable);
+}
+
+CAF_TEST(a rehash during a scan restarts it and the page stays right) {
+  for (size_t i = 0; i < 100; ++i)
+    set(peer_name(i), id(1));
+  size_t added = 0;
+  size_t restarts = 0;
+  auto grow = [&] {
+    if (added < 20000)
+      for (size_t k = 0; k < 5000; ++k, ++added)
+        set(peer_name(1000 + added), id(2));
+  };
+  bool more = false;
+  auto entries = page(table, "", 50, 8, more, grow, &restarts);
+  CAF_CHECK(restarts > 1);
+  std::set<std::string> all;
+  table.for_each([&](const std::string& peer, const cursor_value&, bool) {
+    all.insert(peer);
+  });
+  std::vector<std::string> expected(all.begin(), all.end());
+  expected.resize(50);
+  std::vector<std::string> got;
+  for (auto& e : entries)
+    got.push_back(e.peer);
+  CAF_CHECK(got == expected);
+  CAF_CHECK(more);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

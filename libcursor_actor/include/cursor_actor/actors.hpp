@@ -61,6 +61,10 @@ using cursor_actor = caf::typed_actor<
   /// list: every cursor in memory, sorted by peer, with `durable` telling
   /// whether its current value is committed.
   caf::replies_to<list_atom>::with<std::vector<cursor_entry>>,
+  // One page of the list: the cursors with a peer > after_peer (byte order),
+  // the `limit` (1..100000) smallest, sorted; computed in slices between
+  // which other messages are served. See docs/PROTOCOL.md.
+  caf::replies_to<list_atom, std::string, uint32_t>::with<cursor_page>,
   /// dirty: the number of peers with a change not yet committed.
   caf::replies_to<dirty_atom>::with<uint64_t>,
   /// flush: commits every pending change in one transaction and answers with
@@ -104,7 +108,9 @@ using cursor_actor = caf::typed_actor<
   /// a message whose token is not the one pending does nothing.
   caf::reacts_to<retry_atom, uint64_t>,
   /// Internal: the automatic flush timer, with a random token like retry.
-  caf::reacts_to<tick_atom, uint64_t>>;
+  caf::reacts_to<tick_atom, uint64_t>,
+  // Internal: the next slice of the paged list `token`.
+  caf::reacts_to<list_atom, uint64_t>>;
 
 
 /// The writer actor: the only code that touches SQLite. Spawned detached (its

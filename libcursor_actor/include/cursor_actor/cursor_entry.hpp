@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -31,6 +32,22 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cursor_entry& x) {
   return f(caf::meta::type_name("cursor_entry"), x.peer, x.stream_id,
            x.updated_at, x.durable);
+}
+
+/// One page of the paged `list` (wire type): the visible cursors with a peer
+/// greater than the request's `after_peer` (byte order), at most `limit`,
+/// sorted by peer.
+struct cursor_page {
+  std::vector<cursor_entry> entries;
+  /// The last entry's peer: the `after_peer` of the next page.
+  std::string next;
+  /// Peers after `next` may exist: ask for the next page.
+  bool more = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cursor_page& x) {
+  return f(caf::meta::type_name("cursor_page"), x.entries, x.next, x.more);
 }
 
 /// The answer to a `get`: `found` tells an unknown peer from a known one.

@@ -67,6 +67,9 @@ enum class errc : uint8_t {
   /// Backups are not enabled where the request arrived (a cursor_node
   /// without `node.backup-dir`). Nothing was written.
   backups_disabled,
+  /// A paged `list` was refused: its limit is outside 1..100000, or 16 paged
+  /// lists run already. Context: the reason. Nothing changed.
+  invalid_list_request,
 };
 
 /// Returns the enumerator's name, e.g. `"invalid_peer_id"`.

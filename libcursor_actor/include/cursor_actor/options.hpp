@@ -73,6 +73,8 @@ struct cursor_options {
   /// Spawn the writer detached (own thread). Tests on the deterministic
   /// scheduler turn this off.
   bool detached_writer = true;
+  /// Hash buckets one slice of a paged `list` scans per message.
+  size_t list_slice_buckets = 16384;
 
   /// Checks every value; returns `errc::invalid_option` naming the first bad
   /// option, or an empty error.
