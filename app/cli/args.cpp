@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -50,6 +51,18 @@ std::string join(const std::vector<std::string>& xs) {
 
 // Help in cursorctl's words: a usage line with the command's synopsis, and
 // the command list with synopses.
+// A count of 1 to `max` (at most 999,999) written in decimal digits only,
+// or nothing.
+std::optional<size_t> parse_count(const std::string& text, size_t max) {
+  if (text.empty() || text.size() > 6
+      || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto n = static_cast<size_t>(std::stoul(text));
+  if (n < 1 || n > max)
+    return std::nullopt;
+  return n;
+}
+
 class help_formatter : public CLI::Formatter {
 public:
   std::map<const CLI::App*, std::string> synopsis;
@@ -404,22 +417,18 @@ private:
     if (out_.overwrite && out_.output.empty())
       return "--overwrite needs -o FILE; " + usage_of(*cmd);
     if (!chunk_size_.empty()) {
-      if (chunk_size_.size() > 6
-          || chunk_size_.find_first_not_of("0123456789") != std::string::npos
-          || std::stoul(chunk_size_) < 1
-          || std::stoul(chunk_size_) > max_chunk_size)
+      auto n = parse_count(chunk_size_, max_chunk_size);
+      if (!n)
         return "invalid chunk size '" + chunk_size_ + "' (1 to "
                + std::to_string(max_chunk_size) + ")";
-      out_.chunk_size = std::stoul(chunk_size_);
+      out_.chunk_size = *n;
     }
     if (!page_size_.empty()) {
-      if (page_size_.size() > 6
-          || page_size_.find_first_not_of("0123456789") != std::string::npos
-          || std::stoul(page_size_) < 1
-          || std::stoul(page_size_) > max_page_size)
+      auto n = parse_count(page_size_, max_page_size);
+      if (!n)
         return "invalid page size '" + page_size_ + "' (1 to "
                + std::to_string(max_page_size) + ")";
-      out_.page_size = static_cast<uint32_t>(std::stoul(page_size_));
+      out_.page_size = static_cast<uint32_t>(*n);
     }
     if (out_.command == "import" && out_.input.empty())
       return "the FILE of import is empty ('-' reads stdin)";
