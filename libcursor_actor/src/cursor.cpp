@@ -589,6 +589,19 @@ std::vector<cursor_entry> on_list(cursor_pointer self) {
 constexpr uint32_t max_list_limit = 100000;
 constexpr size_t max_list_scans = 16;
 
+// Schedules the next slice of scan `token`. Not a plain send to self: CAF
+// 0.17 runs an actor's mailbox to the end on its worker (max-throughput is
+// unbounded by default), and actors it made ready meanwhile wait on that
+// worker until another one steals them (up to the relaxed sleep, 10 ms). A
+// self-sent slice never empties the mailbox, so a whole page would run as one
+// resume and hold back every actor queued behind it. Through the clock (zero
+// delay) the mailbox empties between slices, the worker moves on, and the
+// slice comes back at the end of the queue.
+void continue_scan(cursor_pointer self, uint64_t token) {
+  self->delayed_send(caf::actor_cast<cursor_actor>(self), caf::timespan{0},
+                     list_atom_v, token);
+}
+
 cursor_page finish_page(cursor_pointer self, page_scan& scan) {
   cursor_page page;
   page.entries = scan.finish(self->state.table, page.more);
@@ -615,7 +628,7 @@ caf::result<cursor_page> on_list_page(cursor_pointer self,
   auto promise = self->make_response_promise<cursor_page>();
   st.list_scans.emplace(token,
                         cursor_state::list_scan{std::move(scan), promise});
-  self->send(caf::actor_cast<cursor_actor>(self), list_atom_v, token);
+  continue_scan(self, token);
   return promise;
 }
 
@@ -626,7 +639,7 @@ void on_list_slice(cursor_pointer self, uint64_t token) {
     return; // a stray or stale token
   auto slice = std::max<size_t>(st.opts.list_slice_buckets, 1);
   if (!i->second.scan.step(st.table, slice)) {
-    self->send(caf::actor_cast<cursor_actor>(self), list_atom_v, token);
+    continue_scan(self, token);
     return;
   }
   auto promise = i->second.promise;
