@@ -1,7 +1,8 @@
 #pragma once
 
 // The getter: sequential get round trips, optionally while a flush is in
-// flight or while another process holds the database lock.
+// flight, while another process holds the database lock, or while a client
+// walks every cursor with `list` (paged, or the one-message list).
 
 #include <memory>
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace bench {
 
-enum class get_mode { plain, during_flush, during_lock };
+enum class get_mode { plain, during_flush, during_lock, during_list };
 
 struct getter_job {
   std::vector<std::string> keys;
@@ -24,10 +25,17 @@ struct getter_job {
   size_t flushes_ok = 0;
   size_t flushes_failed = 0;
   double flush_seconds = 0; // during_flush: the flush's duration
+  // during_list: entries per page, 0 for the one-message `list`.
+  uint32_t page_size = 0;
+  size_t pages = 0;            // during_list: pages received
+  size_t listed = 0;           // during_list: entries received
+  double list_seconds = 0;     // during_list: the whole walk
+  std::vector<double> page_ms; // during_list: each page's round trip
 };
 
 struct getter_state {
   size_t i = 0;
+  // The request that runs beside the gets (a flush, or the list walk).
   bool flush_pending = false;
   bool flush_done = false;
   bool stopping = false;
@@ -83,6 +91,91 @@ void request_flush(getter_pointer self, const Handle& target,
   }
 }
 
+// Walks every cursor: one `list` message (page_size 0), or pages of
+// page_size entries, each asked for when the previous one arrived, as
+// cursorctl does. The walker is an actor of its own, like a second client:
+// the pages it receives (and frees) must not delay the getter's replies.
+// Its gets interleave with the pages in the store's mailbox.
+struct walker_state {
+  caf::response_promise rp;
+  clock_type::time_point t0;
+  static inline const char* name = "bench_list_walker";
+};
+
+inline void next_page(caf::stateful_actor<walker_state>* self,
+                      const cursor::cursor_actor& target,
+                      const std::shared_ptr<getter_job>& job,
+                      std::string after) {
+  auto t0 = clock_type::now();
+  auto failed = [](caf::error& err) {
+    die("list during the get benchmark failed: " + caf::to_string(err));
+  };
+  auto done = [self, job] {
+    job->list_seconds = seconds_since(self->state.t0);
+    self->state.rp.deliver(cursor::ok_atom_v);
+    self->quit();
+  };
+  if (job->page_size == 0) {
+    self->request(target, caf::infinite, cursor::list_atom_v)
+        .then(
+            [job, t0, done](const std::vector<cursor::cursor_entry>& xs) {
+              job->pages += 1;
+              job->listed += xs.size();
+              job->page_ms.push_back(seconds_since(t0) * 1e3);
+              done();
+            },
+            failed);
+    return;
+  }
+  self->request(target, caf::infinite, cursor::list_atom_v, std::move(after),
+                job->page_size)
+      .then(
+          [self, target, job, t0, done](cursor::cursor_page& p) {
+            job->pages += 1;
+            job->listed += p.entries.size();
+            job->page_ms.push_back(seconds_since(t0) * 1e3);
+            if (p.more)
+              next_page(self, target, job, std::move(p.next));
+            else
+              done();
+          },
+          failed);
+}
+
+inline caf::behavior list_walker(caf::stateful_actor<walker_state>* self,
+                                 cursor::cursor_actor target,
+                                 std::shared_ptr<getter_job> job) {
+  return {
+      [self, target, job](run_atom) {
+        self->state.rp = self->make_response_promise();
+        self->state.t0 = clock_type::now();
+        next_page(self, target, job, std::string{});
+        return self->state.rp;
+      },
+  };
+}
+
+template <class Handle>
+void request_list(getter_pointer self, const Handle& target,
+                  const std::shared_ptr<getter_job>& job) {
+  if constexpr (std::is_same_v<Handle, cursor::cursor_actor>) {
+    self->state.flush_pending = true;
+    auto walker = self->spawn(list_walker, target, job);
+    self->request(walker, caf::infinite, run_atom_v)
+        .then(
+            [self, job](cursor::ok_atom) {
+              auto& st = self->state;
+              st.flush_pending = false;
+              st.flush_done = true;
+              if (st.stopping)
+                finish_getter<Handle>(self, job);
+            },
+            [](caf::error& err) {
+              die("the list walker failed: " + caf::to_string(err));
+            });
+  }
+}
+
 template <class Handle>
 void next_get(getter_pointer self, const Handle& target,
               const std::shared_ptr<getter_job>& job) {
@@ -94,6 +187,7 @@ void next_get(getter_pointer self, const Handle& target,
                             : clock_type::now() >= st.deadline;
       break;
     case get_mode::during_flush:
+    case get_mode::during_list:
       stop = st.flush_done;
       break;
     case get_mode::during_lock:
@@ -131,7 +225,9 @@ caf::behavior getter(getter_pointer self, Handle target,
                       + std::chrono::duration_cast<clock_type::duration>(
                           std::chrono::duration<double>(job->duration));
         job->samples_us.reserve(job->count > 0 ? job->count : 100000);
-        if (job->mode != get_mode::plain)
+        if (job->mode == get_mode::during_list)
+          request_list(self, target, job);
+        else if (job->mode != get_mode::plain)
           request_flush(self, target, job);
         next_get(self, target, job);
         return st.rp;

@@ -3,10 +3,10 @@
 // median, min and max over repeated runs. See docs/PERFORMANCE.md.
 //
 //   cursor_bench [--quick|--full] [--only=flush,set,get,remote,flood,startup,
-//                memory,wal,migration,checkpoint,sync] [--sizes=1,100]
+//                memory,wal,migration,checkpoint,sync,list] [--sizes=1,100]
 //                [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
-//                [--layout=shuffled|sorted]
+//                [--layout=shuffled|sorted] [--list-slice=BUCKETS]
 //
 // The table: --rows host-like peer IDs (20-60 bytes, mixed prefixes) with
 // canonical stream IDs, inserted in random order (default; as peers appear
@@ -19,7 +19,7 @@
 //
 // One file per section: flush.cpp, set.cpp, get.cpp, remote.cpp, flood.cpp,
 // startup.cpp, memory.cpp, wal.cpp, migration.cpp, checkpoint.cpp,
-// sync.cpp; shared code in common, bare_actor, pump,
+// sync.cpp, list.cpp; shared code in common, bare_actor, pump,
 // getter and server.
 
 #include <cstdio>
@@ -76,6 +76,8 @@ int bench_main(int argc, char** argv) {
       opt.markdown = value("--markdown=");
     } else if (arg.rfind("--policy=", 0) == 0) {
       opt.policy = value("--policy=");
+    } else if (arg.rfind("--list-slice=", 0) == 0) {
+      opt.list_slice = std::stoull(value("--list-slice="));
     } else if (arg == "--layout=shuffled") {
       opt.shuffled = true;
     } else if (arg == "--layout=sorted") {
@@ -84,10 +86,10 @@ int bench_main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: cursor_bench [--quick|--full] [--only=flush,set,"
                    "get,remote,flood,startup,memory,wal,migration,checkpoint,"
-                   "sync] [--sizes=1,100] "
+                   "sync,list] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
-                   "[--layout=shuffled|sorted]\n");
+                   "[--layout=shuffled|sorted] [--list-slice=BUCKETS]\n");
       return 2;
     }
   }
@@ -143,6 +145,8 @@ int bench_main(int argc, char** argv) {
       bench_checkpoint(rep, opt, opt.dir, peers);
     if (opt.wants("sync"))
       bench_sync(rep, opt, opt.dir, peers);
+    if (opt.wants("list"))
+      bench_list(rep, opt, opt.dir, peers);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cursor_bench: FAILED: %s\n", e.what());
     rc = 1;

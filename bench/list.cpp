@@ -1,0 +1,130 @@
+// 11. list: get latency while a client walks every cursor with the paged
+// `list` (pages of 10,000 as cursorctl asks by default), against the same
+// store idle, and against the one-message `list` that the paging replaced.
+//
+// The store computes a page in slices of `list_slice_buckets` hash buckets,
+// one message each, so a get waits behind at most one slice, not behind a
+// copy and sort of every cursor. Run at --rows=1000000 for the issue's
+// figure.
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "getter.hpp"
+#include "sections.hpp"
+
+namespace bench {
+
+using namespace cursor;
+
+namespace {
+
+constexpr uint32_t page_size = 10000;
+
+} // namespace
+
+void bench_list(bench::report& rep, const options& opt, const std::string& dir,
+                const std::vector<std::string>& peers) {
+  auto db = dir + "/list-store.db";
+  bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
+                      opt.seed, bench::sql::schema::v2);
+  bench_config cfg{opt.policy, false};
+  caf::actor_system sys{cfg};
+  auto store = open_store(sys, db, caf::timespan{0}, opt.list_slice);
+  scoped_store guard{sys, store};
+  std::mt19937_64 rng{opt.seed + 11};
+  std::vector<std::string> keys;
+  std::uniform_int_distribution<size_t> pick{0, peers.size() - 1};
+  for (size_t i = 0; i < 10000; ++i)
+    keys.push_back(peers[pick(rng)]);
+  latency_runs idle;
+  latency_runs paged;
+  latency_runs whole;
+  std::vector<double> walk_ms;
+  std::vector<double> whole_ms;
+  std::vector<double> page_p50;
+  std::vector<double> page_max;
+  size_t gets_paged = 0;
+  int runs = opt.pick(3, 5);
+  for (int r = 0; r < runs; ++r) {
+    // Interleaved, so that the machine's drifts reach all three alike.
+    auto paged_job = std::make_shared<getter_job>();
+    paged_job->keys = keys;
+    paged_job->mode = get_mode::during_list;
+    paged_job->page_size = page_size;
+    run_getter(sys, store, paged_job);
+    if (paged_job->listed != peers.size())
+      die("the paged list returned " + std::to_string(paged_job->listed)
+          + " of " + std::to_string(peers.size()) + " cursors");
+    walk_ms.push_back(paged_job->list_seconds * 1e3);
+    page_p50.push_back(summarize(paged_job->page_ms).median);
+    page_max.push_back(summarize(paged_job->page_ms).max);
+    gets_paged += paged_job->samples_us.size();
+    // The idle run lasts as long as the walk: p99 compares like with like.
+    auto idle_job = std::make_shared<getter_job>();
+    idle_job->keys = keys;
+    idle_job->duration = paged_job->list_seconds;
+    add_run(paged, std::move(paged_job->samples_us));
+    run_getter(sys, store, idle_job);
+    add_run(idle, std::move(idle_job->samples_us));
+    auto whole_job = std::make_shared<getter_job>();
+    whole_job->keys = keys;
+    whole_job->mode = get_mode::during_list;
+    whole_job->page_size = 0;
+    run_getter(sys, store, whole_job);
+    if (whole_job->listed != peers.size())
+      die("the one-message list returned " + std::to_string(whole_job->listed)
+          + " cursors");
+    whole_ms.push_back(whole_job->list_seconds * 1e3);
+    add_run(whole, std::move(whole_job->samples_us));
+  }
+  auto rows = std::to_string(peers.size());
+  auto fig = [&](const std::string& name, const std::string& unit,
+                 const std::vector<double>& v, const std::string& bname,
+                 const std::vector<double>& b, const std::string& rname,
+                 double target, std::string note) {
+    figure f;
+    f.section = "11 list";
+    f.name = name;
+    f.unit = unit;
+    f.value = summarize(v);
+    if (!bname.empty()) {
+      f.baseline_name = bname;
+      f.baseline = summarize(b);
+      f.ratio_name = rname;
+      f.ratio = f.value.median / f.baseline.median;
+    }
+    if (target > 0) {
+      f.target_goal = goal::at_most;
+      f.target = target;
+    }
+    f.note = std::move(note);
+    rep.add(f);
+  };
+  fig("get p99, during a paged list of " + rows + " cursors", "µs", paged.p99,
+      "store idle p99", idle.p99, "busy/idle", 2,
+      std::to_string(gets_paged / static_cast<size_t>(std::max(1, runs)))
+          + " gets per walk of " + std::to_string(page_size)
+          + "-entry pages, slices of "
+          + std::to_string(opt.list_slice > 0
+                               ? opt.list_slice
+                               : cursor_options{}.list_slice_buckets)
+          + " buckets");
+  fig("get max, during a paged list", "µs", paged.max, "store idle max",
+      idle.max, "busy/idle", 0, "");
+  fig("get p99, during the one-message list", "µs", whole.p99, "store idle p99",
+      idle.p99, "busy/idle", 0,
+      "what paging replaced: every cursor copied and sorted in one message");
+  fig("get max, during the one-message list", "µs", whole.max,
+      "get max, during a paged list", paged.max, "whole/paged", 0, "");
+  fig("one page of " + std::to_string(page_size) + " (round trip), p50", "ms",
+      page_p50, "", {}, "", 0, "median over the pages of a walk");
+  fig("one page (round trip), max", "ms", page_max, "", {}, "", 0, "");
+  fig("walk of every cursor, paged", "ms", walk_ms, "one-message list",
+      whole_ms, "paged/whole", 0, "");
+}
+
+} // namespace bench
