@@ -609,6 +609,27 @@ cursor_page finish_page(cursor_pointer self, page_scan& scan) {
   return page;
 }
 
+// A page by scanning the table's hash buckets (page_scan.hpp), a slice per
+// message: the fallback when the writer cannot read the page.
+void scan_page(cursor_pointer self, std::string after, uint32_t limit,
+               caf::typed_response_promise<cursor_page> promise) {
+  auto& st = self->state;
+  page_scan scan{std::move(after), limit};
+  auto slice = std::max<size_t>(st.opts.list_slice_buckets, 1);
+  if (scan.step(st.table, slice)) {
+    promise.deliver(finish_page(self, scan));
+    return;
+  }
+  auto token = st.new_token();
+  st.list_scans.emplace(token,
+                        cursor_state::list_scan{std::move(scan), promise});
+  continue_scan(self, token);
+}
+
+// A page: the writer reads the committed rows in order (one B-tree range
+// scan on its thread) and this actor overlays its uncommitted changes
+// (page_overlay.hpp). Without a writer, or when the read fails, the page is
+// scanned from memory instead; the caller sees the same page either way.
 caf::result<cursor_page> on_list_page(cursor_pointer self,
                                       const std::string& after,
                                       uint32_t limit) {
@@ -617,18 +638,28 @@ caf::result<cursor_page> on_list_page(cursor_pointer self,
     return caf::make_error(errc::invalid_list_request,
                            "the limit must be 1 to 100000, not "
                              + std::to_string(limit));
-  if (st.list_scans.size() >= max_list_scans)
+  if (st.list_scans.size() + st.list_reads >= max_list_scans)
     return caf::make_error(errc::invalid_list_request,
                            "16 paged lists run already; retry later");
-  page_scan scan{after, limit};
-  auto slice = std::max<size_t>(st.opts.list_slice_buckets, 1);
-  if (scan.step(st.table, slice))
-    return finish_page(self, scan);
-  auto token = st.new_token();
   auto promise = self->make_response_promise<cursor_page>();
-  st.list_scans.emplace(token,
-                        cursor_state::list_scan{std::move(scan), promise});
-  continue_scan(self, token);
+  if (!st.writer_alive || st.phase != lifecycle::open) {
+    scan_page(self, after, limit, promise);
+    return promise;
+  }
+  st.list_reads += 1;
+  self->request(st.writer, caf::infinite, list_atom_v, after, limit)
+    .then(
+      [self, after, limit, promise](std::vector<stored_cursor>& rows) mutable {
+        self->state.list_reads -= 1;
+        promise.deliver(overlay_page(self->state.table, after, limit, rows));
+      },
+      [self, after, limit, promise](caf::error& err) mutable {
+        self->state.list_reads -= 1;
+        log()->warn("list: the writer could not read the page after '{}' "
+                    "({}); scanning memory instead",
+                    after, render(err));
+        scan_page(self, after, limit, promise);
+      });
   return promise;
 }
 

@@ -22,6 +22,7 @@
 #include "cursor_actor/options.hpp"
 #include "cursor_actor/stats.hpp"
 #include "cursor_table.hpp"
+#include "page_overlay.hpp"
 #include "page_scan.hpp"
 #include "lifecycle.hpp"
 #include "retrying_operation.hpp"
@@ -86,6 +87,8 @@ struct cursor_state {
     caf::typed_response_promise<cursor_page> promise;
   };
   std::unordered_map<uint64_t, list_scan> list_scans;
+  /// Pages of a paged list the writer is reading.
+  size_t list_reads = 0;
 
   cursor_stats counters;
   std::mt19937_64 rng{std::random_device{}()};

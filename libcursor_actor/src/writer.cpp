@@ -77,6 +77,16 @@ writer(writer_actor::stateful_pointer<writer_state> self,
       log()->info("backup: wrote {} cursors to '{}'", *rows, path);
       return *rows;
     },
+    [self](list_atom, const std::string& after,
+           uint32_t limit) -> caf::result<std::vector<stored_cursor>> {
+      auto& st = self->state;
+      if (!st.db)
+        return not_open();
+      auto rows = st.db->page(after, limit);
+      if (!rows)
+        return std::move(rows.error());
+      return std::move(*rows);
+    },
     [self](close_atom) -> caf::result<ok_atom> {
       auto& st = self->state;
       caf::error err;

@@ -1,6 +1,8 @@
-// The paged `list` of the cursor actor: pages computed in slices of hash
-// buckets, one slice per message, with sets and deletes served between the
-// slices and between the pages.
+// The paged `list` of the cursor actor, both ways a page is made: read from
+// the database by the writer and overlaid with the uncommitted changes
+// (page_overlay.hpp), and, when the writer cannot read it, scanned from memory
+// in slices of hash buckets, one slice per message (page_scan.hpp); with sets
+// and deletes served between the messages and between the pages.
 
 #define CAF_SUITE cursor_paged_list
 
@@ -50,69 +52,96 @@ struct fixture : store_fixture {
 CAF_TEST_FIXTURE_SCOPE(cursor_paged_list_tests, fixture)
 
 CAF_TEST(pages return every cursor exactly once and agree with list) {
+  // Some cursors uncommitted: changed, new (never written) and deleted.
+  for (size_t i = 0; i < 300; ++i)
+    CAF_REQUIRE(!set(host(i * 31), std::to_string(50000 + i) + "-1"));
+  for (size_t i = 0; i < 200; ++i)
+    CAF_REQUIRE(!set("new-" + host(i), "1-0"));
+  for (size_t i = 0; i < 100; ++i)
+    ask<bool>(delete_atom_v, host(i * 37 + 1));
   auto all = list();
-  CAF_REQUIRE_EQUAL(all.size(), 10000u);
-  std::vector<cursor_entry> got;
-  std::string after;
-  for (size_t pages = 0;; ++pages) {
-    CAF_REQUIRE(pages < 200);
-    auto page = ask<cursor_page>(list_atom_v, after, uint32_t{97}).value();
-    got.insert(got.end(), page.entries.begin(), page.entries.end());
-    if (!page.more)
-      break;
-    CAF_REQUIRE(!page.entries.empty());
-    CAF_CHECK_EQUAL(page.next, page.entries.back().peer);
-    after = page.next;
+  CAF_REQUIRE_EQUAL(all.size(), 10100u);
+  for (bool from_disk : {true, false}) {
+    CAF_MESSAGE((from_disk ? std::string{"pages read by the writer"}
+                           : std::string{"pages scanned from memory"}));
+    script->fail_lists = !from_disk;
+    auto reads = script->lists;
+    std::vector<cursor_entry> got;
+    std::string after;
+    for (size_t pages = 0;; ++pages) {
+      CAF_REQUIRE(pages < 200);
+      auto page = ask<cursor_page>(list_atom_v, after, uint32_t{97}).value();
+      got.insert(got.end(), page.entries.begin(), page.entries.end());
+      if (!page.more)
+        break;
+      CAF_REQUIRE(!page.entries.empty());
+      CAF_CHECK_EQUAL(page.next, page.entries.back().peer);
+      after = page.next;
+    }
+    CAF_CHECK(got == all);
+    CAF_CHECK(script->lists > reads); // the writer was asked either way
   }
-  CAF_CHECK(got == all);
 }
 
 CAF_TEST(sets and deletes between slices and pages lose and repeat nothing) {
-  // host(0..5999) stay throughout (some set again), host(6000..9999) are
-  // deleted during the listing, new peers arrive during it.
-  size_t next_new = 0;
-  size_t next_delete = 6000;
-  size_t served_before_page = 0;
-  uint64_t v = 1000000;
-  // Bounded: 4,000 rounds of changes (an unbounded stream of new peers would
-  // keep rehashing the map, and every rehash restarts the scan).
-  auto mutate = [&](size_t n) {
-    if (n % 3 != 0 || next_delete >= 10000)
-      return;
-    send<ok_atom>(set_atom_v, "new-" + std::to_string(next_new++),
-                  std::string{"1-0"});
-    if (next_delete < 10000)
-      send<bool>(delete_atom_v, host(next_delete++));
-    send<ok_atom>(set_atom_v, host(n % 6000), std::to_string(++v) + "-0");
-  };
-  std::vector<std::string> got;
-  std::string after;
-  for (size_t pages = 0;; ++pages) {
-    CAF_REQUIRE(pages < 1000);
-    auto r = send<cursor_page>(list_atom_v, after, uint32_t{997});
-    auto probe = send<cursor_lookup>(get_atom_v, host(1));
-    run_until(r, mutate);
-    if (probe.arrived())
-      ++served_before_page;
-    auto page = r.value();
-    for (auto& e : page.entries) {
-      CAF_REQUIRE(e.peer > after); // strictly increasing: nothing twice
-      after = e.peer;
-      got.push_back(e.peer);
+  for (bool from_disk : {true, false}) {
+    CAF_MESSAGE((from_disk ? std::string{"pages read by the writer"}
+                           : std::string{"pages scanned from memory"}));
+    if (!from_disk)
+      start(); // the 10,000 first peers again
+    script->fail_lists = !from_disk;
+    // Pages read by the writer take a few messages each, scanned pages many;
+    // a flush now and then commits changes between the writer's reads.
+    size_t rounds = from_disk ? 200 : 1;
+    size_t next_new = 0;
+    size_t next_delete = 6000;
+    size_t served_before_page = 0;
+    uint64_t v = 1000000;
+    // Bounded: 4,000 rounds of changes (an unbounded stream of new peers would
+    // keep rehashing the map, and every rehash restarts the scan).
+    auto mutate = [&](size_t n) {
+      if (n % 3 != 0 || next_delete >= 10000)
+        return;
+      for (size_t k = 0; k < rounds && next_delete < 10000; ++k) {
+        send<ok_atom>(set_atom_v, "new-" + std::to_string(next_new++),
+                      std::string{"1-0"});
+        send<bool>(delete_atom_v, host(next_delete++));
+        send<ok_atom>(set_atom_v, host((n + k) % 6000),
+                      std::to_string(++v) + "-0");
+      }
+      if (n % 9 == 0)
+        send<uint64_t>(flush_atom_v);
+    };
+    std::vector<std::string> got;
+    std::string after;
+    for (size_t pages = 0;; ++pages) {
+      CAF_REQUIRE(pages < 1000);
+      auto r = send<cursor_page>(list_atom_v, after, uint32_t{997});
+      auto probe = send<cursor_lookup>(get_atom_v, host(1));
+      run_until(r, mutate);
+      if (probe.arrived())
+        ++served_before_page;
+      auto page = r.value();
+      for (auto& e : page.entries) {
+        CAF_REQUIRE(e.peer > after); // strictly increasing: nothing twice
+        after = e.peer;
+        got.push_back(e.peer);
+      }
+      drain();
+      if (!page.more)
+        break;
     }
-    drain();
-    if (!page.more)
-      break;
+    CAF_CHECK_EQUAL(next_delete, 10000u);
+    // The get sent after each page request was answered before the page.
+    CAF_CHECK(served_before_page > 0);
+    std::set<std::string> got_set(got.begin(), got.end());
+    for (size_t i = 0; i < 6000; ++i)
+      CAF_CHECK_EQUAL(got_set.count(host(i)), 1u);
   }
-  CAF_CHECK_EQUAL(next_delete, 10000u);
-  // The get sent after each page request was answered before the page.
-  CAF_CHECK(served_before_page > 0);
-  std::set<std::string> got_set(got.begin(), got.end());
-  for (size_t i = 0; i < 6000; ++i)
-    CAF_CHECK_EQUAL(got_set.count(host(i)), 1u);
 }
 
 CAF_TEST(a rehash between slices restarts the scan and the page is right) {
+  script->fail_lists = true; // the page is scanned from memory
   auto r = send<cursor_page>(list_atom_v, std::string{}, uint32_t{40});
   size_t batches = 0;
   run_until(r, [&](size_t) {

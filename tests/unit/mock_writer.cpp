@@ -67,6 +67,17 @@ mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
       script->backups.emplace_back(path, script->disk);
       return static_cast<uint64_t>(script->disk.size());
     },
+    [script](cursor::list_atom, const std::string& after, uint32_t limit)
+      -> caf::result<std::vector<cursor::stored_cursor>> {
+      script->lists += 1;
+      if (script->fail_lists)
+        return storage_error(10, "disk I/O error");
+      std::vector<cursor::stored_cursor> rows;
+      for (auto i = script->disk.upper_bound(after);
+           i != script->disk.end() && rows.size() < limit; ++i)
+        rows.push_back(cursor::stored_cursor{i->first, i->second, 1});
+      return rows;
+    },
     [self, script](cursor::close_atom) {
       script->closes += 1;
       if (!script->stay_after_close)

@@ -44,7 +44,12 @@ struct mock_script {
   /// (the copy).
   std::vector<std::pair<std::string, std::map<std::string, std::string>>>
     backups;
+  /// When set, page reads (`list`, after, limit) fail with a storage error,
+  /// so the store falls back to scanning its memory; otherwise they answer
+  /// from "disk".
+  bool fail_lists = false;
   /// Requests seen, for checks.
+  size_t lists = 0;
   size_t checkpoints = 0;
   size_t closes = 0;
   /// Held writes.

@@ -146,6 +146,39 @@ CAF_TEST(rows persist across close and reopen) {
   CAF_CHECK_EQUAL(rows[1].updated_at, 1700000000000);
 }
 
+CAF_TEST(a page is the rows after a peer in byte order up to the limit) {
+  auto db = open();
+  // Inserted out of order; byte order puts upper case and digits before
+  // lower case.
+  CAF_REQUIRE(db.write(batch({upsert("uk.node-2", "2-0"),
+                              upsert("de.node-1", "1-0"),
+                              upsert("Zed", "3-0"), upsert("uk.node-10", "4-0"),
+                              upsert("9.host", "5-0")})));
+  auto peers = [&](const std::string& after, uint32_t limit) {
+    auto rows = db.page(after, limit);
+    CAF_REQUIRE(rows);
+    std::vector<std::string> result;
+    for (auto& row : *rows)
+      result.push_back(row.peer);
+    return result;
+  };
+  using strings = std::vector<std::string>;
+  CAF_CHECK_EQUAL(peers("", 3), (strings{"9.host", "Zed", "de.node-1"}));
+  CAF_CHECK_EQUAL(peers("de.node-1", 10),
+                  (strings{"uk.node-10", "uk.node-2"}));
+  CAF_CHECK_EQUAL(peers("uk.node-2", 10), strings{});
+  auto rows = db.page("Zed", 1);
+  CAF_REQUIRE(rows);
+  CAF_REQUIRE_EQUAL(rows->size(), 1u);
+  CAF_CHECK_EQUAL((*rows)[0].stream_id, "1-0");
+  CAF_CHECK_EQUAL((*rows)[0].updated_at, 1700000000000);
+  // The cached statement is reset: the same read again, then a write.
+  CAF_CHECK_EQUAL(peers("", 1), strings{"9.host"});
+  CAF_CHECK(db.write(batch({upsert("0.first", "6-0")})));
+  CAF_CHECK_EQUAL(peers("", 1), strings{"0.first"});
+  CAF_CHECK(!db.close());
+}
+
 CAF_TEST(a batch upserts and deletes in one transaction) {
   auto db = open();
   db.write(batch({upsert("a", "1-0"), upsert("b", "1-0")}));

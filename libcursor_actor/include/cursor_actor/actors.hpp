@@ -129,6 +129,11 @@ using writer_actor = caf::typed_actor<
   /// backup(path): copies the committed database into the new file `path`
   /// (see sqlite/backup.hpp); answers the number of rows in the copy.
   caf::replies_to<backup_atom, std::string>::with<uint64_t>,
+  /// list(after, limit): the committed rows with a peer greater than `after`
+  /// (byte order), the `limit` smallest, sorted; the cursor actor overlays
+  /// its uncommitted changes to make a page of the paged `list`.
+  caf::replies_to<list_atom, std::string, uint32_t>::with<
+    std::vector<stored_cursor>>,
   /// close: TRUNCATE checkpoint, close the connection, then terminate.
   caf::replies_to<close_atom>::with<ok_atom>>;
 

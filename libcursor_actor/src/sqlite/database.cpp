@@ -48,6 +48,7 @@ caf::error database::close() {
   rollback_ = statement{};
   upsert_ = statement{};
   erase_ = statement{};
+  page_ = statement{};
   if (!db_)
     return caf::none;
   auto rc = sqlite3_close(db_.get());
@@ -219,6 +220,8 @@ caf::error database::prepare_statements() {
                "stream_id = excluded.stream_id, "
                "updated_at = excluded.updated_at"},
     {&erase_, "DELETE FROM cursors WHERE peer_id = ?1"},
+    {&page_, "SELECT peer_id, stream_id, updated_at FROM cursors "
+             "WHERE peer_id > ?1 ORDER BY peer_id LIMIT ?2"},
   };
   for (auto& entry : table) {
     auto stmt = prepare(entry.sql);
@@ -265,6 +268,36 @@ caf::expected<std::vector<stored_cursor>> database::load() {
   }
   if (rc != SQLITE_DONE)
     return to_error(rc, db_.get(), "load cursors");
+  return result;
+}
+
+caf::expected<std::vector<stored_cursor>>
+database::page(const std::string& after, uint32_t limit) {
+  std::vector<stored_cursor> result;
+  if (auto err = page_.bind(1, after)) {
+    page_.reset();
+    return err;
+  }
+  if (auto err = page_.bind(2, static_cast<int64_t>(limit))) {
+    page_.reset();
+    return err;
+  }
+  int rc;
+  while ((rc = page_.step()) == SQLITE_ROW) {
+    if (page_.column_type(0) != SQLITE_TEXT
+        || page_.column_type(1) != SQLITE_TEXT) {
+      page_.reset();
+      return caf::make_error(errc::corrupt_row,
+                             "a row of 'cursors' has a peer_id or stream_id "
+                             "that is not text");
+    }
+    result.push_back(stored_cursor{std::string{page_.column_text(0)},
+                                   std::string{page_.column_text(1)},
+                                   page_.column_int64(2)});
+  }
+  page_.reset();
+  if (rc != SQLITE_DONE)
+    return to_error(rc, db_.get(), "list page");
   return result;
 }
 

@@ -53,6 +53,12 @@ public:
   /// written.
   caf::expected<uint64_t> write(const write_batch& batch);
 
+  /// The committed rows with a peer_id greater than `after` (byte order),
+  /// the `limit` smallest, sorted: one range scan of the table's B-tree
+  /// (clustered on peer_id). A page of the paged `list` (page_overlay.hpp).
+  caf::expected<std::vector<stored_cursor>> page(const std::string& after,
+                                                 uint32_t limit);
+
   /// With `checkpoint_every` set: counts a committed write and runs a
   /// PASSIVE checkpoint every n of them. The writer calls it after it
   /// answered the write, so the requester does not wait for it.
@@ -98,6 +104,7 @@ private:
   statement rollback_;
   statement upsert_;
   statement erase_;
+  statement page_;
   uint64_t checkpoint_every_ = 0;
   uint64_t writes_since_checkpoint_ = 0;
 };
