@@ -127,16 +127,13 @@ update_round round_maker::next(size_t n, int64_t updated_at) {
 }
 
 cursor_actor open_store(caf::actor_system& sys, const std::string& path,
-                        caf::timespan flush_interval,
-                        size_t list_slice_buckets) {
+                        caf::timespan flush_interval) {
   cursor_options opts;
   opts.storage.db_path = path;
   // Like the baselines (WAL, synchronous=NORMAL): the sync section compares
   // FULL, the default, against NORMAL on its own.
   opts.storage.synchronous = "normal";
   opts.flush_interval = flush_interval;
-  if (list_slice_buckets > 0)
-    opts.list_slice_buckets = list_slice_buckets;
   auto store = spawn_cursor_store(sys, opts);
   if (!store)
     die("cannot open the store: " + render(store.error()));

@@ -47,9 +47,6 @@ struct options {
   /// in key order (`--layout=sorted`: rowids follow the keys, which flatters
   /// every strategy on a rowid table).
   bool shuffled = true;
-  /// `cursor_options::list_slice_buckets` of the list section's store
-  /// (`--list-slice=N`); 0: the library's default.
-  size_t list_slice = 0;
 
   bool wants(const std::string& section) const {
     return only.empty() || only.count(section) > 0;
@@ -130,11 +127,8 @@ private:
   uint64_t version_;
 };
 
-/// Opens the store at `path` (synchronous=NORMAL, like the baselines).
-/// `list_slice_buckets` 0 keeps the library's default.
 cursor::cursor_actor open_store(caf::actor_system& sys, const std::string& path,
-                                caf::timespan flush_interval,
-                                size_t list_slice_buckets = 0);
+                                caf::timespan flush_interval);
 
 // The median of a[i] / b[i]: runs i of both were measured back to back, so
 // the machine's slow drifts (other processes) cancel in each quotient.

@@ -6,7 +6,7 @@
 //                memory,wal,migration,checkpoint,sync,list] [--sizes=1,100]
 //                [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
-//                [--layout=shuffled|sorted] [--list-slice=BUCKETS]
+//                [--layout=shuffled|sorted]
 //
 // The table: --rows host-like peer IDs (20-60 bytes, mixed prefixes) with
 // canonical stream IDs, inserted in random order (default; as peers appear
@@ -76,8 +76,6 @@ int bench_main(int argc, char** argv) {
       opt.markdown = value("--markdown=");
     } else if (arg.rfind("--policy=", 0) == 0) {
       opt.policy = value("--policy=");
-    } else if (arg.rfind("--list-slice=", 0) == 0) {
-      opt.list_slice = std::stoull(value("--list-slice="));
     } else if (arg == "--layout=shuffled") {
       opt.shuffled = true;
     } else if (arg == "--layout=sorted") {
@@ -89,7 +87,7 @@ int bench_main(int argc, char** argv) {
                    "sync,list] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
-                   "[--layout=shuffled|sorted] [--list-slice=BUCKETS]\n");
+                   "[--layout=shuffled|sorted]\n");
       return 2;
     }
   }
