@@ -50,8 +50,17 @@ inline cursor_page overlay_page(const cursor_table& table,
         if (!erase && peer > after && (bound == nullptr || peer <= *bound))
           extra.push_back(&peer);
       });
-  std::sort(extra.begin(), extra.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
+  auto less = [](const std::string* a, const std::string* b) {
+    return *a < *b;
+  };
+  // Only the `limit` smallest can make it into the page: a large dirty set
+  // (an import of many new peers not flushed yet) is not sorted whole.
+  bool extra_cut = extra.size() > limit;
+  if (extra_cut) {
+    std::nth_element(extra.begin(), extra.begin() + limit, extra.end(), less);
+    extra.resize(limit);
+  }
+  std::sort(extra.begin(), extra.end(), less);
   cursor_page page;
   page.entries.reserve(std::min<size_t>(limit, rows.size() + extra.size()));
   size_t i = 0;
@@ -74,7 +83,7 @@ inline cursor_page overlay_page(const cursor_table& table,
     page.entries.push_back(cursor_entry{*peer, x.value->id.to_string(),
                                         x.value->updated_at, x.durable});
   }
-  page.more = full || i < rows.size() || j < extra.size();
+  page.more = full || extra_cut || i < rows.size() || j < extra.size();
   return page;
 }
 
