@@ -164,4 +164,28 @@ void add_run(latency_runs& acc, std::vector<double> xs) {
   acc.max.push_back(xs.back());
 }
 
+figure ratio_figure(std::string section, std::string name, std::string unit,
+                    const std::vector<double>& values,
+                    std::string baseline_name,
+                    const std::vector<double>& baseline,
+                    std::string ratio_name, double at_most, std::string note) {
+  figure f;
+  f.section = std::move(section);
+  f.name = std::move(name);
+  f.unit = std::move(unit);
+  f.value = summarize(values);
+  if (!baseline_name.empty()) {
+    f.baseline_name = std::move(baseline_name);
+    f.baseline = summarize(baseline);
+    f.ratio_name = std::move(ratio_name);
+    f.ratio = f.value.median / f.baseline.median;
+  }
+  if (at_most > 0) {
+    f.target_goal = goal::at_most;
+    f.target = at_most;
+  }
+  f.note = std::move(note);
+  return f;
+}
+
 } // namespace bench

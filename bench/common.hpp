@@ -147,4 +147,13 @@ struct latency_runs {
 
 void add_run(latency_runs& acc, std::vector<double> xs);
 
+/// A figure of `values` (their summary) against `baseline` (none when
+/// `baseline_name` is empty): ratio = median / baseline median, judged
+/// against `at_most` when it is positive.
+figure ratio_figure(std::string section, std::string name, std::string unit,
+                    const std::vector<double>& values,
+                    std::string baseline_name,
+                    const std::vector<double>& baseline,
+                    std::string ratio_name, double at_most, std::string note);
+
 } // namespace bench

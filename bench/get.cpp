@@ -117,21 +117,8 @@ void bench_get(bench::report& rep, const options& opt, const std::string& dir,
   auto fig = [&](const std::string& name, const std::vector<double>& v,
                  const std::string& bname, const std::vector<double>& b,
                  const std::string& rname, double target, std::string note) {
-    figure f;
-    f.section = "3 get";
-    f.name = name;
-    f.unit = "µs";
-    f.value = summarize(v);
-    f.baseline_name = bname;
-    f.baseline = summarize(b);
-    f.ratio_name = rname;
-    f.ratio = f.value.median / f.baseline.median;
-    if (target > 0) {
-      f.target_goal = goal::at_most;
-      f.target = target;
-    }
-    f.note = std::move(note);
-    rep.add(f);
+    rep.add(ratio_figure("3 get", name, "µs", v, bname, b, rname, target,
+                         std::move(note)));
   };
   fig("get p50, idle", idle.p50, "bare actor get p50", idle_bare.p50,
       "store/bare", 0,

@@ -87,23 +87,8 @@ void bench_list(bench::report& rep, const options& opt, const std::string& dir,
                  const std::vector<double>& v, const std::string& bname,
                  const std::vector<double>& b, const std::string& rname,
                  double target, std::string note) {
-    figure f;
-    f.section = "11 list";
-    f.name = name;
-    f.unit = unit;
-    f.value = summarize(v);
-    if (!bname.empty()) {
-      f.baseline_name = bname;
-      f.baseline = summarize(b);
-      f.ratio_name = rname;
-      f.ratio = f.value.median / f.baseline.median;
-    }
-    if (target > 0) {
-      f.target_goal = goal::at_most;
-      f.target = target;
-    }
-    f.note = std::move(note);
-    rep.add(f);
+    rep.add(ratio_figure("11 list", name, unit, v, bname, b, rname, target,
+                         std::move(note)));
   };
   fig("get p99, during a paged list of " + rows + " cursors", "µs", paged.p99,
       "store idle p99", idle.p99, "busy/idle", 2,
