@@ -73,7 +73,9 @@ struct cursor_options {
   /// Spawn the writer detached (own thread). Tests on the deterministic
   /// scheduler turn this off.
   bool detached_writer = true;
-  /// Hash buckets one slice of a paged `list` scans per message.
+  /// Hash buckets one slice of a paged `list` scans per message, when a page
+  /// is scanned from memory (the writer cannot read it; normally the writer
+  /// reads each page from the database, see docs/PROTOCOL.md).
   size_t list_slice_buckets = 16384;
 
   /// Checks every value; returns `errc::invalid_option` naming the first bad
