@@ -140,6 +140,36 @@ CAF_TEST(sets and deletes between slices and pages lose and repeat nothing) {
   }
 }
 
+CAF_TEST(without a writer pages are scanned from memory) {
+  CAF_REQUIRE(!set("new-peer", "5-0")); // uncommitted
+  auto all = list();
+  // A read in flight when the writer dies: the request fails, the page is
+  // scanned instead.
+  auto r = send<cursor_page>(list_atom_v, std::string{}, uint32_t{50});
+  caf::anon_send_exit(writer, caf::exit_reason::kill);
+  drain();
+  CAF_REQUIRE(r.arrived());
+  auto first = r.value();
+  CAF_REQUIRE_EQUAL(first.entries.size(), 50u);
+  CAF_CHECK(std::equal(first.entries.begin(), first.entries.end(),
+                       all.begin()));
+  CAF_REQUIRE(terminated(writer));
+  // Later pages do not ask the dead writer.
+  auto reads = script->lists;
+  std::vector<cursor_entry> got = first.entries;
+  std::string after = first.next;
+  for (size_t pages = 0;; ++pages) {
+    CAF_REQUIRE(pages < 20);
+    auto page = ask<cursor_page>(list_atom_v, after, uint32_t{997}).value();
+    got.insert(got.end(), page.entries.begin(), page.entries.end());
+    after = page.next;
+    if (!page.more)
+      break;
+  }
+  CAF_CHECK(got == all);
+  CAF_CHECK_EQUAL(script->lists, reads);
+}
+
 CAF_TEST(a rehash between slices restarts the scan and the page is right) {
   script->fail_lists = true; // the page is scanned from memory
   auto r = send<cursor_page>(list_atom_v, std::string{}, uint32_t{40});

@@ -388,6 +388,13 @@ CAF_TEST(rows of a v2 file that are not text are reported not dropped) {
   auto rows = db.load();
   CAF_REQUIRE(!rows);
   CAF_CHECK(is(rows.error(), errc::corrupt_row));
+  // A page read meets it too, and the statement stays usable.
+  auto page = db.page("", 10);
+  CAF_REQUIRE(!page);
+  CAF_CHECK(is(page.error(), errc::corrupt_row));
+  page = db.page("a", 10);
+  CAF_REQUIRE(page);
+  CAF_CHECK(page->empty());
 }
 
 CAF_TEST(a periodic checkpoint moves commits into the main file) {

@@ -31,6 +31,31 @@ caf::expected<int64_t> query_int(sqlite3* db, const char* sql,
   return to_error(rc, db, what);
 }
 
+// Steps `stmt` to its end, appending each (peer_id, stream_id, updated_at)
+// row to `out`. A peer_id or stream_id that is not text is a corrupt row.
+// Does not reset `stmt`.
+caf::error read_cursor_rows(sqlite3* db, statement& stmt,
+                            std::vector<stored_cursor>& out,
+                            const char* what) {
+  int rc;
+  size_t row = 0;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    ++row;
+    if (stmt.column_type(0) != SQLITE_TEXT
+        || stmt.column_type(1) != SQLITE_TEXT)
+      return caf::make_error(errc::corrupt_row,
+                             std::string{what} + ": a row of 'cursors' has a "
+                               "peer_id or stream_id that is not text (row "
+                               + std::to_string(row) + ")");
+    out.push_back(stored_cursor{std::string{stmt.column_text(0)},
+                                std::string{stmt.column_text(1)},
+                                stmt.column_int64(2)});
+  }
+  if (rc != SQLITE_DONE)
+    return to_error(rc, db, what);
+  return caf::none;
+}
+
 } // namespace
 
 void database::closer::operator()(sqlite3* db) const {
@@ -254,50 +279,22 @@ caf::expected<std::vector<stored_cursor>> database::load() {
                             "count cursors");
       hint && *hint > 0)
     result.reserve(static_cast<size_t>(std::min<int64_t>(*hint, 1 << 20)));
-  int rc;
-  while ((rc = stmt->step()) == SQLITE_ROW) {
-    if (stmt->column_type(0) != SQLITE_TEXT
-        || stmt->column_type(1) != SQLITE_TEXT)
-      return caf::make_error(errc::corrupt_row,
-                             "a row of 'cursors' has a peer_id or stream_id "
-                             "that is not text (row "
-                               + std::to_string(result.size() + 1) + ")");
-    result.push_back(stored_cursor{std::string{stmt->column_text(0)},
-                                   std::string{stmt->column_text(1)},
-                                   stmt->column_int64(2)});
-  }
-  if (rc != SQLITE_DONE)
-    return to_error(rc, db_.get(), "load cursors");
+  if (auto err = read_cursor_rows(db_.get(), *stmt, result, "load cursors"))
+    return err;
   return result;
 }
 
 caf::expected<std::vector<stored_cursor>>
 database::page(const std::string& after, uint32_t limit) {
   std::vector<stored_cursor> result;
-  if (auto err = page_.bind(1, after)) {
-    page_.reset();
+  auto err = page_.bind(1, after);
+  if (!err)
+    err = page_.bind(2, static_cast<int64_t>(limit));
+  if (!err)
+    err = read_cursor_rows(db_.get(), page_, result, "list page");
+  page_.reset(); // also releases `after`, bound without a copy
+  if (err)
     return err;
-  }
-  if (auto err = page_.bind(2, static_cast<int64_t>(limit))) {
-    page_.reset();
-    return err;
-  }
-  int rc;
-  while ((rc = page_.step()) == SQLITE_ROW) {
-    if (page_.column_type(0) != SQLITE_TEXT
-        || page_.column_type(1) != SQLITE_TEXT) {
-      page_.reset();
-      return caf::make_error(errc::corrupt_row,
-                             "a row of 'cursors' has a peer_id or stream_id "
-                             "that is not text");
-    }
-    result.push_back(stored_cursor{std::string{page_.column_text(0)},
-                                   std::string{page_.column_text(1)},
-                                   page_.column_int64(2)});
-  }
-  page_.reset();
-  if (rc != SQLITE_DONE)
-    return to_error(rc, db_.get(), "list page");
   return result;
 }
 
