@@ -126,6 +126,23 @@ update_round round_maker::next(size_t n, int64_t updated_at) {
   return round;
 }
 
+void prefill_v2(const options& opt, const std::string& db,
+                const std::vector<std::string>& peers) {
+  sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
+               opt.seed, sql::schema::v2);
+}
+
+std::vector<std::string> random_keys(const std::vector<std::string>& peers,
+                                     size_t n, uint64_t seed) {
+  std::mt19937_64 rng{seed};
+  std::uniform_int_distribution<size_t> pick{0, peers.size() - 1};
+  std::vector<std::string> keys;
+  keys.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    keys.push_back(peers[pick(rng)]);
+  return keys;
+}
+
 cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                         caf::timespan flush_interval) {
   cursor_options opts;

@@ -127,6 +127,15 @@ private:
   uint64_t version_;
 };
 
+/// Writes a v2 file at `db` holding every peer with a canonical stream ID,
+/// inserted in the layout `opt` asks for: what a section's store opens.
+void prefill_v2(const options& opt, const std::string& db,
+                const std::vector<std::string>& peers);
+
+/// `n` peers drawn at random (with repeats) from `peers`: the keys of gets.
+std::vector<std::string> random_keys(const std::vector<std::string>& peers,
+                                     size_t n, uint64_t seed);
+
 cursor::cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                                 caf::timespan flush_interval);
 

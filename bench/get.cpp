@@ -18,8 +18,7 @@ using namespace cursor;
 void bench_get(bench::report& rep, const options& opt, const std::string& dir,
                const std::vector<std::string>& peers) {
   auto db = dir + "/get-store.db";
-  bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed, bench::sql::schema::v2);
+  prefill_v2(opt, db, peers);
   bench_config cfg{opt.policy, false};
   caf::actor_system sys{cfg};
   auto store = open_store(sys, db, caf::timespan{0});
@@ -30,10 +29,7 @@ void bench_get(bench::report& rep, const options& opt, const std::string& dir,
     caf::anon_send(bare, set_atom_v, p, seed_id);
   ask<uint64_t>(sys, bare, dirty_atom_v);
   std::mt19937_64 rng{opt.seed + 3};
-  std::vector<std::string> keys;
-  std::uniform_int_distribution<size_t> pick{0, peers.size() - 1};
-  for (size_t i = 0; i < 10000; ++i)
-    keys.push_back(peers[pick(rng)]);
+  auto keys = random_keys(peers, 10000, opt.seed + 3);
   // Idle runs last as long as the lock runs: a longer run meets more of the
   // machine's noise (preemption by other processes), and p99 must compare
   // like with like.

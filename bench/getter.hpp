@@ -36,8 +36,8 @@ struct getter_job {
 struct getter_state {
   size_t i = 0;
   // The request that runs beside the gets (a flush, or the list walk).
-  bool flush_pending = false;
-  bool flush_done = false;
+  bool side_pending = false;
+  bool side_done = false;
   bool stopping = false;
   clock_type::time_point t0;
   clock_type::time_point deadline;
@@ -55,7 +55,7 @@ template <class Handle>
 void finish_getter(getter_pointer self, const std::shared_ptr<getter_job>&) {
   auto& st = self->state;
   st.stopping = true;
-  if (st.flush_pending)
+  if (st.side_pending)
     return; // answered when the flush reply arrives
   st.rp.deliver(cursor::ok_atom_v);
   self->quit();
@@ -66,14 +66,14 @@ void request_flush(getter_pointer self, const Handle& target,
                    const std::shared_ptr<getter_job>& job) {
   if constexpr (std::is_same_v<Handle, cursor::cursor_actor>) {
     auto& st = self->state;
-    st.flush_pending = true;
+    st.side_pending = true;
     auto t0 = clock_type::now();
     self->request(target, caf::infinite, cursor::flush_atom_v)
         .then(
             [self, target, job, t0](uint64_t) {
               auto& st = self->state;
-              st.flush_pending = false;
-              st.flush_done = true;
+              st.side_pending = false;
+              st.side_done = true;
               job->flushes_ok += 1;
               job->flush_seconds = seconds_since(t0);
               if (st.stopping)
@@ -81,7 +81,7 @@ void request_flush(getter_pointer self, const Handle& target,
             },
             [self, target, job](caf::error&) {
               auto& st = self->state;
-              st.flush_pending = false;
+              st.side_pending = false;
               job->flushes_failed += 1;
               if (st.stopping)
                 finish_getter<Handle>(self, job);
@@ -159,14 +159,14 @@ template <class Handle>
 void request_list(getter_pointer self, const Handle& target,
                   const std::shared_ptr<getter_job>& job) {
   if constexpr (std::is_same_v<Handle, cursor::cursor_actor>) {
-    self->state.flush_pending = true;
+    self->state.side_pending = true;
     auto walker = self->spawn(list_walker, target, job);
     self->request(walker, caf::infinite, run_atom_v)
         .then(
             [self, job](cursor::ok_atom) {
               auto& st = self->state;
-              st.flush_pending = false;
-              st.flush_done = true;
+              st.side_pending = false;
+              st.side_done = true;
               if (st.stopping)
                 finish_getter<Handle>(self, job);
             },
@@ -188,7 +188,7 @@ void next_get(getter_pointer self, const Handle& target,
       break;
     case get_mode::during_flush:
     case get_mode::during_list:
-      stop = st.flush_done;
+      stop = st.side_done;
       break;
     case get_mode::during_lock:
       stop = clock_type::now() >= st.deadline;

@@ -30,17 +30,12 @@ constexpr uint32_t page_size = 10000;
 void bench_list(bench::report& rep, const options& opt, const std::string& dir,
                 const std::vector<std::string>& peers) {
   auto db = dir + "/list-store.db";
-  bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed, bench::sql::schema::v2);
+  prefill_v2(opt, db, peers);
   bench_config cfg{opt.policy, false};
   caf::actor_system sys{cfg};
   auto store = open_store(sys, db, caf::timespan{0});
   scoped_store guard{sys, store};
-  std::mt19937_64 rng{opt.seed + 11};
-  std::vector<std::string> keys;
-  std::uniform_int_distribution<size_t> pick{0, peers.size() - 1};
-  for (size_t i = 0; i < 10000; ++i)
-    keys.push_back(peers[pick(rng)]);
+  auto keys = random_keys(peers, 10000, opt.seed + 11);
   latency_runs idle;
   latency_runs paged;
   latency_runs whole;

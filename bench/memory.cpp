@@ -36,8 +36,7 @@ void bench_memory(bench::report& rep, const options& opt,
                   const std::string& dir,
                   const std::vector<std::string>& peers) {
   auto db = dir + "/memory.db";
-  bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed, bench::sql::schema::v2);
+  prefill_v2(opt, db, peers);
   std::vector<bench::sql::memory_figures> store;
   std::vector<bench::sql::memory_figures> bare;
   int runs = opt.pick(3, 5);

@@ -16,8 +16,7 @@ void bench_startup(bench::report& rep, const options& opt,
                    const std::string& dir,
                    const std::vector<std::string>& peers) {
   auto db = dir + "/startup.db";
-  bench::sql::prefill(db, peers, make_ids(peers.size(), opt.seed), opt.shuffled,
-                      opt.seed, bench::sql::schema::v2);
+  prefill_v2(opt, db, peers);
   bench_config cfg{opt.policy, false};
   caf::actor_system sys{cfg};
   std::vector<double> t_store;
