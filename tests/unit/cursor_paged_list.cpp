@@ -221,6 +221,14 @@ CAF_TEST(bad limits are refused and a page after the last peer is empty) {
   CAF_CHECK(page.entries.empty());
   CAF_CHECK(!page.more);
   CAF_CHECK(page.next.empty());
+  // A limit above 10,000 gives pages of 10,000 (one message builds a page).
+  auto big = ask<cursor_page>(list_atom_v, std::string{}, uint32_t{20000})
+               .value();
+  CAF_CHECK_EQUAL(big.entries.size(), 10000u);
+  CAF_CHECK(big.more);
+  auto rest = ask<cursor_page>(list_atom_v, big.next, uint32_t{20000}).value();
+  CAF_CHECK(rest.entries.empty());
+  CAF_CHECK(!rest.more);
   // The old unpaged list still answers.
   CAF_CHECK_EQUAL(list().size(), 10000u);
 }
