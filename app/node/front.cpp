@@ -48,13 +48,6 @@ caf::result<Result> forward(front_pointer self, Ts... xs) {
   return rp;
 }
 
-caf::error refused(const char* what) {
-  return caf::make_error(caf::sec::unexpected_message,
-                         std::string{what}
-                             + " is internal to the store and not accepted "
-                               "from clients");
-}
-
 // A client names a backup file; only the node chooses where it goes.
 caf::result<uint64_t> forward_backup(front_pointer self,
                                      const std::string& name) {
@@ -93,10 +86,17 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
   self->set_down_handler([](caf::down_msg&) {
     // We monitor nobody: a forged down message means nothing.
   });
+  // Whatever is not in `cursor_actor`: unknown messages, and the store's
+  // internal ones (retry, tick, list slices), which its public type lacks.
   self->set_default_handler(
-      [](caf::scheduled_actor*,
-         caf::message_view&) -> caf::result<caf::message> {
-        return caf::sec::unexpected_message;
+      [self](caf::scheduled_actor*,
+             caf::message_view& msg) -> caf::result<caf::message> {
+        self->state.log->debug("front: refused a message outside the "
+                               "interface");
+        return caf::make_error(caf::sec::unexpected_message,
+                               "not a message of the cursor store's public "
+                               "interface (cursor::cursor_actor): "
+                                 + caf::to_string(msg.content()).substr(0, 80));
       });
   return {
       [self](set_atom a, std::string& peer, std::string& id) {
@@ -150,18 +150,6 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
             "close is not a remote operation: the store is closed by its host "
             "(stop the node with SIGTERM; its shutdown flushes and closes the "
             "store)");
-      },
-      [self](retry_atom, uint64_t) -> caf::result<void> {
-        self->state.log->debug("front: refused a retry message from a client");
-        return refused("retry");
-      },
-      [self](tick_atom, uint64_t) -> caf::result<void> {
-        self->state.log->debug("front: refused a tick message from a client");
-        return refused("tick");
-      },
-      [self](list_atom, uint64_t) -> caf::result<void> {
-        self->state.log->debug("front: refused a list slice from a client");
-        return refused("list slice");
       },
   };
 }

@@ -24,16 +24,17 @@ namespace cursor::node {
 /// - the front is neither linked to nor monitoring the store: a peer that
 ///   kills the front (any peer can send `exit_reason::kill` to a published
 ///   actor) kills only the front, and the node publishes a fresh one;
-/// - the internal `retry` and `tick` messages are refused with
-///   `sec::unexpected_message`, never forwarded;
+/// - only the messages of `cursor_actor` are forwarded: anything else,
+///   including the store's internal messages (which are not part of that
+///   type), is refused with `sec::unexpected_message` naming the public
+///   interface;
 /// - `close` is refused the same way, with a line saying why: stopping the
 ///   store is the host's job (the node's shutdown), not a client's;
 /// - errors from outside the store's `cursor` category (the store is gone,
 ///   the request timed out) reach the client as `errc::stopped` with the
 ///   cause as context, so clients see one error vocabulary;
 /// - exit messages other than `kill` are ignored, stray errors, down
-///   messages and unknown messages are dropped (unknown ones answered with
-///   `sec::unexpected_message`).
+///   messages are dropped.
 /// - `backup` takes a file NAME, never a path: the front refuses any name
 ///   validate_backup_name() refuses (`/`, `..`, a leading `.`, ...) with
 ///   `errc::invalid_backup_name`, answers `errc::backups_disabled` when

@@ -215,7 +215,7 @@ void on_write_failed(cursor_pointer self, uint64_t token, caf::error err) {
   if (is(err, errc::busy)) {
     auto retry_token = st.new_token();
     if (auto delay = r.op.plan_retry(st.opts.retry, retry_token, render(err))) {
-      self->delayed_send(caf::actor_cast<cursor_actor>(self), *delay,
+      self->delayed_send(caf::actor_cast<cursor_actor_internal>(self), *delay,
                          retry_atom_v, retry_token);
       return;
     }
@@ -283,7 +283,7 @@ void on_checkpoint_result(cursor_pointer self, uint64_t token,
     detail = render(res.error());
   auto retry_token = st.new_token();
   if (auto delay = c.op.plan_retry(st.opts.retry, retry_token, detail)) {
-    self->delayed_send(caf::actor_cast<cursor_actor>(self), *delay,
+    self->delayed_send(caf::actor_cast<cursor_actor_internal>(self), *delay,
                        retry_atom_v, retry_token);
     return;
   }
@@ -447,7 +447,7 @@ void schedule_tick(cursor_pointer self) {
   if (st.opts.flush_interval.count() <= 0)
     return;
   st.tick_token = st.new_token();
-  self->delayed_send(caf::actor_cast<cursor_actor>(self),
+  self->delayed_send(caf::actor_cast<cursor_actor_internal>(self),
                      st.opts.flush_interval, tick_atom_v, st.tick_token);
 }
 
@@ -603,7 +603,7 @@ constexpr size_t max_list_scans = 16;
 // delay) the mailbox empties between slices, the worker moves on, and the
 // slice comes back at the end of the queue.
 void continue_scan(cursor_pointer self, uint64_t token) {
-  self->delayed_send(caf::actor_cast<cursor_actor>(self), caf::timespan{0},
+  self->delayed_send(caf::actor_cast<cursor_actor_internal>(self), caf::timespan{0},
                      list_atom_v, token);
 }
 
@@ -906,8 +906,9 @@ void on_exit(cursor_pointer self, caf::exit_msg& msg) {
 
 } // namespace
 
-// The handler table: every message of `cursor_actor` and where it goes.
-cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
+// The handler table: every message of `cursor_actor_internal` and where it
+// goes.
+cursor_actor_internal::behavior_type cursor_behavior(cursor_pointer self,
                                             writer_actor writer,
                                             cursor_table table,
                                             cursor_options opts) {

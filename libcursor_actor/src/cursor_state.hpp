@@ -1,7 +1,7 @@
 #pragma once
 
 // State of the cursor actor. Internal: hosts talk to the actor through
-// `cursor_actor` only. The parts, each in its own file:
+// `cursor_actor` only; the actor runs as `cursor_actor_internal`. The parts, each in its own file:
 // - cursor_table.hpp        the cursors in memory and the dirty set;
 // - retrying_operation.hpp  token, attempts and backoff of a writer request;
 // - lifecycle.hpp           open, closing, closed, stopping.
@@ -18,7 +18,7 @@
 #include <caf/error.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "cursor_actor/actors.hpp"
+#include "cursor_actor_internal.hpp"
 #include "cursor_actor/options.hpp"
 #include "cursor_actor/stats.hpp"
 #include "cursor_table.hpp"
@@ -105,11 +105,11 @@ struct cursor_state {
   static inline const char* name = "cursor_store";
 };
 
-using cursor_pointer = cursor_actor::stateful_pointer<cursor_state>;
+using cursor_pointer = cursor_actor_internal::stateful_pointer<cursor_state>;
 
 /// The behaviour of the cursor actor over a loaded writer and the table of
 /// the cursors it loaded.
-cursor_actor::behavior_type cursor_behavior(cursor_pointer self,
+cursor_actor_internal::behavior_type cursor_behavior(cursor_pointer self,
                                             writer_actor writer,
                                             cursor_table table,
                                             cursor_options opts);

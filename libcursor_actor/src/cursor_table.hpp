@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "cursor_actor/stream_id.hpp"
-#include "cursor_actor/write_batch.hpp"
+#include "write_batch.hpp"
 
 namespace cursor {
 

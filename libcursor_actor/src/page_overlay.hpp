@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "cursor_actor/cursor_entry.hpp"
-#include "cursor_actor/write_batch.hpp"
+#include "write_batch.hpp"
 #include "cursor_table.hpp"
 
 namespace cursor {

@@ -8,7 +8,7 @@
 #include "cursor_actor/cursor_entry.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/stats.hpp"
-#include "cursor_actor/write_batch.hpp"
+#include "write_batch.hpp"
 
 namespace cursor {
 

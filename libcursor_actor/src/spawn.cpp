@@ -4,12 +4,14 @@
 
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/peer_id.hpp"
+#include "cursor_actor_internal.hpp"
 #include "cursor_state.hpp"
+#include "writer_actor.hpp"
 #include "logger.hpp"
 
 namespace cursor {
 
-caf::expected<cursor_actor>
+caf::expected<cursor_actor_internal>
 spawn_cursor_actor(caf::actor_system& sys, writer_actor writer,
                    std::vector<stored_cursor> rows,
                    const cursor_options& opts) {
@@ -70,11 +72,12 @@ caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,
   auto store = spawn_cursor_actor(sys, writer, std::move(*rows), opts);
   if (!store) {
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    return store;
+    return std::move(store.error());
   }
   log()->info("opened '{}': {} cursors restored", opts.storage.db_path,
               count);
-  return store;
+  // The host gets the public interface only.
+  return cursor_actor{std::move(*store)};
 }
 
 bool stop_store(caf::actor_system& sys, const cursor_actor& store,

@@ -5,12 +5,11 @@
 
 #include <caf/all.hpp>
 
-#include "cursor_actor/actors.hpp"
 #include "cursor_actor/error.hpp"
-#include "cursor_actor/spawn.hpp"
 #include "logger.hpp"
 #include "sqlite/backup.hpp"
 #include "sqlite/database.hpp"
+#include "writer_actor.hpp"
 
 namespace cursor {
 

@@ -93,9 +93,6 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
         return x;
       },
       [](close_atom) -> caf::result<uint64_t> { return refuse(); },
-      [](retry_atom, uint64_t) {},
-      [](tick_atom, uint64_t) {},
-      [](list_atom, uint64_t) {},
   };
 }
 

@@ -42,6 +42,22 @@ foreach(file IN LISTS expected)
     message(FATAL_ERROR "not installed: ${PREFIX}/${file}")
   endif()
 endforeach()
+# The writer and the store's internal messages stay inside the library: no
+# installed header declares them (issue 19).
+file(GLOB installed_headers "${PREFIX}/${INCLUDEDIR}/cursor_actor/*.hpp")
+foreach(header IN LISTS installed_headers)
+  file(READ "${header}" text)
+  foreach(internal writer_actor write_batch stored_cursor retry_atom, tick_atom,
+                   cursor_actor_internal spawn_sqlite_writer)
+    string(FIND "${text}" "${internal}" at)
+    if(NOT at EQUAL -1)
+      message(FATAL_ERROR "${header} declares the internal ${internal}")
+    endif()
+  endforeach()
+endforeach()
+if(EXISTS "${PREFIX}/${INCLUDEDIR}/cursor_actor/write_batch.hpp")
+  message(FATAL_ERROR "the internal write_batch.hpp is installed")
+endif()
 # Nothing of the build tree leaks into the installed package.
 file(READ "${PREFIX}/${LIBDIR}/cmake/cursor_actor/cursor_actor-targets.cmake"
      targets)

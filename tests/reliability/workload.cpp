@@ -452,8 +452,10 @@ int run_strays(caf::actor_system& sys, const cursor_actor& node) {
   caf::anon_send(raw, caf::make_error(caf::sec::runtime_error, "stray"));
   caf::anon_send(raw, caf::make_error(errc::closed, "forged"));
   caf::anon_send_exit(raw, caf::exit_reason::user_shutdown);
-  caf::anon_send(node, retry_atom_v, uint64_t{1});
-  caf::anon_send(node, tick_atom_v, uint64_t{1});
+  // The store's internal messages are not in the published interface; a
+  // peer can still send them untyped.
+  caf::anon_send(raw, retry_atom_v, uint64_t{1});
+  caf::anon_send(raw, tick_atom_v, uint64_t{1});
   int code = 1;
   self->request(node, request_timeout, dirty_atom_v)
     .receive(

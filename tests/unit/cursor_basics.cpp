@@ -5,6 +5,8 @@
 
 #include "test.hpp"
 
+#include <algorithm>
+
 using namespace cursor;
 using test::store_fixture;
 
@@ -289,6 +291,23 @@ CAF_TEST(spawning over a corrupt stored row stops the writer it was given) {
     caf::anon_send_exit(w, caf::exit_reason::kill);
     drain();
   }
+}
+
+CAF_TEST(the public interface holds only what a client may send) {
+  // Issue 19: the store runs as cursor_actor_internal; the type hosts and
+  // fronts see lacks the three messages the store sends itself.
+  auto pub = sys.message_types<cursor_actor>();
+  auto all = sys.message_types<cursor_actor_internal>();
+  CAF_CHECK_EQUAL(all.size(), pub.size() + 3);
+  CAF_CHECK(std::includes(all.begin(), all.end(), pub.begin(), pub.end()));
+  CAF_CHECK(!sys.assignable<cursor_actor_internal>(pub));
+  CAF_CHECK(sys.assignable<cursor_actor>(all));
+  // A store handed out as cursor_actor still serves every public message.
+  cursor_actor public_handle = store;
+  CAF_CHECK(!set("peer-a", "1-0"));
+  auto r = send_to<cursor_lookup>(public_handle, get_atom_v, "peer-a");
+  drain();
+  CAF_CHECK_EQUAL(r.value().stream_id, "1-0");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -13,7 +13,7 @@
 #include <caf/error.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "cursor_actor/actors.hpp"
+#include "writer_actor.hpp"
 
 namespace test {
 

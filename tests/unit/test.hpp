@@ -15,6 +15,7 @@
 #include <caf/all.hpp>
 
 #include "cursor_actor/cursor_actor.hpp"
+#include "cursor_actor_internal.hpp"
 #include "mock_writer.hpp"
 
 /// CAF_CHECK / CAF_REQUIRE that print `msg` (a stream expression) on failure.
@@ -121,7 +122,7 @@ struct reply {
 struct store_fixture : test_coordinator_fixture<config> {
   std::shared_ptr<mock_script> script = std::make_shared<mock_script>();
   cursor::writer_actor writer;
-  cursor::cursor_actor store;
+  cursor::cursor_actor_internal store;
   cursor::cursor_options opts;
 
   store_fixture();

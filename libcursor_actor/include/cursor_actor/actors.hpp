@@ -1,9 +1,14 @@
 #pragma once
 
-// The typed interfaces of the cursor store. A host application includes this
-// header (or `cursor_actor/cursor_actor.hpp`, which adds the factory) and
-// talks to the store only through these messages. Every message, its reply
-// and its errors are listed in docs/PROTOCOL.md.
+// The typed interface of the cursor store: every message a client may send.
+// A host application includes this header (or `cursor_actor/cursor_actor.hpp`,
+// which adds the factory) and talks to the store only through these messages.
+// Every message, its reply and its errors are listed in docs/PROTOCOL.md.
+//
+// The messages the store sends itself (retries, the flush timer, the slices
+// of a paged list) and its writer's interface are not part of it: they live
+// in the library's sources, so a published `cursor_actor` (the node's front)
+// refuses them like any unknown message.
 
 #include <cstdint>
 #include <string>
@@ -16,7 +21,6 @@
 #include "cursor_actor/checkpoint_info.hpp"
 #include "cursor_actor/cursor_entry.hpp"
 #include "cursor_actor/stats.hpp"
-#include "cursor_actor/write_batch.hpp"
 
 namespace cursor {
 
@@ -61,9 +65,10 @@ using cursor_actor = caf::typed_actor<
   /// list: every cursor in memory, sorted by peer, with `durable` telling
   /// whether its current value is committed.
   caf::replies_to<list_atom>::with<std::vector<cursor_entry>>,
-  // One page of the list: the cursors with a peer > after_peer (byte order),
-  // the `limit` (1..100000) smallest, sorted; computed in slices between
-  // which other messages are served. See docs/PROTOCOL.md.
+  /// list(after_peer, limit): one page of the list: the cursors with a peer
+  /// greater than `after_peer` (byte order), the `limit` (1..100000)
+  /// smallest, at most 10,000, sorted; other messages are served while it
+  /// is computed. See docs/PROTOCOL.md. Errors: invalid_list_request.
   caf::replies_to<list_atom, std::string, uint32_t>::with<cursor_page>,
   /// dirty: the number of peers with a change not yet committed.
   caf::replies_to<dirty_atom>::with<uint64_t>,
@@ -103,38 +108,6 @@ using cursor_actor = caf::typed_actor<
   /// the rows the final flush wrote. Afterwards writes fail with `closed`
   /// while reads keep working. If the final flush fails, the store stays open
   /// and the error is returned, so nothing is dropped.
-  caf::replies_to<close_atom>::with<uint64_t>,
-  /// Internal: the delayed retry of a busy operation. Carries a random token;
-  /// a message whose token is not the one pending does nothing.
-  caf::reacts_to<retry_atom, uint64_t>,
-  /// Internal: the automatic flush timer, with a random token like retry.
-  caf::reacts_to<tick_atom, uint64_t>,
-  // Internal: the next slice of the paged list `token`.
-  caf::reacts_to<list_atom, uint64_t>>;
-
-
-/// The writer actor: the only code that touches SQLite. Spawned detached (its
-/// own thread) in production; local to the process, never published.
-using writer_actor = caf::typed_actor<
-  /// load: opens the database (creating file and schema if missing, refusing
-  /// a foreign or newer file untouched) and returns every stored row.
-  caf::replies_to<load_atom>::with<std::vector<stored_cursor>>,
-  /// write(batch): one BEGIN IMMEDIATE ... COMMIT; answers the number of rows
-  /// written after COMMIT, or the SQLite error (busy/locked classified as
-  /// errc::busy) after rolling back.
-  caf::replies_to<write_atom, write_batch>::with<uint64_t>,
-  /// checkpoint: wal_checkpoint(TRUNCATE); `busy` set when it could not
-  /// complete.
-  caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
-  /// backup(path): copies the committed database into the new file `path`
-  /// (see sqlite/backup.hpp); answers the number of rows in the copy.
-  caf::replies_to<backup_atom, std::string>::with<uint64_t>,
-  /// list(after, limit): the committed rows with a peer greater than `after`
-  /// (byte order), the `limit` smallest, sorted; the cursor actor overlays
-  /// its uncommitted changes to make a page of the paged `list`.
-  caf::replies_to<list_atom, std::string, uint32_t>::with<
-    std::vector<stored_cursor>>,
-  /// close: TRUNCATE checkpoint, close the connection, then terminate.
-  caf::replies_to<close_atom>::with<ok_atom>>;
+  caf::replies_to<close_atom>::with<uint64_t>>;
 
 } // namespace cursor

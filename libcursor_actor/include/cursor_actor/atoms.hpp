@@ -2,7 +2,10 @@
 
 // The atoms of the cursor store's protocol. CAF 0.17 atoms hold at most ten
 // characters from [0-9A-Za-z_]; CAF's predefined get/flush/delete/close/tick/ok
-// atoms are reused where their names fit.
+// atoms are reused where their names fit. `retry` and `tick` name timers the
+// store (and the tailer) send themselves; they are not part of the store's
+// published interface. The writer's own atoms live with its interface in
+// the library's sources.
 
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
@@ -31,8 +34,6 @@ using dirty_atom = caf::atom_constant<caf::atom("dirty")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using load_atom = caf::atom_constant<caf::atom("load")>;
-using write_atom = caf::atom_constant<caf::atom("write")>;
 using backup_atom = caf::atom_constant<caf::atom("backup")>;
 
 constexpr set_atom set_atom_v = set_atom{};
@@ -43,8 +44,6 @@ constexpr dirty_atom dirty_atom_v = dirty_atom{};
 constexpr checkpoint_atom checkpoint_atom_v = checkpoint_atom{};
 constexpr stats_atom stats_atom_v = stats_atom{};
 constexpr retry_atom retry_atom_v = retry_atom{};
-constexpr load_atom load_atom_v = load_atom{};
-constexpr write_atom write_atom_v = write_atom{};
 constexpr backup_atom backup_atom_v = backup_atom{};
 
 } // namespace cursor

@@ -2,14 +2,11 @@
 
 // Factories of the cursor store.
 
-#include <vector>
-
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
 #include "cursor_actor/actors.hpp"
 #include "cursor_actor/options.hpp"
-#include "cursor_actor/write_batch.hpp"
 
 namespace cursor {
 
@@ -25,23 +22,6 @@ namespace cursor {
 /// before the actor system is destroyed: a living actor keeps CAF's
 /// destructor waiting. `scoped_store` does this for you.
 caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,
-                                               const cursor_options& opts);
-
-/// Spawns the SQLite writer for `storage` without opening anything yet; the
-/// first `load` opens the file, after validating `storage` (an invalid value
-/// makes `load` fail with invalid_option and the writer terminate).
-writer_actor spawn_sqlite_writer(caf::actor_system& sys,
-                                 const storage_options& storage,
-                                 bool detached);
-
-/// Spawns a cursor actor over an opened `writer` and the rows it loaded. The
-/// cursor actor takes ownership of the writer: it closes it on the way out and
-/// terminates it when it dies. Used by `spawn_cursor_store` and by tests that
-/// inject a scripted writer. Returns the error of the options, or
-/// corrupt_row for an invalid row; the writer is then stopped too.
-caf::expected<cursor_actor> spawn_cursor_actor(caf::actor_system& sys,
-                                               writer_actor writer,
-                                               std::vector<stored_cursor> rows,
                                                const cursor_options& opts);
 
 /// Stops `store` gracefully (exit message with reason user_shutdown: final

@@ -14,7 +14,7 @@
 
 #include "cursor_actor/checkpoint_info.hpp"
 #include "cursor_actor/options.hpp"
-#include "cursor_actor/write_batch.hpp"
+#include "write_batch.hpp"
 #include "sqlite/statement.hpp"
 
 struct sqlite3;
