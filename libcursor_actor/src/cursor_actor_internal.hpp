@@ -26,12 +26,12 @@
 namespace cursor {
 
 using cursor_actor_internal = cursor_actor::extend<
-  /// retry(token): the delayed retry of a busy write round or checkpoint.
-  caf::reacts_to<retry_atom, uint64_t>,
-  /// tick(token): the automatic flush timer.
-  caf::reacts_to<tick_atom, uint64_t>,
-  /// list(token): the next slice of the memory scan of paged list `token`.
-  caf::reacts_to<list_atom, uint64_t>>;
+    /// retry(token): the delayed retry of a busy write round or checkpoint.
+    caf::reacts_to<retry_atom, uint64_t>,
+    /// tick(token): the automatic flush timer.
+    caf::reacts_to<tick_atom, uint64_t>,
+    /// list(token): the next slice of the memory scan of paged list `token`.
+    caf::reacts_to<list_atom, uint64_t>>;
 
 /// Spawns a cursor actor over an opened `writer` and the rows it loaded. The
 /// cursor actor takes ownership of the writer: it closes it on the way out and

@@ -1,14 +1,19 @@
 #pragma once
 
 // State of the cursor actor. Internal: hosts talk to the actor through
-// `cursor_actor` only; the actor runs as `cursor_actor_internal`. The parts, each in its own file:
+// `cursor_actor` only; the actor runs as `cursor_actor_internal`. The parts,
+// each a class in its own file with its invariants in its header and a unit
+// suite of its own:
 // - cursor_table.hpp        the cursors in memory and the dirty set;
-// - retrying_operation.hpp  token, attempts and backoff of a writer request;
-// - lifecycle.hpp           open, closing, closed, stopping.
-// cursor.cpp holds the behaviour: a table of named handlers, one per message.
+// - write_scheduler.hpp     write rounds: waiters, retries, the threshold;
+// - shutdown_sequence.hpp   close and exit: final flush, writer close, stop;
+// - paged_list.hpp          the pages of the paged list in progress;
+// - retrying_operation.hpp  token, attempts and backoff of a writer request.
+// The state is also the ports those classes act through (sending to the
+// writer, timers, logging): cursor.cpp implements them, next to the handler
+// table.
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <random>
 #include <unordered_map>
@@ -18,32 +23,21 @@
 #include <caf/error.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "cursor_actor_internal.hpp"
 #include "cursor_actor/options.hpp"
 #include "cursor_actor/stats.hpp"
+#include "cursor_actor_internal.hpp"
 #include "cursor_table.hpp"
-#include "page_overlay.hpp"
-#include "page_scan.hpp"
-#include "lifecycle.hpp"
+#include "paged_list.hpp"
 #include "retrying_operation.hpp"
+#include "shutdown_sequence.hpp"
+#include "write_scheduler.hpp"
+#include "writer_actor.hpp"
 
 namespace cursor {
 
-/// Called once when the write round a requester waits for ends: with an
-/// empty error and the rows committed, or with the error.
-using write_waiter = std::function<void(const caf::error&, uint64_t)>;
+struct cursor_state;
 
-/// What started a write round; names the operation and its retry counter.
-enum class write_trigger { flush, erase };
-
-/// One transaction of every dirty change, possibly over several attempts.
-struct write_round {
-  write_round(write_trigger trigger, cursor_stats& counters);
-  retrying_operation op;
-  write_trigger trigger;
-  /// The table's snapshot version the attempt in flight carries.
-  uint64_t snapshot_version = 0;
-};
+using cursor_pointer = cursor_actor_internal::stateful_pointer<cursor_state>;
 
 /// A TRUNCATE checkpoint, possibly over several attempts.
 struct checkpoint_round {
@@ -52,66 +46,68 @@ struct checkpoint_round {
   std::vector<caf::typed_response_promise<checkpoint_info>> waiters;
 };
 
-struct cursor_state {
+struct cursor_state : write_port, shutdown_port, paged_list_port {
+  /// CAF constructs the state with its actor.
+  explicit cursor_state(cursor_pointer self);
+
+  cursor_pointer self;
   cursor_options opts;
   writer_actor writer;
-  bool writer_alive = true;
+  /// False once the writer terminated.
+  bool writer_up = true;
 
   cursor_table table;
+  cursor_stats counters;
 
-  /// The write round in flight, if any.
-  std::optional<write_round> round;
-  /// Waiters answered when `round` ends.
-  std::vector<write_waiter> current_waiters;
-  /// Waiters that arrived during `round`: they need the round after it.
-  std::vector<write_waiter> next_waiters;
-  write_trigger next_trigger = write_trigger::flush;
-  /// After a failed round the dirty threshold starts no write before this
-  /// time (one backoff of `retry.max_delay`); a committed round ends it.
-  caf::actor_clock::time_point threshold_paused_until;
+  write_scheduler writes{*this, opts, counters};
+  shutdown_sequence shutdown{*this};
+  paged_list lists{*this, table, opts};
 
   std::optional<checkpoint_round> checkpoint;
+
+  /// Backups the writer is copying, by token: failed if the actor stops
+  /// first.
+  std::unordered_map<uint64_t, caf::typed_response_promise<uint64_t>> backups;
 
   /// Token of the pending automatic flush timer.
   uint64_t tick_token = 0;
 
-  lifecycle phase = lifecycle::open;
-  /// Requesters of `close` while the shutdown sequence runs.
-  std::vector<caf::typed_response_promise<uint64_t>> close_waiters;
-  /// The exit reason once `stopping`.
-  caf::error stop_reason;
-
-  /// Paged lists in progress, by token: one slice per message.
-  struct list_scan {
-    page_scan scan;
-    caf::typed_response_promise<cursor_page> promise;
-  };
-  std::unordered_map<uint64_t, list_scan> list_scans;
-  /// Pages of a paged list the writer is reading.
-  size_t list_reads = 0;
-
-  cursor_stats counters;
   std::mt19937_64 rng{std::random_device{}()};
 
   /// A fresh non-zero random token.
-  uint64_t new_token() {
-    uint64_t token;
-    do
-      token = rng();
-    while (token == 0);
-    return token;
-  }
+  uint64_t new_token() override;
+
+  // write_port
+  bool writer_alive() const override;
+  bool clean() const override;
+  size_t dirty_count() const override;
+  uint64_t send_attempt(uint64_t token) override;
+  void commit(uint64_t version) override;
+  void schedule_retry(caf::timespan delay, uint64_t token) override;
+  caf::actor_clock::time_point now() const override;
+  int64_t unix_ms_now() const override;
+
+  // shutdown_port
+  void start_final_flush() override;
+  void start_writer_close() override;
+  void report_unpersisted(const caf::error& err) override;
+  size_t pending_changes() const override;
+  void on_closed() override;
+  void stop(const caf::error& reason) override;
+
+  // paged_list_port
+  void read_rows(uint64_t token, const std::string& after,
+                 uint32_t limit) override;
+  void schedule_slice(uint64_t token) override;
 
   static inline const char* name = "cursor_store";
 };
 
-using cursor_pointer = cursor_actor_internal::stateful_pointer<cursor_state>;
-
 /// The behaviour of the cursor actor over a loaded writer and the table of
 /// the cursors it loaded.
 cursor_actor_internal::behavior_type cursor_behavior(cursor_pointer self,
-                                            writer_actor writer,
-                                            cursor_table table,
-                                            cursor_options opts);
+                                                     writer_actor writer,
+                                                     cursor_table table,
+                                                     cursor_options opts);
 
 } // namespace cursor

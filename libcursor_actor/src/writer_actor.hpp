@@ -31,26 +31,26 @@ constexpr write_atom write_atom_v = write_atom{};
 /// The writer actor: the only code that touches SQLite. Spawned detached (its
 /// own thread) in production; local to the process, never published.
 using writer_actor = caf::typed_actor<
-  /// load: opens the database (creating file and schema if missing, refusing
-  /// a foreign or newer file untouched) and returns every stored row.
-  caf::replies_to<load_atom>::with<std::vector<stored_cursor>>,
-  /// write(batch): one BEGIN IMMEDIATE ... COMMIT; answers the number of rows
-  /// written after COMMIT, or the SQLite error (busy/locked classified as
-  /// errc::busy) after rolling back.
-  caf::replies_to<write_atom, write_batch>::with<uint64_t>,
-  /// checkpoint: wal_checkpoint(TRUNCATE); `busy` set when it could not
-  /// complete.
-  caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
-  /// backup(path): copies the committed database into the new file `path`
-  /// (see sqlite/backup.hpp); answers the number of rows in the copy.
-  caf::replies_to<backup_atom, std::string>::with<uint64_t>,
-  /// list(after, limit): the committed rows with a peer greater than `after`
-  /// (byte order), the `limit` smallest, sorted; the cursor actor overlays
-  /// its uncommitted changes to make a page of the paged `list`.
-  caf::replies_to<list_atom, std::string, uint32_t>::with<
-    std::vector<stored_cursor>>,
-  /// close: TRUNCATE checkpoint, close the connection, then terminate.
-  caf::replies_to<close_atom>::with<ok_atom>>;
+    /// load: opens the database (creating file and schema if missing, refusing
+    /// a foreign or newer file untouched) and returns every stored row.
+    caf::replies_to<load_atom>::with<std::vector<stored_cursor>>,
+    /// write(batch): one BEGIN IMMEDIATE ... COMMIT; answers the number of rows
+    /// written after COMMIT, or the SQLite error (busy/locked classified as
+    /// errc::busy) after rolling back.
+    caf::replies_to<write_atom, write_batch>::with<uint64_t>,
+    /// checkpoint: wal_checkpoint(TRUNCATE); `busy` set when it could not
+    /// complete.
+    caf::replies_to<checkpoint_atom>::with<checkpoint_info>,
+    /// backup(path): copies the committed database into the new file `path`
+    /// (see sqlite/backup.hpp); answers the number of rows in the copy.
+    caf::replies_to<backup_atom, std::string>::with<uint64_t>,
+    /// list(after, limit): the committed rows with a peer greater than `after`
+    /// (byte order), the `limit` smallest, sorted; the cursor actor overlays
+    /// its uncommitted changes to make a page of the paged `list`.
+    caf::replies_to<list_atom, std::string,
+                    uint32_t>::with<std::vector<stored_cursor>>,
+    /// close: TRUNCATE checkpoint, close the connection, then terminate.
+    caf::replies_to<close_atom>::with<ok_atom>>;
 
 /// Spawns the SQLite writer for `storage` without opening anything yet; the
 /// first `load` opens the file, after validating `storage` (an invalid value
@@ -58,7 +58,6 @@ using writer_actor = caf::typed_actor<
 /// `detached`: on its own thread (production); tests spawn it on the
 /// deterministic scheduler.
 writer_actor spawn_sqlite_writer(caf::actor_system& sys,
-                                 const storage_options& storage,
-                                 bool detached);
+                                 const storage_options& storage, bool detached);
 
 } // namespace cursor

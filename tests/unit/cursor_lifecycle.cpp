@@ -217,6 +217,61 @@ CAF_TEST(a second exit message stops at once answering with stopped) {
   CAF_CHECK(terminated(writer)); // the store takes its writer along
 }
 
+// Issue 19, found while making the paged list and the shutdown classes: a
+// stop that did not wait for the writer (a second exit message) dropped the
+// promises of a page read and of a backup the writer had not answered yet,
+// so those clients never heard back.
+CAF_TEST(a second exit answers a page read in flight with stopped) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_lists = true;
+  script->hold_writes = true; // the final flush waits behind the read
+  auto page = send<cursor_page>(list_atom_v, std::string{}, uint32_t{10});
+  drain();
+  CAF_REQUIRE_EQUAL(script->held_lists.size(), 1u);
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(!page.arrived());
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(terminated(store));
+  CAF_REQUIRE(page.arrived());
+  CAF_CHECK(is(page.error(), errc::stopped));
+}
+
+CAF_TEST(a second exit answers a backup in flight with stopped) {
+  script->hold_backups = true;
+  auto backup = send<uint64_t>(backup_atom_v, std::string{"/tmp/x.db"});
+  drain();
+  CAF_REQUIRE_EQUAL(script->held_backups.size(), 1u);
+  CAF_CHECK(!set("peer-a", "1-0"));
+  script->hold_writes = true;
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(!backup.arrived());
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  drain();
+  CAF_CHECK(terminated(store));
+  CAF_REQUIRE(backup.arrived());
+  CAF_CHECK(is(backup.error(), errc::stopped));
+}
+
+CAF_TEST(a held page read and backup are answered once released) {
+  CAF_CHECK(!set("peer-a", "1-0"));
+  CAF_CHECK_EQUAL(ask<uint64_t>(flush_atom_v).value(), 1u);
+  script->hold_lists = true;
+  script->hold_backups = true;
+  auto page = send<cursor_page>(list_atom_v, std::string{}, uint32_t{10});
+  auto backup = send<uint64_t>(backup_atom_v, std::string{"/tmp/x.db"});
+  drain();
+  CAF_CHECK(!page.arrived());
+  CAF_CHECK(!backup.arrived());
+  release(*this);
+  drain();
+  CAF_REQUIRE_EQUAL(page.value().entries.size(), 1u);
+  CAF_CHECK_EQUAL(backup.value(), 1u);
+  CAF_CHECK(!terminated(store));
+}
+
 CAF_TEST(a normal exit of a linked actor does not stop the store) {
   caf::anon_send_exit(store, caf::exit_reason::normal);
   drain();

@@ -170,6 +170,29 @@ CAF_TEST(without a writer pages are scanned from memory) {
   CAF_CHECK_EQUAL(script->lists, reads);
 }
 
+// Issue 19, found while making the paged list a class: a writer dying while
+// a page was scanned from memory failed that page with writer_down, although
+// a scan needs no writer (PROTOCOL.md: when the writer is gone, pages are
+// found from memory).
+CAF_TEST(a scan in progress when the writer dies completes its page) {
+  script->fail_lists = true; // the page is scanned from memory
+  auto all = list();
+  auto r = send<cursor_page>(list_atom_v, std::string{}, uint32_t{30});
+  bool killed = false;
+  run_until(r, [&](size_t n) {
+    if (n == 20 && !killed) {
+      caf::anon_send_exit(writer, caf::exit_reason::kill);
+      killed = true;
+    }
+  });
+  CAF_REQUIRE(killed);
+  CAF_REQUIRE(terminated(writer));
+  auto page = r.value();
+  CAF_REQUIRE_EQUAL(page.entries.size(), 30u);
+  CAF_CHECK(std::equal(page.entries.begin(), page.entries.end(), all.begin()));
+  CAF_CHECK(page.more);
+}
+
 CAF_TEST(a rehash between slices restarts the scan and the page is right) {
   script->fail_lists = true; // the page is scanned from memory
   auto r = send<cursor_page>(list_atom_v, std::string{}, uint32_t{40});

@@ -27,6 +27,28 @@ caf::expected<uint64_t> settle(mock_script& script,
   return static_cast<uint64_t>(batch.ops.size());
 }
 
+caf::expected<uint64_t> backup(mock_script& script, const std::string& path) {
+  if (!script.backup_outcomes.empty()) {
+    auto outcome = script.backup_outcomes.front();
+    script.backup_outcomes.pop_front();
+    if (outcome)
+      return outcome;
+  }
+  script.backups.emplace_back(path, script.disk);
+  return static_cast<uint64_t>(script.disk.size());
+}
+
+caf::expected<std::vector<cursor::stored_cursor>>
+read_page(mock_script& script, const std::string& after, uint32_t limit) {
+  if (script.fail_lists)
+    return storage_error(10, "disk I/O error");
+  std::vector<cursor::stored_cursor> rows;
+  for (auto i = script.disk.upper_bound(after);
+       i != script.disk.end() && rows.size() < limit; ++i)
+    rows.push_back(cursor::stored_cursor{i->first, i->second, 1});
+  return rows;
+}
+
 mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
                                              std::shared_ptr<mock_script> script) {
   return {
@@ -56,27 +78,25 @@ mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
         return outcome.error();
       return *outcome;
     },
-    [script](cursor::backup_atom,
-             const std::string& path) -> caf::result<uint64_t> {
-      if (!script->backup_outcomes.empty()) {
-        auto outcome = script->backup_outcomes.front();
-        script->backup_outcomes.pop_front();
-        if (outcome)
-          return outcome;
+    [self, script](cursor::backup_atom,
+                   const std::string& path) -> caf::result<uint64_t> {
+      if (script->hold_backups) {
+        auto rp = self->make_response_promise<uint64_t>();
+        script->held_backups.emplace_back(path, rp);
+        return rp;
       }
-      script->backups.emplace_back(path, script->disk);
-      return static_cast<uint64_t>(script->disk.size());
+      return backup(*script, path);
     },
-    [script](cursor::list_atom, const std::string& after, uint32_t limit)
+    [self, script](cursor::list_atom, const std::string& after, uint32_t limit)
       -> caf::result<std::vector<cursor::stored_cursor>> {
       script->lists += 1;
-      if (script->fail_lists)
-        return storage_error(10, "disk I/O error");
-      std::vector<cursor::stored_cursor> rows;
-      for (auto i = script->disk.upper_bound(after);
-           i != script->disk.end() && rows.size() < limit; ++i)
-        rows.push_back(cursor::stored_cursor{i->first, i->second, 1});
-      return rows;
+      if (script->hold_lists) {
+        auto rp
+          = self->make_response_promise<std::vector<cursor::stored_cursor>>();
+        script->held_lists.emplace_back(after, limit, rp);
+        return rp;
+      }
+      return read_page(*script, after, limit);
     },
     [self, script](cursor::close_atom) {
       script->closes += 1;
@@ -85,6 +105,24 @@ mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
       return cursor::ok_atom_v;
     },
     [script](release_atom) {
+      auto lists = std::move(script->held_lists);
+      script->held_lists.clear();
+      for (auto& [after, limit, rp] : lists) {
+        auto res = read_page(*script, after, limit);
+        if (res)
+          rp.deliver(*res);
+        else
+          rp.deliver(res.error());
+      }
+      auto backups = std::move(script->held_backups);
+      script->held_backups.clear();
+      for (auto& [path, rp] : backups) {
+        auto res = backup(*script, path);
+        if (res)
+          rp.deliver(*res);
+        else
+          rp.deliver(res.error());
+      }
       auto held = std::move(script->held);
       script->held.clear();
       for (auto& [batch, rp] : held) {

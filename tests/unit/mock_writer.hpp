@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -48,10 +49,21 @@ struct mock_script {
   /// so the store falls back to scanning its memory; otherwise they answer
   /// from "disk".
   bool fail_lists = false;
+  /// When set, page reads and backups are held (a slow disk) until
+  /// `release` is sent; then they are answered as if they had not been.
+  bool hold_lists = false;
+  bool hold_backups = false;
   /// Requests seen, for checks.
   size_t lists = 0;
   size_t checkpoints = 0;
   size_t closes = 0;
+  /// Held page reads and backups.
+  std::vector<std::tuple<std::string, uint32_t,
+                         caf::typed_response_promise<
+                           std::vector<cursor::stored_cursor>>>>
+    held_lists;
+  std::vector<std::pair<std::string, caf::typed_response_promise<uint64_t>>>
+    held_backups;
   /// Held writes.
   std::vector<std::pair<cursor::write_batch,
                         caf::typed_response_promise<uint64_t>>>
@@ -59,7 +71,8 @@ struct mock_script {
 };
 
 /// The mock's interface: the writer's plus a message that settles held
-/// writes (each by the next outcome in `write_outcomes`).
+/// writes (each by the next outcome in `write_outcomes`), page reads and
+/// backups.
 using mock_writer_actor
   = cursor::writer_actor::extend<caf::reacts_to<release_atom>>;
 

@@ -1,0 +1,261 @@
+// The paged list on its own, without an actor: a scripted port records the
+// page reads it asks the "writer" for and the slices it schedules, a real
+// cursor_table holds the cursors, and the tests play the writer's rows and
+// the slice messages. The limits, both ways a page is made, the fallback from
+// a failed read to a scan, stale tokens, and fail_all.
+
+#define CAF_SUITE paged_list
+
+#include "paged_list.hpp"
+#include "cursor_table.hpp"
+
+#include "test.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <optional>
+
+using namespace cursor;
+
+namespace {
+
+struct read_request {
+  uint64_t token;
+  std::string after;
+  uint32_t limit;
+};
+
+struct port : paged_list_port {
+  std::vector<read_request> reads;
+  std::deque<uint64_t> slices;
+  uint64_t next_token = 500;
+
+  void read_rows(uint64_t token, const std::string& after,
+                 uint32_t limit) override {
+    reads.push_back(read_request{token, after, limit});
+  }
+  void schedule_slice(uint64_t token) override { slices.push_back(token); }
+  uint64_t new_token() override { return ++next_token; }
+};
+
+struct answer {
+  int calls = 0;
+  std::optional<caf::expected<cursor_page>> page;
+};
+
+std::string peer(size_t i) {
+  return "p" + std::to_string(100000 + i);
+}
+
+struct fixture {
+  port p;
+  cursor_table table;
+  cursor_options opts;
+  paged_list lists{p, table, opts};
+  // What the "disk" holds: the committed rows.
+  std::map<std::string, std::string> disk;
+
+  fixture() {
+    opts.list_slice_buckets = 8;
+    for (size_t i = 0; i < 200; ++i) {
+      auto id = stream_id{i + 1, 0};
+      table.load(peer(i), cursor_value{id, 1});
+      disk.emplace(peer(i), id.to_string());
+    }
+  }
+
+  std::shared_ptr<answer> start(const std::string& after, uint32_t limit,
+                                bool from_writer) {
+    auto a = std::make_shared<answer>();
+    if (auto err = lists.admit(limit))
+      CAF_FAIL("refused: " << render(err));
+    lists.start(after, limit, from_writer, [a](caf::expected<cursor_page> x) {
+      a->calls += 1;
+      a->page = std::move(x);
+    });
+    return a;
+  }
+
+  // The writer answers read `r` from `disk`.
+  void serve(const read_request& r) {
+    std::vector<stored_cursor> rows;
+    for (auto i = disk.upper_bound(r.after);
+         i != disk.end() && rows.size() < r.limit; ++i)
+      rows.push_back(stored_cursor{i->first, i->second, 1});
+    lists.rows_read(r.token, rows);
+  }
+
+  // Delivers scheduled slices until none is left; returns how many.
+  size_t run_slices() {
+    size_t n = 0;
+    while (!p.slices.empty()) {
+      auto token = p.slices.front();
+      p.slices.pop_front();
+      lists.slice(token);
+      ++n;
+    }
+    return n;
+  }
+
+  // The visible cursors, sorted: what pages must add up to.
+  std::vector<std::string> visible() {
+    std::vector<std::string> result;
+    table.for_each([&](const std::string& x, const cursor_value&, bool) {
+      result.push_back(x);
+    });
+    std::sort(result.begin(), result.end());
+    return result;
+  }
+
+  static std::vector<std::string> peers_of(const cursor_page& page) {
+    std::vector<std::string> result;
+    for (auto& e : page.entries)
+      result.push_back(e.peer);
+    return result;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(paged_list_tests, fixture)
+
+CAF_TEST(limits outside one to 100000 are refused) {
+  CAF_CHECK(is(lists.admit(0), errc::invalid_list_request));
+  CAF_CHECK(is(lists.admit(100001), errc::invalid_list_request));
+  CAF_CHECK(!lists.admit(1));
+  CAF_CHECK(!lists.admit(100000));
+  CAF_CHECK_EQUAL(lists.running(), 0u);
+}
+
+CAF_TEST(a page is read by the writer and overlaid with the changes) {
+  // Uncommitted: a new peer, a changed one, a deleted one.
+  table.set("p100000a", stream_id{7, 0}, 2, false);
+  table.set(peer(1), stream_id{50, 0}, 2, false);
+  table.erase(peer(2));
+  auto a = start("", 5, true);
+  CAF_REQUIRE_EQUAL(p.reads.size(), 1u);
+  CAF_CHECK_EQUAL(p.reads[0].after, "");
+  CAF_CHECK_EQUAL(p.reads[0].limit, 5u);
+  CAF_CHECK_EQUAL(lists.reads(), 1u);
+  CAF_CHECK_EQUAL(a->calls, 0);
+  serve(p.reads[0]);
+  CAF_REQUIRE_EQUAL(a->calls, 1);
+  CAF_REQUIRE(*a->page);
+  auto& page = **a->page;
+  auto want = visible();
+  want.resize(5);
+  CAF_CHECK(peers_of(page) == want);
+  CAF_CHECK_EQUAL(page.entries[1].peer, "p100000a");
+  CAF_CHECK(!page.entries[1].durable);
+  CAF_CHECK_EQUAL(page.entries[2].stream_id, "50-0");
+  CAF_CHECK(page.more);
+  CAF_CHECK_EQUAL(lists.running(), 0u);
+}
+
+CAF_TEST(a page holds at most 10000 entries whatever the limit) {
+  auto a = start("", 100000, true);
+  CAF_REQUIRE_EQUAL(p.reads.size(), 1u);
+  CAF_CHECK_EQUAL(p.reads[0].limit, paged_list::max_page_entries);
+  serve(p.reads[0]);
+  CAF_CHECK_EQUAL((**a->page).entries.size(), 200u);
+}
+
+CAF_TEST(a failed read is scanned from memory in slices instead) {
+  auto a = start(peer(9), 20, true);
+  CAF_REQUIRE_EQUAL(p.reads.size(), 1u);
+  lists.read_failed(p.reads[0].token,
+                    caf::make_error(errc::storage_error, "disk I/O error"));
+  CAF_CHECK_EQUAL(lists.reads(), 0u);
+  CAF_CHECK_EQUAL(lists.scans(), 1u);
+  CAF_CHECK_EQUAL(a->calls, 0);
+  auto slices = run_slices();
+  CAF_CHECK(slices > 1); // other messages are served in between
+  CAF_REQUIRE_EQUAL(a->calls, 1);
+  auto want = visible();
+  want.erase(want.begin(), std::upper_bound(want.begin(), want.end(), peer(9)));
+  want.resize(20);
+  CAF_CHECK(peers_of(**a->page) == want);
+  CAF_CHECK_EQUAL((**a->page).next, want.back());
+  CAF_CHECK((**a->page).more);
+  // The stale read's rows do nothing.
+  serve(p.reads[0]);
+  CAF_CHECK_EQUAL(a->calls, 1);
+}
+
+CAF_TEST(without a writer a listing by scans meets every cursor once) {
+  table.erase(peer(0));
+  table.set("zz", stream_id{1, 1}, 1, false);
+  std::vector<std::string> got;
+  std::string after;
+  for (int pages = 0;; ++pages) {
+    CAF_REQUIRE(pages < 20);
+    auto a = start(after, 37, false);
+    CAF_CHECK(p.reads.empty());
+    run_slices();
+    CAF_REQUIRE_EQUAL(a->calls, 1);
+    auto page = **a->page;
+    auto xs = peers_of(page);
+    got.insert(got.end(), xs.begin(), xs.end());
+    after = page.next;
+    if (!page.more)
+      break;
+  }
+  CAF_CHECK(got == visible());
+}
+
+CAF_TEST(a scan of a small table answers inside start) {
+  opts.list_slice_buckets = 1u << 20;
+  auto a = start("", 10, false);
+  CAF_CHECK_EQUAL(a->calls, 1);
+  CAF_CHECK(p.slices.empty());
+  CAF_CHECK_EQUAL(lists.running(), 0u);
+}
+
+CAF_TEST(stale or forged tokens change nothing) {
+  auto a = start("", 10, false);
+  CAF_REQUIRE_EQUAL(p.slices.size(), 1u);
+  auto token = p.slices.front();
+  for (uint64_t t : {uint64_t{0}, token + 1, uint64_t{42}}) {
+    lists.slice(t);
+    lists.rows_read(t, {});
+    lists.read_failed(t, caf::make_error(errc::storage_error, "x"));
+  }
+  CAF_CHECK_EQUAL(p.slices.size(), 1u);
+  CAF_CHECK_EQUAL(a->calls, 0);
+  CAF_CHECK_EQUAL(lists.running(), 1u);
+  run_slices();
+  CAF_CHECK_EQUAL(a->calls, 1);
+  lists.slice(token); // after the page: stale
+  CAF_CHECK(p.slices.empty());
+  CAF_CHECK_EQUAL(a->calls, 1);
+}
+
+CAF_TEST(at most 16 pages run at once reads and scans together) {
+  std::vector<std::shared_ptr<answer>> pages;
+  for (int i = 0; i < 8; ++i)
+    pages.push_back(start("", 10, true));
+  for (int i = 0; i < 8; ++i)
+    pages.push_back(start("", 10, false));
+  CAF_CHECK_EQUAL(lists.running(), 16u);
+  CAF_CHECK(is(lists.admit(10), errc::invalid_list_request));
+  serve(p.reads[0]);
+  CAF_CHECK(!lists.admit(10));
+}
+
+CAF_TEST(fail_all answers every page in progress once) {
+  auto read = start("", 10, true);
+  auto scan = start("", 10, false);
+  lists.fail_all(caf::make_error(errc::stopped, "stopping"));
+  for (auto& a : {read, scan}) {
+    CAF_REQUIRE_EQUAL(a->calls, 1);
+    CAF_CHECK(is(a->page->error(), errc::stopped));
+  }
+  CAF_CHECK_EQUAL(lists.running(), 0u);
+  serve(p.reads[0]);
+  run_slices();
+  CAF_CHECK_EQUAL(read->calls, 1);
+  CAF_CHECK_EQUAL(scan->calls, 1);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
