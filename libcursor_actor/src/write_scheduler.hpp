@@ -9,11 +9,14 @@
 // A *write round* is one transaction of every change dirty when it starts,
 // possibly over several attempts (busy, retried with backoff). Its states:
 //
+// clang-format off
 //   idle ──request / threshold / tick, table dirty──> in flight (token t)
-//   in flight ──busy, attempts left──> waiting retry (token r) ──retry r──> in
-//   flight in flight ──committed──> idle, or the next round at once (next
-//   waiters) in flight ──failed (not busy, or busy with no attempt left)──>
-//   idle any ──fail_all / writer_lost──> idle
+//   in flight ──busy, attempts left──> waiting retry (token r)
+//   waiting retry ──retry r──> in flight (token t')
+//   in flight ──committed──> idle, or the next round at once (next waiters)
+//   in flight ──failed (not busy, or busy with no attempt left)──> idle
+//   any ──fail_all / writer_lost──> idle
+// clang-format on
 //
 // Invariants:
 // - at most one round runs; it has either one attempt in flight or one
