@@ -48,6 +48,10 @@ std::string to_string(errc code) {
       return "backups_disabled";
     case errc::invalid_list_request:
       return "invalid_list_request";
+    case errc::timeout:
+      return "timeout";
+    case errc::unavailable:
+      return "unavailable";
   }
   return "unknown_error";
 }

@@ -70,6 +70,17 @@ enum class errc : uint8_t {
   /// A paged `list` was refused: its limit is outside 1..100000, or 16 paged
   /// lists run already. Context: the reason. Nothing changed.
   invalid_list_request,
+  /// A request forwarded to a store (by the node's front, by a remote
+  /// client's link) got no answer within the forwarder's request timeout.
+  /// The request may or may not have taken effect: it may still be queued
+  /// or running in the store. Context: the store, the bound.
+  timeout,
+  /// A store behind a forwarder could not be reached, or went away before
+  /// it answered (the node's store terminated; a link not connected, or
+  /// whose connection was lost). Context: which. When the request was not
+  /// sent (not connected) it did not take effect; when the store went away
+  /// while the request waited it may or may not have.
+  unavailable,
 };
 
 /// Returns the enumerator's name, e.g. `"invalid_peer_id"`.
