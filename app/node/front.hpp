@@ -16,25 +16,25 @@ class logger;
 
 namespace cursor::node {
 
-/// Spawns a front for `store`. The front implements the store's public
-/// interface (`cursor_actor`) and forwards every request to the store through
-/// a response promise, waiting at most `timeout` for the store:
+/// Spawns a front for `store`: a store forwarder (common/store_forwarder.hpp)
+/// configured for a published actor. It forwards every message of
+/// `cursor_actor` to the store through a response promise, waiting at most
+/// `timeout`, with the forwarder's one error mapping (a store that does not
+/// answer in time: errc::timeout; a store gone: errc::unavailable; the
+/// store's own errors unchanged):
 /// - the store sees the front as the sender, so no remote peer ever learns
 ///   the store's (or the writer's) handle and no reply carries one;
-/// - the front is neither linked to nor monitoring the store: a peer that
-///   kills the front (any peer can send `exit_reason::kill` to a published
-///   actor) kills only the front, and the node publishes a fresh one;
-/// - only the messages of `cursor_actor` are forwarded: anything else,
-///   including the store's internal messages (which are not part of that
-///   type), is refused with `sec::unexpected_message` naming the public
+/// - the front is not linked to the store: a peer that kills the front (any
+///   peer can send `exit_reason::kill` to a published actor) kills only the
+///   front, and the node publishes a fresh one. It monitors the store, so
+///   requests waiting on a store that terminates fail at once;
+/// - anything outside `cursor_actor`, the store's internal messages
+///   included, is refused with `sec::unexpected_message` naming the public
 ///   interface;
 /// - `close` is refused the same way, with a line saying why: stopping the
 ///   store is the host's job (the node's shutdown), not a client's;
-/// - errors from outside the store's `cursor` category (the store is gone,
-///   the request timed out) reach the client as `errc::stopped` with the
-///   cause as context, so clients see one error vocabulary;
-/// - exit messages other than `kill` are ignored, stray errors, down
-///   messages are dropped.
+/// - exit messages other than `kill`, stray errors and down messages that
+///   are not the store's own are ignored;
 /// - `backup` takes a file NAME, never a path: the front refuses any name
 ///   validate_backup_name() refuses (`/`, `..`, a leading `.`, ...) with
 ///   `errc::invalid_backup_name`, answers `errc::backups_disabled` when
