@@ -45,8 +45,9 @@ enum class errc : uint8_t {
   /// Within one pipelined batch an XADD failed and a later one reached the
   /// target: the target now misses an entry. Stops the peer.
   target_hole,
-  /// The remote cursor node is not connected (the tailer reconnects with
-  /// backoff).
+  /// A peer's last applied position could not be recorded before it
+  /// stopped: the cursor store stayed unavailable (the link to a remote node
+  /// itself reports `cursor::errc::unavailable` / `timeout`).
   store_unavailable,
   /// The source Redis does not report `max-deleted-entry-id` (Redis < 7.0),
   /// so gaps cannot be detected. Stops the peer unless `tailer.allow-gaps`.

@@ -182,12 +182,14 @@ void target_up(pipeline_pointer self) {
   mark_up(self, st.target, st.stats.target_up, "target", st.opts.target_name);
 }
 
-// The link to a remote node logs its own changes of state; the pipelines
-// only add a line for other store failures.
+// The link to a remote node logs its own changes of state (connection lost,
+// unreachable: `unavailable`); the pipelines only add a line for other store
+// failures (a timeout among them).
 void store_down(pipeline_pointer self, const caf::error& err) {
   auto& st = self->state;
   mark_down(self, st.store_party, st.stats.store_up, st.stats.store_errors,
-            "cursor store", "", err, is(err, errc::store_unavailable));
+            "cursor store", "", err,
+            cursor::is(err, cursor::errc::unavailable));
 }
 
 void store_up(pipeline_pointer self) {

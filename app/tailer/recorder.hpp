@@ -26,8 +26,8 @@ using recorder_actor = caf::typed_actor<
     /// this record (in memory; the store's flush makes it durable). If the
     /// store refuses the batch with a `cursor` error (regression, invalid ID)
     /// the entries are sent again one by one, so that each record gets its own
-    /// answer. Errors: the store's, `errc::store_unavailable`, CAF's
-    /// request_timeout.
+    /// answer. Errors: the store's (through a link to a remote node also
+    /// `cursor::errc::timeout` and `unavailable`), CAF's request_timeout.
     caf::replies_to<record_atom, std::string, std::string>::with<ok_atom>>;
 
 /// Spawns the recorder in front of `store`; every store request waits at

@@ -1,18 +1,18 @@
 #pragma once
 
-// The link to a remote cursor_node: a local actor with the store's interface
-// (the part the tailer uses) that forwards every request to the node's
-// published front, and reconnects with backoff when the connection is lost.
-// With it, the pipelines run the same code against a remote store as against
-// an embedded one.
+// The link to a remote cursor_node: a store forwarder
+// (common/store_forwarder.hpp) configured to connect to the node's published
+// front and to reconnect with backoff when the connection is lost. It has the
+// store's interface (the pipelines use the `store_api` part), so the
+// pipelines run the same code against a remote store as against an embedded
+// one.
 
 #include <memory>
 
 #include <caf/fwd.hpp>
-#include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
 
-#include "tailer/atoms.hpp"
+#include "common/store_forwarder.hpp"
 #include "tailer/endpoint.hpp"
 #include "tailer/store_api.hpp"
 
@@ -33,21 +33,20 @@ struct link_options {
   caf::timespan retry_max_delay = std::chrono::seconds(5);
 };
 
-using store_link_actor = store_api::extend<
-    /// Internal: the delayed reconnection attempt, with a token; a stale one
-    /// does nothing.
-    caf::reacts_to<reconnect_atom, uint64_t>>;
+/// The link's type: the forwarder's (the store's public interface plus the
+/// reconnection timer); it converts to `store_api`.
+using store_link_actor = app::store_forwarder_actor;
 
 /// Spawns the link and starts connecting at once, through the middleman
 /// actor (the openssl manager's when TLS is configured, see
 /// app::middleman_handle), asynchronously: no thread waits on a handshake.
-/// While not connected, requests fail at once with
-/// `errc::store_unavailable`; so do the requests waiting for an answer when
-/// the connection is lost. Errors of the store's `cursor` category reach
-/// the requester unchanged; every other failure of a forwarded request
-/// (timeout, the node gone) becomes `errc::store_unavailable` naming the
-/// cause. `log` gets one line per change of state (connected, lost,
-/// unreachable), not one per attempt.
+/// Errors (the forwarder's one mapping, docs/PROTOCOL.md): the store's own
+/// errors reach the requester unchanged; no answer within
+/// `request_timeout` is `cursor::errc::timeout`; while not connected,
+/// requests fail at once with `cursor::errc::unavailable` (not sent), and so
+/// do the requests waiting for an answer when the connection is lost (they
+/// may have taken effect). `log` gets one line per change of state
+/// (connected, lost, unreachable), not one per attempt.
 store_link_actor spawn_store_link(caf::actor_system& sys, link_options opts,
                                   std::shared_ptr<spdlog::logger> log);
 

@@ -185,7 +185,7 @@ bool refuse_set(script& s) {
 
 store_api::behavior_type mock_store(store_api::pointer, script_ptr s) {
   auto down = [s] {
-    return caf::make_error(tailer_errc::store_unavailable, "mock: node down");
+    return caf::make_error(cursor::errc::unavailable, "mock: node down");
   };
   return {
       [s, down](get_atom, start_atom,
