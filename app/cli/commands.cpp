@@ -217,9 +217,11 @@ int cmd_health(const context& ctx) {
             code = print_health(ctx.out, x, ctx.args.json);
           },
           [&](caf::error& e) {
-            // The front answers `stopped` when its store is gone or does
-            // not answer: the node is up, the store is not serving.
-            if (is(e, errc::stopped) || is(e, errc::closed)) {
+            // The node is up but its store is not serving: stopped or
+            // closed, gone (`unavailable`), or not answering the front in
+            // time (`timeout`).
+            if (is(e, errc::stopped) || is(e, errc::closed)
+                || is(e, errc::unavailable) || is(e, errc::timeout)) {
               code
                   = print_not_serving(ctx.out, app::describe(e), ctx.args.json);
               return;

@@ -20,6 +20,11 @@ int exit_code_for(const caf::error& err) {
     case errc::backup_exists:
     case errc::backups_disabled:
       return exit_refused;
+    // The node's front got no answer from its store in time, or its store
+    // is gone: like a node that does not answer, the outcome is unknown.
+    case errc::timeout:
+    case errc::unavailable:
+      return exit_unreachable;
     default:
       return exit_storage;
   }

@@ -16,7 +16,10 @@ constexpr int exit_ok = 0;
 /// without --force).
 constexpr int exit_refused = 1;
 /// The node is unreachable, did not answer within the timeout, is not a
-/// cursor node, or went away during the request.
+/// cursor node, or went away during the request; or the node's front got no
+/// answer from its store within `node.request-timeout` (`timeout`) or its
+/// store is gone (`unavailable`). A request answered this way may or may not
+/// have taken effect.
 constexpr int exit_unreachable = 2;
 /// The store could not do it: busy after every retry, storage error, read
 /// only, writer down, checkpoint incomplete, store closed or stopping.
@@ -28,8 +31,9 @@ constexpr int exit_degraded = 3;
 constexpr int exit_closed = 4;
 
 /// The exit code for an error answered to a request: errors of the store's
-/// `cursor` category are 1 (refused input) or 3 (storage), everything else
-/// (timeouts, lost connection, protocol mismatch) is 2.
+/// `cursor` category are 1 (refused input), 2 (`timeout`, `unavailable`) or
+/// 3 (storage); everything else (timeouts, lost connection, protocol
+/// mismatch) is 2.
 int exit_code_for(const caf::error& err);
 
 } // namespace cursor::cli

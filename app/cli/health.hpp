@@ -16,9 +16,10 @@ namespace cursor::cli {
 /// retry, else exit_ok.
 int print_health(std::ostream& out, const cursor_stats& x, bool json);
 
-/// For a node that answered `stats` with an error of the store's own
-/// (`stopped`: its store is gone or does not answer; `closed`): prints a
-/// `closed` line (or object) naming `reason` and returns exit_closed.
+/// For a node that answered `stats` with an error saying its store is not
+/// serving (`stopped`, `closed`, `unavailable`: gone, `timeout`: no answer
+/// to the front in time): prints a `closed` line (or object) naming
+/// `reason` and returns exit_closed.
 int print_not_serving(std::ostream& out, const std::string& reason, bool json);
 
 } // namespace cursor::cli

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -86,6 +87,16 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
         if (mode == "stopped")
           return caf::make_error(errc::stopped,
                                  "the store terminated (fake node)");
+        // What a front answers when its store is gone or does not answer it
+        // in time (the store forwarder's mapping).
+        if (mode == "unavailable")
+          return caf::make_error(errc::unavailable,
+                                 "the store is gone; the request was not "
+                                 "sent (fake node)");
+        if (mode == "timeout")
+          return caf::make_error(errc::timeout,
+                                 "no answer from the store within 30s "
+                                 "(fake node)");
         cursor_stats x;
         x.entries = 2;
         x.closed = true;
@@ -99,10 +110,11 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2
-      || (std::string{argv[1]} != "closed" && std::string{argv[1]} != "stopped"
-          && std::string{argv[1]} != "second-chunk")) {
-    std::cerr << "usage: cursor_fake_node closed|stopped|second-chunk\n";
+  static const std::set<std::string> modes{"closed", "stopped", "unavailable",
+                                           "timeout", "second-chunk"};
+  if (argc != 2 || modes.count(argv[1]) == 0) {
+    std::cerr << "usage: cursor_fake_node "
+                 "closed|stopped|unavailable|timeout|second-chunk\n";
     return 64;
   }
   // Blocked in every thread; taken below with sigwait.

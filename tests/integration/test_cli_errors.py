@@ -148,6 +148,37 @@ def scenario(env):
     env.ctl_ok(p, "set", "list", "2-0")
     check(env.ctl_ok(p, "get", "list") == "2-0\n", "a peer named 'list'")
 
+    # A store slower than the node's request timeout: the front answers
+    # `timeout` (exit 2, "may or may not have taken effect"), not `stopped`
+    # (issue 19). The store keeps retrying its busy flush for far longer
+    # than the front waits (100 attempts, 200 ms apart at most: ~20 s) and
+    # the client's own timeout (10 s) far exceeds the front's (300 ms), so
+    # the answer can only be the front's timeout. Once the lock is gone the
+    # same flush commits: it did take effect.
+    slow = env.node("--cursor.flush-interval=0s", "--node.request-timeout=300ms",
+                    "--cursor.retry-max-attempts=100",
+                    "--cursor.retry-base-delay=50ms",
+                    "--cursor.retry-max-delay=200ms", db="slow.db",
+                    name="slow").wait_listening()
+    env.ctl_ok(slow.port, "set", "peer.slow", "7-0")
+    holder = sqlite3.connect(env.path("slow.db"), isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        expect(env, slow.port, ["flush"], 2,
+               "timeout: no answer from the store within 300ms; the request "
+               "may or may not have taken effect", timeout="10s")
+        # health: the node answers, its store does not serve in time.
+        code, out, err, _ = env.ctl(slow.port, "health", timeout="10s")
+        check(code == 0, f"health reads memory while the store retries: "
+                         f"{code} {out!r} {err!r}")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    slow.wait_for(r"committed 1 rows")
+    rows = sqlite3.connect(env.path("slow.db")).execute(
+        "SELECT stream_id FROM cursors WHERE peer_id = 'peer.slow'").fetchall()
+    check(rows == [("7-0",)], f"the timed-out flush committed later: {rows}")
+
 
 if __name__ == "__main__":
     main(scenario, "cli_errors")

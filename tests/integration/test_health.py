@@ -95,13 +95,18 @@ def scenario(env):
                                          r"are refused; 2 cursors")
     fake.signal(signal.SIGTERM)
     fake.wait_exit()
-    fake, port = fake_node(env, "stopped")
-    obj = expect_state(env, port, 4, "closed",
-                       r"^closed: the store is not serving \(stopped: the store "
-                       r"terminated")
-    check("stopped" in obj["error"], f"health --json: {obj}")
-    fake.signal(signal.SIGTERM)
-    fake.wait_exit()
+    # The node answers, its store does not: stopped, gone (`unavailable`) or
+    # not answering the front in time (`timeout`).
+    for mode, cause in (("stopped", "the store terminated"),
+                        ("unavailable", "the store is gone"),
+                        ("timeout", "no answer from the store within 30s")):
+        fake, port = fake_node(env, mode)
+        obj = expect_state(env, port, 4, "closed",
+                           r"^closed: the store is not serving \(" + mode
+                           + ": " + re.escape(cause))
+        check(mode in obj["error"], f"health --json ({mode}): {obj}")
+        fake.signal(signal.SIGTERM)
+        fake.wait_exit()
 
     # Unreachable: 2, one line on stderr, within the timeout.
     port = closed_port()
