@@ -61,7 +61,10 @@ class Node:
         self.name = name
         self.lines = []
         self.cond = threading.Condition()
+        # True once both output readers reached the end of their pipe: until
+        # then a line may still be in flight on the other one.
         self.closed = False
+        self._open_readers = 2
         self.port = None
         self.restored = None
         cmd = [binary] + list(args)
@@ -82,7 +85,8 @@ class Node:
                 self.lines.append(line)
                 self.cond.notify_all()
         with self.cond:
-            self.closed = True
+            self._open_readers -= 1
+            self.closed = self._open_readers == 0
             self.cond.notify_all()
 
     def wait_for(self, pattern, timeout=START_TIMEOUT, start=0):
