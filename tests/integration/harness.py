@@ -22,10 +22,16 @@ import threading
 import time
 import traceback
 
-# Generous: the CI machine has two cores and may be building at the same time.
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 30.0
-CTL_TIMEOUT = 30.0
+# Generous: the CI machine has two cores and builds or runs another test
+# suite at the same time (ASan makes every process several times slower).
+# These bound waits for events; no test passes or fails by how fast a
+# machine is.
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 60.0
+CTL_TIMEOUT = 60.0
+# cursorctl's own request timeout unless a test sets one: a flush's fsync
+# may wait seconds for a disk shared with a build.
+CTL_REQUEST_TIMEOUT = "30s"
 
 LISTENING = re.compile(r"listening on (\S+):(\d+), database '(.*)', (\d+) cursors restored")
 
@@ -168,7 +174,8 @@ class Env:
         self.nodes.append(n)
         return n
 
-    def ctl(self, port, *args, timeout="5s", host="127.0.0.1", limit=CTL_TIMEOUT):
+    def ctl(self, port, *args, timeout=CTL_REQUEST_TIMEOUT, host="127.0.0.1",
+            limit=CTL_TIMEOUT):
         cmd = [self.args.ctl, "--host", host, "--port", str(port),
                "--timeout", timeout] + list(args)
         start = time.monotonic()
