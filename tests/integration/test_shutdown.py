@@ -6,7 +6,6 @@
 
 import signal
 import sqlite3
-import time
 
 from harness import check, main
 
@@ -60,21 +59,19 @@ def scenario(env):
     node.wait_for(r"second signal \(SIGINT\) during shutdown: exiting now")
 
     # 3. The shutdown deadline (1s), while the lock would keep the retries
-    # going for about 95 s. A timeout that must fire: exit 4 and its line are
-    # the event, and the wait for them (STOP_TIMEOUT, 60 s) is generous but
-    # shorter than the retries. Not before the deadline is a bound no slow
-    # machine can break.
+    # going for about 95 s (and then end in exit 3, "final flush failed"). A
+    # timeout that must fire: exit 4 with the deadline's lines is the event.
+    # The wait for it (STOP_TIMEOUT, 60 s) is generous but shorter than the
+    # retries. No bound on the elapsed time: the node means to exit by the
+    # deadline, so it gives the flush only part of it.
     node = env.node(*slow, "--node.shutdown-timeout=1s", db="three.db",
                     name="deadline").wait_listening()
     env.ctl_ok(node.port, "set", "peer.y", "2-2")
     release = hold_write_lock(env, env.path("three.db"))
-    start = time.monotonic()
     node.signal(signal.SIGTERM)
     code = node.wait_exit()
-    elapsed = time.monotonic() - start
     release()
     check(code == 4, f"deadline: exit code {code}, expected 4")
-    check(elapsed >= 1.0, f"deadline 1s: exit after {elapsed:.2f}s, before it")
     node.wait_for(r"final flush did not finish within the shutdown deadline")
     node.wait_for(r"not persisted: 'peer\.y' = 2-2")
 
