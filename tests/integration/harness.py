@@ -235,6 +235,20 @@ def one_line_error(stderr, what):
     return lines[0]
 
 
+def wait_until(predicate, timeout, what):
+    """Bounded poll for a condition with no event to block on (a process's
+    memory or descriptors in /proc, a counter behind a round trip); fails
+    with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TestFailure(f"{what} (waited {timeout}s)")
+        threading.Event().wait(0.05)
+
+
 def wait_for_file(path, predicate=lambda text: True, timeout=START_TIMEOUT):
     """Bounded poll for a file whose content satisfies `predicate`."""
     deadline = time.monotonic() + timeout

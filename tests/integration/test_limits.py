@@ -14,19 +14,9 @@ import json
 import os
 import signal
 import socket
-import threading
-import time
 
-from harness import Node, TestFailure, check, main
+from harness import Node, check, main, wait_until
 from ops import cpu_against_busy_loop, limited, open_fds
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TestFailure(f"{what} within {timeout}s")
-        threading.Event().wait(0.05)
 
 
 def file_size_limit(env):
