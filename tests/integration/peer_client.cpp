@@ -315,7 +315,9 @@ int run_hold(caf::actor_system& sys, const cursor_actor& front) {
                   << std::endl;
       },
       caf::after(std::chrono::seconds(120)) >>
-          [] { std::cout << "FAIL the front stayed up for 120s" << std::endl; });
+          [] {
+            std::cout << "FAIL the front stayed up for 120s" << std::endl;
+          });
   return down ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
