@@ -162,7 +162,7 @@ void add_run(latency_runs& acc, std::vector<double> xs);
 figure ratio_figure(std::string section, std::string name, std::string unit,
                     const std::vector<double>& values,
                     std::string baseline_name,
-                    const std::vector<double>& baseline,
-                    std::string ratio_name, double at_most, std::string note);
+                    const std::vector<double>& baseline, std::string ratio_name,
+                    double at_most, std::string note);
 
 } // namespace bench

@@ -32,8 +32,8 @@ std::vector<written_file> database_files(const std::string& db_option,
 /// Checks that no two entries of `files` are the same file: the same path
 /// after resolving symbolic links (`..`, `.`, links in the directories and
 /// in the name itself), or the same existing inode (hard links). Entries of
-/// the same option are not compared with each other. Returns an empty string, or one
-/// line naming both options and paths.
+/// the same option are not compared with each other. Returns an empty string,
+/// or one line naming both options and paths.
 std::string check_distinct_files(const std::vector<written_file>& files);
 
 } // namespace cursor::app

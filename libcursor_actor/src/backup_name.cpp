@@ -34,7 +34,8 @@ caf::error validate_backup_name(std::string_view name) {
                     "not a path (the node writes into its backup directory)");
     if (!allowed(c))
       return refuse("the backup name may contain only A-Z a-z 0-9 . _ - + @ "
-                    "= (character " + std::to_string(i + 1) + " is not one)");
+                    "= (character "
+                    + std::to_string(i + 1) + " is not one)");
   }
   if (name.front() == '.')
     return refuse("the backup name may not start with '.'");

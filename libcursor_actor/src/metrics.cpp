@@ -36,8 +36,8 @@ std::string to_prometheus(const cursor_stats& x) {
          std::to_string(x.flush_errors));
   metric(out, "replication_cursor_entries", "gauge", "Cursors in memory.",
          std::to_string(x.entries));
-  metric(out, "replication_cursor_dirty", "gauge",
-         "Changes not yet committed.", std::to_string(x.dirty));
+  metric(out, "replication_cursor_dirty", "gauge", "Changes not yet committed.",
+         std::to_string(x.dirty));
   std::ostringstream age;
   age << static_cast<double>(x.oldest_dirty_age_ms) / 1000.0;
   metric(out, "replication_cursor_oldest_dirty_age_seconds", "gauge",

@@ -26,10 +26,12 @@ bool one_of(const std::string& value,
 
 // Every key of the [cursor] group; anything else there is a typo.
 constexpr std::array<std::string_view, 12> known_keys{
-  "db-path",          "journal-mode",      "synchronous",
-  "max-page-count",   "flush-interval",    "dirty-threshold",
-  "retry-base-delay", "retry-multiplier",  "retry-max-delay",
-  "retry-max-attempts", "open-timeout",    "checkpoint-every",
+    "db-path",          "journal-mode",
+    "synchronous",      "max-page-count",
+    "flush-interval",   "dirty-threshold",
+    "retry-base-delay", "retry-multiplier",
+    "retry-max-delay",  "retry-max-attempts",
+    "open-timeout",     "checkpoint-every",
 };
 
 } // namespace
@@ -58,9 +60,9 @@ caf::error storage_options::validate() const {
   // is reached as ./file:...
   if (db_path.rfind("file:", 0) == 0)
     return bad("db-path", "'" + db_path
-                            + "' is a SQLite URI; URIs are refused (give a "
-                              "plain path, e.g. ./"
-                            + db_path + " for a file of that name)");
+                              + "' is a SQLite URI; URIs are refused (give a "
+                                "plain path, e.g. ./"
+                              + db_path + " for a file of that name)");
   if (!one_of(journal_mode, {"wal", "delete", "truncate", "persist"}))
     return bad("journal-mode", "'" + journal_mode
                                    + "' is not one of wal, delete, truncate, "
@@ -93,23 +95,24 @@ caf::error cursor_options::validate() const {
 
 void add_options(caf::config_option_set& options) {
   caf::config_option_adder{options, "cursor"}
-    .add<std::string>("db-path", "SQLite file (default "
+      .add<std::string>("db-path", "SQLite file (default "
                                    "data/replication_cursors.db)")
-    .add<std::string>("journal-mode", "wal|delete|truncate|persist (wal)")
-    .add<std::string>("synchronous", "off|normal|full|extra (full)")
-    .add<size_t>("max-page-count", "cap on database pages, 0 = none (0)")
-    .add<size_t>("checkpoint-every",
-                 "WAL checkpoint after n writes, 0 = SQLite's automatic (20)")
-    .add<caf::timespan>("flush-interval", "automatic flush, 0 = off (5s)")
-    .add<size_t>("dirty-threshold", "flush early at N dirty, 0 = off (0)")
-    .add<caf::timespan>("retry-base-delay", "first busy retry delay (10ms)")
-    .add<size_t>("retry-multiplier", "delay factor per retry (2)")
-    .add<caf::timespan>("retry-max-delay", "longest retry delay (500ms)")
-    .add<size_t>("retry-max-attempts", "attempts per busy operation (5)")
-    .add<caf::timespan>("open-timeout", "time to open and load (30s)");
+      .add<std::string>("journal-mode", "wal|delete|truncate|persist (wal)")
+      .add<std::string>("synchronous", "off|normal|full|extra (full)")
+      .add<size_t>("max-page-count", "cap on database pages, 0 = none (0)")
+      .add<size_t>("checkpoint-every",
+                   "WAL checkpoint after n writes, 0 = SQLite's automatic (20)")
+      .add<caf::timespan>("flush-interval", "automatic flush, 0 = off (5s)")
+      .add<size_t>("dirty-threshold", "flush early at N dirty, 0 = off (0)")
+      .add<caf::timespan>("retry-base-delay", "first busy retry delay (10ms)")
+      .add<size_t>("retry-multiplier", "delay factor per retry (2)")
+      .add<caf::timespan>("retry-max-delay", "longest retry delay (500ms)")
+      .add<size_t>("retry-max-attempts", "attempts per busy operation (5)")
+      .add<caf::timespan>("open-timeout", "time to open and load (30s)");
 }
 
-caf::expected<cursor_options> read_options(const caf::actor_system_config& cfg) {
+caf::expected<cursor_options>
+read_options(const caf::actor_system_config& cfg) {
   return read_options(cfg.content);
 }
 

@@ -33,8 +33,8 @@
 #include <vector>
 
 #include "cursor_actor/cursor_entry.hpp"
-#include "write_batch.hpp"
 #include "cursor_table.hpp"
+#include "write_batch.hpp"
 
 namespace cursor {
 
@@ -50,9 +50,8 @@ inline cursor_page overlay_page(const cursor_table& table,
         if (!erase && peer > after && (bound == nullptr || peer <= *bound))
           extra.push_back(&peer);
       });
-  auto less = [](const std::string* a, const std::string* b) {
-    return *a < *b;
-  };
+  auto less
+      = [](const std::string* a, const std::string* b) { return *a < *b; };
   // Only the `limit` smallest can make it into the page: a large dirty set
   // (an import of many new peers not flushed yet) is not sorted whole.
   bool extra_cut = extra.size() > limit;
@@ -65,8 +64,7 @@ inline cursor_page overlay_page(const cursor_table& table,
   page.entries.reserve(std::min<size_t>(limit, rows.size() + extra.size()));
   size_t i = 0;
   size_t j = 0;
-  while ((i < rows.size() || j < extra.size())
-         && page.entries.size() < limit) {
+  while ((i < rows.size() || j < extra.size()) && page.entries.size() < limit) {
     // The smaller candidate; a peer in both lists is taken once.
     const std::string* peer;
     if (j == extra.size() || (i < rows.size() && rows[i].peer < *extra[j])) {

@@ -31,8 +31,7 @@ namespace cursor {
 class page_scan {
 public:
   page_scan(std::string after, uint32_t limit)
-    : after_(std::move(after)), limit_(limit) {
-  }
+      : after_(std::move(after)), limit_(limit) {}
 
   /// Scans the next `buckets` buckets of `table`. Returns true when every
   /// bucket is done.

@@ -22,11 +22,10 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<stored_cursor>("cursor::stored_cursor");
   cfg.add_message_type<write_op>("cursor::write_op");
   cfg.add_message_type<write_batch>("cursor::write_batch");
-  cfg.add_error_category(caf::atom("cursor"),
-                         [](uint8_t code, caf::atom_value,
-                            const caf::message& ctx) {
-                           return render(caf::error{code, caf::atom("cursor"), ctx});
-                         });
+  cfg.add_error_category(caf::atom("cursor"), [](uint8_t code, caf::atom_value,
+                                                 const caf::message& ctx) {
+    return render(caf::error{code, caf::atom("cursor"), ctx});
+  });
 }
 
 } // namespace cursor

@@ -6,8 +6,8 @@
 #include "cursor_actor/peer_id.hpp"
 #include "cursor_actor_internal.hpp"
 #include "cursor_state.hpp"
-#include "writer_actor.hpp"
 #include "logger.hpp"
+#include "writer_actor.hpp"
 
 namespace cursor {
 
@@ -55,8 +55,8 @@ caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,
   {
     caf::scoped_actor self{sys};
     self->request(writer, opts.open_timeout, load_atom_v)
-      .receive([&](std::vector<stored_cursor>& xs) { rows = std::move(xs); },
-               [&](caf::error& err) { rows = std::move(err); });
+        .receive([&](std::vector<stored_cursor>& xs) { rows = std::move(xs); },
+                 [&](caf::error& err) { rows = std::move(err); });
   }
   if (!rows) {
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
@@ -64,7 +64,7 @@ caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,
     if (err.category() != caf::atom("cursor"))
       err = caf::make_error(errc::cannot_open,
                             "opening '" + opts.storage.db_path
-                              + "' failed: " + caf::to_string(err));
+                                + "' failed: " + caf::to_string(err));
     // Returned, not logged: the host decides how to report it.
     return err;
   }
@@ -74,8 +74,7 @@ caf::expected<cursor_actor> spawn_cursor_store(caf::actor_system& sys,
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     return std::move(store.error());
   }
-  log()->info("opened '{}': {} cursors restored", opts.storage.db_path,
-              count);
+  log()->info("opened '{}': {} cursors restored", opts.storage.db_path, count);
   // The host gets the public interface only.
   return cursor_actor{std::move(*store)};
 }
@@ -95,16 +94,16 @@ bool stop_store(caf::actor_system& sys, const cursor_actor& store,
 
 scoped_store::scoped_store(caf::actor_system& sys, cursor_actor store,
                            caf::timespan stop_timeout)
-  : sys_(&sys), store_(std::move(store)), stop_timeout_(stop_timeout) {
+    : sys_(&sys), store_(std::move(store)), stop_timeout_(stop_timeout) {
   // nop
 }
 
 scoped_store::~scoped_store() {
   if (store_ && !stop_store(*sys_, store_, stop_timeout_)) {
-    log()->error("the cursor store did not stop within {} ms; killing it",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(
-                   stop_timeout_)
-                   .count());
+    log()->error(
+        "the cursor store did not stop within {} ms; killing it",
+        std::chrono::duration_cast<std::chrono::milliseconds>(stop_timeout_)
+            .count());
     caf::anon_send_exit(store_, caf::exit_reason::kill);
   }
 }

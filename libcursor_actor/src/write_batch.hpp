@@ -35,8 +35,8 @@ struct write_op {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_op& x) {
-  return f(caf::meta::type_name("write_op"), x.peer, x.stream_id,
-           x.updated_at, x.erase);
+  return f(caf::meta::type_name("write_op"), x.peer, x.stream_id, x.updated_at,
+           x.erase);
 }
 
 /// Changes committed together in one `BEGIN IMMEDIATE ... COMMIT`, sorted by

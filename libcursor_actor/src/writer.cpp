@@ -30,85 +30,85 @@ writer(writer_actor::stateful_pointer<writer_state> self,
        storage_options opts) {
   self->state.opts = std::move(opts);
   return {
-    [self](load_atom) -> caf::result<std::vector<stored_cursor>> {
-      auto& st = self->state;
-      if (!st.db) {
-        auto db = sqlite::database::open(st.opts);
-        if (!db) {
-          // No half-open writer: report and terminate.
-          auto rp = self->make_response_promise<std::vector<stored_cursor>>();
-          rp.deliver(db.error());
-          self->quit(db.error());
-          return rp;
+      [self](load_atom) -> caf::result<std::vector<stored_cursor>> {
+        auto& st = self->state;
+        if (!st.db) {
+          auto db = sqlite::database::open(st.opts);
+          if (!db) {
+            // No half-open writer: report and terminate.
+            auto rp = self->make_response_promise<std::vector<stored_cursor>>();
+            rp.deliver(db.error());
+            self->quit(db.error());
+            return rp;
+          }
+          st.db.emplace(std::move(*db));
         }
-        st.db.emplace(std::move(*db));
-      }
-      return st.db->load();
-    },
-    [self](write_atom, const write_batch& batch) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      if (!st.db)
-        return not_open();
-      auto rows = st.db->write(batch);
-      if (!rows)
-        return std::move(rows.error());
-      // Answer first: a periodic checkpoint must not delay the reply.
-      auto rp = self->make_response_promise<uint64_t>();
-      rp.deliver(*rows);
-      st.db->after_write();
-      return rp;
-    },
-    [self](checkpoint_atom) -> caf::result<checkpoint_info> {
-      auto& st = self->state;
-      if (!st.db)
-        return not_open();
-      return st.db->checkpoint();
-    },
-    [self](backup_atom, const std::string& path) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      if (!st.db)
-        return not_open();
-      auto rows = sqlite::backup_to(st.db->handle(), path);
-      if (!rows) {
-        log()->error("backup to '{}' failed: {}", path, render(rows.error()));
-        return std::move(rows.error());
-      }
-      log()->info("backup: wrote {} cursors to '{}'", *rows, path);
-      return *rows;
-    },
-    [self](list_atom, const std::string& after,
-           uint32_t limit) -> caf::result<std::vector<stored_cursor>> {
-      auto& st = self->state;
-      if (!st.db)
-        return not_open();
-      auto rows = st.db->page(after, limit);
-      if (!rows)
-        return std::move(rows.error());
-      return std::move(*rows);
-    },
-    [self](close_atom) -> caf::result<ok_atom> {
-      auto& st = self->state;
-      caf::error err;
-      if (st.db) {
-        auto info = st.db->checkpoint();
-        if (!info)
-          log()->warn("final checkpoint of '{}' failed: {}", st.opts.db_path,
-                      render(info.error()));
-        else if (!info->complete())
-          log()->warn("final checkpoint of '{}' incomplete: {} of {} frames",
-                      st.opts.db_path, info->checkpointed_frames,
-                      info->log_frames);
-        err = st.db->close();
-        st.db.reset();
-      }
-      auto rp = self->make_response_promise<ok_atom>();
-      if (err)
-        rp.deliver(err);
-      else
-        rp.deliver(ok_atom_v);
-      self->quit();
-      return rp;
-    },
+        return st.db->load();
+      },
+      [self](write_atom, const write_batch& batch) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (!st.db)
+          return not_open();
+        auto rows = st.db->write(batch);
+        if (!rows)
+          return std::move(rows.error());
+        // Answer first: a periodic checkpoint must not delay the reply.
+        auto rp = self->make_response_promise<uint64_t>();
+        rp.deliver(*rows);
+        st.db->after_write();
+        return rp;
+      },
+      [self](checkpoint_atom) -> caf::result<checkpoint_info> {
+        auto& st = self->state;
+        if (!st.db)
+          return not_open();
+        return st.db->checkpoint();
+      },
+      [self](backup_atom, const std::string& path) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (!st.db)
+          return not_open();
+        auto rows = sqlite::backup_to(st.db->handle(), path);
+        if (!rows) {
+          log()->error("backup to '{}' failed: {}", path, render(rows.error()));
+          return std::move(rows.error());
+        }
+        log()->info("backup: wrote {} cursors to '{}'", *rows, path);
+        return *rows;
+      },
+      [self](list_atom, const std::string& after,
+             uint32_t limit) -> caf::result<std::vector<stored_cursor>> {
+        auto& st = self->state;
+        if (!st.db)
+          return not_open();
+        auto rows = st.db->page(after, limit);
+        if (!rows)
+          return std::move(rows.error());
+        return std::move(*rows);
+      },
+      [self](close_atom) -> caf::result<ok_atom> {
+        auto& st = self->state;
+        caf::error err;
+        if (st.db) {
+          auto info = st.db->checkpoint();
+          if (!info)
+            log()->warn("final checkpoint of '{}' failed: {}", st.opts.db_path,
+                        render(info.error()));
+          else if (!info->complete())
+            log()->warn("final checkpoint of '{}' incomplete: {} of {} frames",
+                        st.opts.db_path, info->checkpointed_frames,
+                        info->log_frames);
+          err = st.db->close();
+          st.db.reset();
+        }
+        auto rp = self->make_response_promise<ok_atom>();
+        if (err)
+          rp.deliver(err);
+        else
+          rp.deliver(ok_atom_v);
+        self->quit();
+        return rp;
+      },
   };
 }
 

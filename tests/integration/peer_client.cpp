@@ -66,8 +66,8 @@ void check_close_refused(checker& c, caf::scoped_actor& self,
   self->request(front, timeout, close_atom_v)
       .receive(
           [&](uint64_t rows) {
-            c.check(false, "close is refused", "closed, " + std::to_string(rows)
-                                                   + " rows flushed");
+            c.check(false, "close is refused",
+                    "closed, " + std::to_string(rows) + " rows flushed");
           },
           [&](caf::error& err) {
             auto what = text(err);
@@ -216,7 +216,7 @@ int run_protocol(caf::actor_system& sys, const cursor_actor& front) {
   auto refused_internal = [](caf::error& e) {
     return e == caf::sec::unexpected_message
            && caf::to_string(e.context()).find("public interface")
-                != std::string::npos;
+                  != std::string::npos;
   };
   self->request(internal, timeout, retry_atom_v, uint64_t{42})
       .receive([&] { c.check(false, "retry is refused"); },
@@ -252,11 +252,10 @@ int run_protocol(caf::actor_system& sys, const cursor_actor& front) {
                fail_on_error("batched set"));
   self->request(front, timeout, set_atom_v, strings{"batch.a", "batch.b"},
                 strings{"5-0", "1-0"})
-      .receive([&](ok_atom) { c.check(false, "batch with a regression"); },
-               expect_error("batch with a regression refused whole",
-                            [](caf::error& e) {
-                              return is(e, errc::regression);
-                            }));
+      .receive(
+          [&](ok_atom) { c.check(false, "batch with a regression"); },
+          expect_error("batch with a regression refused whole",
+                       [](caf::error& e) { return is(e, errc::regression); }));
   self->request(front, timeout, get_atom_v, "batch.a")
       .receive(
           [&](const cursor_lookup& x) {
@@ -332,10 +331,17 @@ int run_backup_names(caf::actor_system& sys, const cursor_actor& front) {
   using namespace cursor;
   checker c;
   caf::scoped_actor self{sys};
-  const std::string names[] = {
-      "../escape.db", "/tmp/escape.db", "..", ".", "", ".hidden",
-      "a/b.db", "a..b", std::string("nul\0byte", 8), std::string(300, 'x'),
-      "sub/../../escape.db"};
+  const std::string names[] = {"../escape.db",
+                               "/tmp/escape.db",
+                               "..",
+                               ".",
+                               "",
+                               ".hidden",
+                               "a/b.db",
+                               "a..b",
+                               std::string("nul\0byte", 8),
+                               std::string(300, 'x'),
+                               "sub/../../escape.db"};
   for (auto& name : names) {
     self->request(front, timeout, backup_atom_v, name)
         .receive(
@@ -354,8 +360,9 @@ int run_backup_names(caf::actor_system& sys, const cursor_actor& front) {
 
 int main(int argc, char** argv) {
   if (argc != 4 && argc != 7) {
-    std::cerr << "usage: cursor_peer_client protocol|close|kill-front|foreign|hold "
-                 "HOST PORT [CERT KEY CA]\n";
+    std::cerr
+        << "usage: cursor_peer_client protocol|close|kill-front|foreign|hold "
+           "HOST PORT [CERT KEY CA]\n";
     return 64;
   }
   std::string mode = argv[1];

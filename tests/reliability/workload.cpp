@@ -91,30 +91,30 @@ int run_crash(caf::actor_system& sys, const cursor_actor& node, uint64_t cycle,
       auto covered = std::move(since_flush);
       since_flush.clear();
       self->request(node, crash_request_timeout, flush_atom_v)
-        .receive(
-          [&](uint64_t) {
-            for (auto& [peer, id] : covered)
-              std::cout << "ACK " << peer << ' ' << id << '\n';
-            std::cout << std::flush;
-          },
-          [&](caf::error& err) {
-            if (is(err, errc::busy) || is(err, errc::storage_error)) {
-              // Not acknowledged: the values stay dirty and a later flush
-              // covers them (unless a newer set replaced them).
-              std::cout << "NACK " << text(err) << std::endl;
-              for (auto& kvp : covered)
-                since_flush.emplace(kvp);
-              return;
-            }
-            on_error("flush")(err);
-          });
+          .receive(
+              [&](uint64_t) {
+                for (auto& [peer, id] : covered)
+                  std::cout << "ACK " << peer << ' ' << id << '\n';
+                std::cout << std::flush;
+              },
+              [&](caf::error& err) {
+                if (is(err, errc::busy) || is(err, errc::storage_error)) {
+                  // Not acknowledged: the values stay dirty and a later flush
+                  // covers them (unless a newer set replaced them).
+                  std::cout << "NACK " << text(err) << std::endl;
+                  for (auto& kvp : covered)
+                    since_flush.emplace(kvp);
+                  return;
+                }
+                on_error("flush")(err);
+              });
       if (rng() % 8 == 0)
         self->request(node, crash_request_timeout, checkpoint_atom_v)
-          .receive([](const checkpoint_info&) {},
-                   [&](caf::error& err) {
-                     if (!is(err, errc::checkpoint_incomplete))
-                       on_error("checkpoint")(err);
-                   });
+            .receive([](const checkpoint_info&) {},
+                     [&](caf::error& err) {
+                       if (!is(err, errc::checkpoint_incomplete))
+                         on_error("checkpoint")(err);
+                     });
       continue;
     }
     auto peer = "peer-" + std::to_string(rng() % static_cast<uint64_t>(peers));
@@ -122,7 +122,7 @@ int run_crash(caf::actor_system& sys, const cursor_actor& node, uint64_t cycle,
               + std::to_string(rng() % 4);
     std::cout << "TRY " << peer << ' ' << id << std::endl;
     self->request(node, crash_request_timeout, set_atom_v, peer, id)
-      .receive([&](ok_atom) { since_flush[peer] = id; }, on_error("set"));
+        .receive([&](ok_atom) { since_flush[peer] = id; }, on_error("set"));
   }
   return lost ? 2 : 0;
 }
@@ -187,31 +187,31 @@ void send_one(load_actor* self) {
   auto roll = st.rng() % 1000;
   if (roll == 0) {
     self->request(st.node, request_timeout, flush_atom_v)
-      .then(
-        [self](uint64_t) {
-          ++self->state.result.flushes;
-          answered(self);
-        },
-        [self](caf::error& err) {
-          fail(self, "flush", err);
-          answered(self);
-        });
+        .then(
+            [self](uint64_t) {
+              ++self->state.result.flushes;
+              answered(self);
+            },
+            [self](caf::error& err) {
+              fail(self, "flush", err);
+              answered(self);
+            });
     return;
   }
   if (roll < 4 && st.p.priv > 0) {
     auto peer = "c" + std::to_string(st.p.client) + "-"
                 + std::to_string(st.rng() % static_cast<uint64_t>(st.p.priv));
     self->request(st.node, request_timeout, delete_atom_v, peer)
-      .then(
-        [self, peer](bool) {
-          ++self->state.result.deletes;
-          self->state.result.private_last[peer] = "";
-          answered(self);
-        },
-        [self, peer](caf::error& err) {
-          fail(self, "delete " + peer, err);
-          answered(self);
-        });
+        .then(
+            [self, peer](bool) {
+              ++self->state.result.deletes;
+              self->state.result.private_last[peer] = "";
+              answered(self);
+            },
+            [self, peer](caf::error& err) {
+              fail(self, "delete " + peer, err);
+              answered(self);
+            });
     return;
   }
   ++st.ms;
@@ -225,28 +225,29 @@ void send_one(load_actor* self) {
     peer = "c" + std::to_string(st.p.client) + "-"
            + std::to_string(st.rng() % static_cast<uint64_t>(st.p.priv));
   self->request(st.node, request_timeout, set_atom_v, peer, id.to_string())
-    .then(
-      [self, peer, id, shared](ok_atom) {
-        auto& r = self->state.result;
-        ++r.sets;
-        if (shared) {
-          auto i = r.shared_max.find(peer);
-          if (i == r.shared_max.end() || i->second < id)
-            r.shared_max[peer] = id;
-        } else {
-          r.private_last[peer] = id.to_string();
-        }
-        answered(self);
-      },
-      [self, peer, shared](caf::error& err) {
-        // Other clients push shared peers ahead: a refused regression is the
-        // expected outcome there, and proof that nothing moved backwards.
-        if (shared && is(err, errc::regression))
-          ++self->state.result.regressions;
-        else
-          fail(self, "set " + peer, err);
-        answered(self);
-      });
+      .then(
+          [self, peer, id, shared](ok_atom) {
+            auto& r = self->state.result;
+            ++r.sets;
+            if (shared) {
+              auto i = r.shared_max.find(peer);
+              if (i == r.shared_max.end() || i->second < id)
+                r.shared_max[peer] = id;
+            } else {
+              r.private_last[peer] = id.to_string();
+            }
+            answered(self);
+          },
+          [self, peer, shared](caf::error& err) {
+            // Other clients push shared peers ahead: a refused regression is
+            // the expected outcome there, and proof that nothing moved
+            // backwards.
+            if (shared && is(err, errc::regression))
+              ++self->state.result.regressions;
+            else
+              fail(self, "set " + peer, err);
+            answered(self);
+          });
 }
 
 void pump(load_actor* self) {
@@ -262,30 +263,29 @@ void pump(load_actor* self) {
       self->quit();
     };
     self->request(st.node, request_timeout, flush_atom_v)
-      .then(
-        [self, finish](uint64_t) {
-          ++self->state.result.flushes;
-          finish();
-        },
-        [self, finish](caf::error& err) {
-          fail(self, "final flush", err);
-          finish();
-        });
+        .then(
+            [self, finish](uint64_t) {
+              ++self->state.result.flushes;
+              finish();
+            },
+            [self, finish](caf::error& err) {
+              fail(self, "final flush", err);
+              finish();
+            });
   }
 }
 
-caf::behavior load_driver(load_actor* self, cursor_actor node,
-                          load_params p, caf::actor parent,
-                          load_result* out) {
+caf::behavior load_driver(load_actor* self, cursor_actor node, load_params p,
+                          caf::actor parent, load_result* out) {
   self->state.node = std::move(node);
   self->state.p = p;
   self->state.parent = std::move(parent);
   self->state.out = out;
   pump(self);
   return {
-    [](caf::unit_t) {
-      // Keeps the actor alive until quit(); nothing else arrives.
-    },
+      [](caf::unit_t) {
+        // Keeps the actor alive until quit(); nothing else arrives.
+      },
   };
 }
 
@@ -324,8 +324,8 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
   auto snapshot = [&] {
     std::vector<cursor_entry> result;
     self->request(node, request_timeout, list_atom_v)
-      .receive([&](std::vector<cursor_entry>& xs) { result = std::move(xs); },
-               [&](caf::error&) {});
+        .receive([&](std::vector<cursor_entry>& xs) { result = std::move(xs); },
+                 [&](caf::error&) {});
     for (auto& e : result)
       e.updated_at = 0; // unchanged values keep their time anyway
     return result;
@@ -333,10 +333,11 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
   // A known state to compare against.
   self->request(node, request_timeout, set_atom_v, std::string{"bad.peer"},
                 std::string{"100-5"})
-    .receive([](ok_atom) {}, [&](caf::error& err) {
-      std::cout << "FAIL setup: " << text(err) << std::endl;
-      ++failures;
-    });
+      .receive([](ok_atom) {},
+               [&](caf::error& err) {
+                 std::cout << "FAIL setup: " << text(err) << std::endl;
+                 ++failures;
+               });
   auto before = snapshot();
   auto report = [&](const std::string& name, bool ok, const std::string& got) {
     ++cases;
@@ -349,21 +350,20 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
              && after[i].stream_id == before[i].stream_id;
     if (!same)
       ++failures;
-    std::cout << "CASE " << (ok && same ? "ok" : "FAIL") << ' ' << name
-              << ": " << got << (same ? "" : " [STATE CHANGED]") << std::endl;
+    std::cout << "CASE " << (ok && same ? "ok" : "FAIL") << ' ' << name << ": "
+              << got << (same ? "" : " [STATE CHANGED]") << std::endl;
   };
   auto typed_set = [&](const std::string& name, const std::string& peer,
                        const std::string& id, errc expected, bool force) {
-    auto handle = [&](caf::error& err) {
-      report(name, is(err, expected), text(err));
-    };
+    auto handle
+        = [&](caf::error& err) { report(name, is(err, expected), text(err)); };
     auto accepted = [&](ok_atom) { report(name, false, "accepted"); };
     if (force)
       self->request(node, request_timeout, set_atom_v, force_atom_v, peer, id)
-        .receive(accepted, handle);
+          .receive(accepted, handle);
     else
       self->request(node, request_timeout, set_atom_v, peer, id)
-        .receive(accepted, handle);
+          .receive(accepted, handle);
   };
   using std::string;
   const string nul_peer("nul\0peer", 8);
@@ -371,21 +371,40 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
   // Peer IDs.
   typed_set("empty peer", "", ok_id, errc::invalid_peer_id, false);
   typed_set("peer with NUL", nul_peer, ok_id, errc::invalid_peer_id, false);
-  typed_set("peer of 256 bytes", string(256, 'p'), ok_id,
-            errc::invalid_peer_id, false);
-  typed_set("peer of 1 MiB", string(1 << 20, 'p'), ok_id,
-            errc::invalid_peer_id, false);
-  typed_set("peer with newline", "a\nb", ok_id, errc::invalid_peer_id, false);
-  typed_set("peer with escape", "\x1b[2J", ok_id, errc::invalid_peer_id,
+  typed_set("peer of 256 bytes", string(256, 'p'), ok_id, errc::invalid_peer_id,
             false);
+  typed_set("peer of 1 MiB", string(1 << 20, 'p'), ok_id, errc::invalid_peer_id,
+            false);
+  typed_set("peer with newline", "a\nb", ok_id, errc::invalid_peer_id, false);
+  typed_set("peer with escape", "\x1b[2J", ok_id, errc::invalid_peer_id, false);
   typed_set("peer with DEL", "a\x7f", ok_id, errc::invalid_peer_id, false);
   typed_set("peer not UTF-8", "\xff\xfe", ok_id, errc::invalid_peer_id, false);
   typed_set("forced set, empty peer", "", ok_id, errc::invalid_peer_id, true);
   // Stream IDs.
-  for (auto id : {"", "abc", "1", "1-", "-1", "-1-0", "+1-0", "1-+0", " 1-0",
-                  "1-0 ", "1 -0", "\t1-0", "01-0", "1-00",
-                  "18446744073709551616-0", "0-18446744073709551616", "$", ">",
-                  "*", "-", "+", "1-2-3", "1.0-0", "0x10-0"})
+  for (auto id : {"",
+                  "abc",
+                  "1",
+                  "1-",
+                  "-1",
+                  "-1-0",
+                  "+1-0",
+                  "1-+0",
+                  " 1-0",
+                  "1-0 ",
+                  "1 -0",
+                  "\t1-0",
+                  "01-0",
+                  "1-00",
+                  "18446744073709551616-0",
+                  "0-18446744073709551616",
+                  "$",
+                  ">",
+                  "*",
+                  "-",
+                  "+",
+                  "1-2-3",
+                  "1.0-0",
+                  "0x10-0"})
     typed_set(string{"stream id '"} + id + "'", "bad.peer", id,
               errc::invalid_stream_id, false);
   typed_set("stream id with NUL", "bad.peer", string("1\0-0", 4),
@@ -398,17 +417,17 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
   typed_set("regression to 0", "bad.peer", "0", errc::regression, false);
   // Other messages with bad peers.
   self->request(node, request_timeout, get_atom_v, string{})
-    .receive([&](cursor_lookup&) { report("get empty peer", false, "found"); },
-             [&](caf::error& err) {
-               report("get empty peer", is(err, errc::invalid_peer_id),
-                      text(err));
-             });
+      .receive(
+          [&](cursor_lookup&) { report("get empty peer", false, "found"); },
+          [&](caf::error& err) {
+            report("get empty peer", is(err, errc::invalid_peer_id), text(err));
+          });
   self->request(node, request_timeout, delete_atom_v, nul_peer)
-    .receive([&](bool) { report("delete NUL peer", false, "deleted"); },
-             [&](caf::error& err) {
-               report("delete NUL peer", is(err, errc::invalid_peer_id),
-                      text(err));
-             });
+      .receive([&](bool) { report("delete NUL peer", false, "deleted"); },
+               [&](caf::error& err) {
+                 report("delete NUL peer", is(err, errc::invalid_peer_id),
+                        text(err));
+               });
   // Messages outside the interface, sent untyped over the wire.
   auto raw = caf::actor_cast<caf::actor>(node);
   auto unexpected = [&](const string& name) {
@@ -422,29 +441,30 @@ int run_bad(caf::actor_system& sys, const cursor_actor& node) {
     };
   };
   self->request(raw, request_timeout, string{"hello"})
-    .receive(any_reply("a bare string"), unexpected("a bare string"));
+      .receive(any_reply("a bare string"), unexpected("a bare string"));
   self->request(raw, request_timeout, set_atom_v, string{"bad.peer"})
-    .receive(any_reply("set with one argument"),
-             unexpected("set with one argument"));
+      .receive(any_reply("set with one argument"),
+               unexpected("set with one argument"));
   self->request(raw, request_timeout, set_atom_v, string{"bad.peer"},
                 string{"300-0"}, string{"extra"})
-    .receive(any_reply("set with three arguments"),
-             unexpected("set with three arguments"));
+      .receive(any_reply("set with three arguments"),
+               unexpected("set with three arguments"));
   self->request(raw, request_timeout, set_atom_v, int32_t{1}, int32_t{2})
-    .receive(any_reply("set with integers"), unexpected("set with integers"));
+      .receive(any_reply("set with integers"), unexpected("set with integers"));
   self->request(raw, request_timeout, delete_atom_v, uint64_t{7})
-    .receive(any_reply("delete with an integer"),
-             unexpected("delete with an integer"));
+      .receive(any_reply("delete with an integer"),
+               unexpected("delete with an integer"));
   self->request(raw, request_timeout, caf::atom("nosuchop"))
-    .receive(any_reply("an unknown atom"), unexpected("an unknown atom"));
+      .receive(any_reply("an unknown atom"), unexpected("an unknown atom"));
   self->request(raw, request_timeout, 3.14, true)
-    .receive(any_reply("a double and a bool"),
-             unexpected("a double and a bool"));
+      .receive(any_reply("a double and a bool"),
+               unexpected("a double and a bool"));
   std::cout << "CASES " << cases << " failures " << failures << std::endl;
   return failures == 0 ? 0 : 1;
 }
 
-// -- strays mode ---------------------------------------------------------------
+// -- strays mode
+// ---------------------------------------------------------------
 
 int run_strays(caf::actor_system& sys, const cursor_actor& node) {
   caf::scoped_actor self{sys};
@@ -458,12 +478,14 @@ int run_strays(caf::actor_system& sys, const cursor_actor& node) {
   caf::anon_send(raw, tick_atom_v, uint64_t{1});
   int code = 1;
   self->request(node, request_timeout, dirty_atom_v)
-    .receive(
-      [&](uint64_t n) {
-        std::cout << "ALIVE dirty=" << n << std::endl;
-        code = 0;
-      },
-      [&](caf::error& err) { std::cout << "DEAD " << text(err) << std::endl; });
+      .receive(
+          [&](uint64_t n) {
+            std::cout << "ALIVE dirty=" << n << std::endl;
+            code = 0;
+          },
+          [&](caf::error& err) {
+            std::cout << "DEAD " << text(err) << std::endl;
+          });
   return code;
 }
 
@@ -473,8 +495,8 @@ int run_vanish(caf::actor_system& sys, const cursor_actor& node) {
   caf::scoped_actor self{sys};
   for (int i = 0; i < 2000; ++i) {
     self->request(node, request_timeout, set_atom_v,
-                  "vanish-" + std::to_string(i % 50), std::to_string(i + 1)
-                                                        + "-0");
+                  "vanish-" + std::to_string(i % 50),
+                  std::to_string(i + 1) + "-0");
     if (i % 100 == 0) {
       self->request(node, request_timeout, flush_atom_v);
       self->request(node, request_timeout, list_atom_v);
@@ -502,8 +524,8 @@ int main(int argc, char** argv) {
   auto port = static_cast<uint16_t>(std::atoi(argv[3]));
   if ((mode == "crash" && argc != 7) || (mode == "load" && argc != 9)
       || ((mode == "bad" || mode == "vanish" || mode == "strays") && argc != 4)
-      || (mode != "crash" && mode != "load" && mode != "bad"
-          && mode != "vanish" && mode != "strays"))
+      || (mode != "crash" && mode != "load" && mode != "bad" && mode != "vanish"
+          && mode != "strays"))
     return usage();
   caf::actor_system_config cfg;
   cursor::cli::make_client_config(cfg, cursor::app::app_identifier);

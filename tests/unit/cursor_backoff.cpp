@@ -107,7 +107,7 @@ CAF_TEST(the retry knobs are honoured) {
 CAF_TEST(a non busy error is not retried and carries its code) {
   CAF_CHECK(!set("peer-a", "1-0"));
   script->write_outcomes.push_back(
-    test::storage_error(13, "database or disk is full"));
+      test::storage_error(13, "database or disk is full"));
   auto r = send<uint64_t>(flush_atom_v);
   drain();
   CAF_CHECK(is(r.error(), errc::storage_error));
@@ -183,8 +183,7 @@ CAF_TEST(a delete retried while busy counts under cursor_delete) {
 CAF_TEST(forged or stale retry messages do nothing) {
   CAF_CHECK(!set("peer-a", "1-0"));
   // No retry pending: a retry message must not start a write.
-  for (uint64_t token : {uint64_t{0}, uint64_t{1}, uint64_t{42},
-                         UINT64_MAX})
+  for (uint64_t token : {uint64_t{0}, uint64_t{1}, uint64_t{42}, UINT64_MAX})
     caf::anon_send(store, retry_atom_v, token);
   drain();
   CAF_CHECK(script->batches.empty());
@@ -257,7 +256,7 @@ CAF_TEST(a busy checkpoint is retried and an incomplete one is reported) {
 
 CAF_TEST(a failing checkpoint is not retried) {
   script->checkpoint_outcomes.push_back(
-    test::storage_error(10, "disk I/O error"));
+      test::storage_error(10, "disk I/O error"));
   auto r = send<checkpoint_info>(checkpoint_atom_v);
   drain();
   CAF_CHECK(is(r.error(), errc::storage_error));

@@ -137,15 +137,15 @@ CAF_TEST(close flushes dirty cursors and closes the writer) {
 }
 
 CAF_TEST(get_or_start answers 0 for an unknown peer) {
-  CAF_CHECK_EQUAL(ask<std::string>(get_atom_v, start_atom_v,
-                                   std::string{"new-peer"})
-                    .value(),
-                  "0");
+  CAF_CHECK_EQUAL(
+      ask<std::string>(get_atom_v, start_atom_v, std::string{"new-peer"})
+          .value(),
+      "0");
   CAF_CHECK(!set("new-peer", "12-3"));
-  CAF_CHECK_EQUAL(ask<std::string>(get_atom_v, start_atom_v,
-                                   std::string{"new-peer"})
-                    .value(),
-                  "12-3");
+  CAF_CHECK_EQUAL(
+      ask<std::string>(get_atom_v, start_atom_v, std::string{"new-peer"})
+          .value(),
+      "12-3");
   CAF_CHECK_EQUAL(dirty_count(), 1u); // the lookup itself changed nothing
 }
 
@@ -177,7 +177,7 @@ CAF_TEST(a delete before the first flush removes the unflushed value) {
   CAF_CHECK_EQUAL(dirty_count(), 0u);
 }
 
-CAF_TEST(ids compare numerically so 10-0 follows 9-0) {
+CAF_TEST(ids compare numerically so 10 - 0 follows 9 - 0) {
   CAF_CHECK(!set("peer-a", "9-0"));
   CAF_CHECK(!set("peer-a", "10-0"));
   CAF_CHECK(is(set("peer-a", "9-99"), errc::regression));
@@ -198,7 +198,7 @@ CAF_TEST(a regression is refused and the forced set accepts it) {
   CAF_CHECK_EQUAL(script->disk.at("peer-a"), "100-4");
 }
 
-CAF_TEST(zero is accepted and 0 and 0-0 name the same position) {
+CAF_TEST(zero is accepted and 0 and 0 - 0 name the same position) {
   CAF_CHECK(!set("peer-a", "0"));
   CAF_CHECK_EQUAL(get("peer-a").stream_id, "0");
   CAF_CHECK(!set("peer-a", "0-0"));
@@ -215,8 +215,7 @@ CAF_TEST(every invalid input is refused and changes nothing) {
                        errc expected) {
     auto err = set(peer, id);
     CHECK_MSG(is(err, expected),
-                      "set('" << peer << "', '" << id << "') gave "
-                              << render(err));
+              "set('" << peer << "', '" << id << "') gave " << render(err));
     if (expected != errc::regression) // the forced set accepts a regression
       CAF_CHECK(is(force_set(peer, id), expected));
   };
@@ -234,8 +233,8 @@ CAF_TEST(every invalid input is refused and changes nothing) {
                  errc::invalid_peer_id));
     CAF_CHECK(is(ask<std::string>(get_atom_v, start_atom_v, peer).error(),
                  errc::invalid_peer_id));
-    CAF_CHECK(is(ask<bool>(delete_atom_v, peer).error(),
-                 errc::invalid_peer_id));
+    CAF_CHECK(
+        is(ask<bool>(delete_atom_v, peer).error(), errc::invalid_peer_id));
   }
   CAF_CHECK(list() == before);
   CAF_CHECK_EQUAL(dirty_count(), 0u);
@@ -246,8 +245,8 @@ CAF_TEST(messages outside the interface are rejected and change nothing) {
   CAF_CHECK(!set("peer-a", "5-0"));
   auto untyped = caf::actor_cast<caf::actor>(store);
   auto r1 = send_to<cursor::ok_atom>(untyped, std::string{"garbage"});
-  auto r2 = send_to<cursor::ok_atom>(untyped, set_atom_v,
-                                     std::string{"peer-a"});
+  auto r2
+      = send_to<cursor::ok_atom>(untyped, set_atom_v, std::string{"peer-a"});
   auto r3 = send_to<cursor::ok_atom>(untyped, set_atom_v, int32_t{42},
                                      std::string{"6-0"});
   drain();

@@ -16,9 +16,7 @@ namespace {
 using strings = std::vector<std::string>;
 
 struct batch_fixture : store_fixture {
-  cursor_actor batch_store() {
-    return store;
-  }
+  cursor_actor batch_store() { return store; }
 
   caf::error set_batch(const strings& peers, const strings& ids) {
     auto r = send_to<ok_atom>(batch_store(), set_atom_v, peers, ids);
@@ -52,8 +50,7 @@ bool mentions(const caf::error& err, const std::string& text) {
 CAF_TEST_FIXTURE_SCOPE(cursor_batch_tests, batch_fixture)
 
 CAF_TEST(a valid batch sets every entry and one flush writes them sorted) {
-  CAF_CHECK(!set_batch({"peer-c", "peer-a", "peer-b"},
-                       {"3-0", "1-0", "2-0"}));
+  CAF_CHECK(!set_batch({"peer-c", "peer-a", "peer-b"}, {"3-0", "1-0", "2-0"}));
   CAF_CHECK_EQUAL(get("peer-a").stream_id, "1-0");
   CAF_CHECK_EQUAL(get("peer-b").stream_id, "2-0");
   CAF_CHECK_EQUAL(get("peer-c").stream_id, "3-0");
@@ -185,10 +182,9 @@ CAF_TEST(a batch over a pending delete sets the peer anew or changes nothing) {
   drain();
   CAF_CHECK(!get("peer-a").found); // the delete is pending
   // A refused batch leaves the pending delete as it was.
-  CAF_CHECK(is(set_batch({"peer-a", ""}, {"9-0", "1-0"}),
-               errc::invalid_peer_id));
-  CAF_CHECK(is(set_batch({"peer-a", "peer-b", "peer-b"},
-                         {"9-0", "2-0", "1-0"}),
+  CAF_CHECK(
+      is(set_batch({"peer-a", ""}, {"9-0", "1-0"}), errc::invalid_peer_id));
+  CAF_CHECK(is(set_batch({"peer-a", "peer-b", "peer-b"}, {"9-0", "2-0", "1-0"}),
                errc::regression));
   CAF_CHECK(!get("peer-a").found);
   CAF_CHECK_EQUAL(stats().entries, 0u);
@@ -209,11 +205,25 @@ CAF_TEST(a batch over a pending delete sets the peer anew or changes nothing) {
 CAF_TEST(batches are sorted exactly as strings whatever the peers share) {
   // Prefixes of one another, a shared prefix that shrinks after the first
   // marks were taken, equal eight-byte windows, non-ASCII peers.
-  strings peers{"eu.node.peer-10", "eu.node.peer-2", "eu.node.peer-1",
-                "eu.node.peer-100000000000", "eu.node.peer-10000000000",
-                "eu.node.peer-1000000000a", "eu.other", "eu", "e", "a",
-                "ab", "abc", "aa", "a~", "Z", "z", "\xc3\xa9t\xc3\xa9",
-                "node.x.very-long-name-1", "node.x.very-long-name-2"};
+  strings peers{"eu.node.peer-10",
+                "eu.node.peer-2",
+                "eu.node.peer-1",
+                "eu.node.peer-100000000000",
+                "eu.node.peer-10000000000",
+                "eu.node.peer-1000000000a",
+                "eu.other",
+                "eu",
+                "e",
+                "a",
+                "ab",
+                "abc",
+                "aa",
+                "a~",
+                "Z",
+                "z",
+                "\xc3\xa9t\xc3\xa9",
+                "node.x.very-long-name-1",
+                "node.x.very-long-name-2"};
   for (size_t i = 0; i < peers.size(); ++i)
     CAF_CHECK(!set(peers[i], std::to_string(i + 1) + "-0"));
   CAF_CHECK(!set("eu.node.peer-1", "99-0")); // a second change, same mark
@@ -248,8 +258,8 @@ CAF_TEST(random peers in random batches are written sorted and complete) {
     CAF_CHECK(!set_batch(peers, ids));
     all.insert(peers.begin(), peers.end());
     auto rows = ask<uint64_t>(flush_atom_v).value();
-    CAF_CHECK_EQUAL(rows, std::set<std::string>(peers.begin(), peers.end())
-                            .size());
+    CAF_CHECK_EQUAL(rows,
+                    std::set<std::string>(peers.begin(), peers.end()).size());
   }
   CAF_CHECK(batches_sorted());
   CAF_CHECK_EQUAL(script->disk.size(), all.size());

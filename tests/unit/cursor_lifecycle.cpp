@@ -289,8 +289,8 @@ CAF_TEST(a dying writer fails the waiting requests and later ones) {
   CAF_CHECK(is(r.error(), errc::writer_down));
   CAF_CHECK(stats().degraded);
   CAF_CHECK(is(ask<uint64_t>(flush_atom_v).error(), errc::writer_down));
-  CAF_CHECK(is(ask<checkpoint_info>(checkpoint_atom_v).error(),
-               errc::writer_down));
+  CAF_CHECK(
+      is(ask<checkpoint_info>(checkpoint_atom_v).error(), errc::writer_down));
   // Memory still answers.
   CAF_CHECK_EQUAL(get("peer-a").stream_id, "1-0");
 }

@@ -71,7 +71,7 @@ CAF_TEST(random operations keep memory disk and the model equal) {
       }
       case 6: { // flush
         flushes.push_back(
-          pending_flush{send<uint64_t>(flush_atom_v), model, backwards});
+            pending_flush{send<uint64_t>(flush_atom_v), model, backwards});
         break;
       }
       case 7: { // disturb the writer
@@ -81,7 +81,7 @@ CAF_TEST(random operations keep memory disk and the model equal) {
             break;
           case 1:
             script->write_outcomes.push_back(
-              test::storage_error(10, "disk I/O error"));
+                test::storage_error(10, "disk I/O error"));
             break;
           case 2:
             script->hold_writes = true;
@@ -121,8 +121,8 @@ CAF_TEST(random operations keep memory disk and the model equal) {
                     "acknowledged " << p << " lost");
           if (on_disk != script->disk.end())
             CHECK_MSG(!(*stream_id::parse(on_disk->second) < id),
-                      p << " on disk " << on_disk->second
-                        << " < acknowledged " << id.to_string());
+                      p << " on disk " << on_disk->second << " < acknowledged "
+                        << id.to_string());
         }
       }
       i = flushes.erase(i);

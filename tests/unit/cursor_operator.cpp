@@ -41,7 +41,8 @@ CAF_TEST(a forced batch moves cursors backwards and forwards) {
   CAF_CHECK(!set("peer-a", "5-0"));
   CAF_CHECK(!set("peer-b", "1-0"));
   ask<uint64_t>(flush_atom_v).value();
-  CAF_CHECK(!force_batch({"peer-a", "peer-b", "peer-c"}, {"2-0", "3-0", "1-1"}));
+  CAF_CHECK(
+      !force_batch({"peer-a", "peer-b", "peer-c"}, {"2-0", "3-0", "1-1"}));
   CAF_CHECK_EQUAL(get("peer-a").stream_id, "2-0");
   CAF_CHECK_EQUAL(get("peer-b").stream_id, "3-0");
   CAF_CHECK_EQUAL(get("peer-c").stream_id, "1-1");
@@ -128,7 +129,7 @@ CAF_TEST(a backup whose flush fails is not taken and reports the error) {
 
 CAF_TEST(a backup the writer refuses reaches the requester unchanged) {
   script->backup_outcomes.push_back(
-    caf::make_error(errc::backup_exists, "backup '/b/x.db' exists already"));
+      caf::make_error(errc::backup_exists, "backup '/b/x.db' exists already"));
   auto r = backup("/b/x.db");
   CAF_CHECK(is(r.error(), errc::backup_exists));
   CHECK_MSG(mentions(r.error(), "exists already"), render(r.error()));
@@ -167,8 +168,8 @@ CAF_TEST(backup names that are paths or hidden files are refused) {
                errc::invalid_backup_name));
   CAF_CHECK(is(validate_backup_name(std::string(201, 'a')),
                errc::invalid_backup_name));
-  for (auto name : {"cursors-2024-05-01.db", "a", "x.y.z", "A_b-c+d@e=f",
-                    "nightly."})
+  for (auto name :
+       {"cursors-2024-05-01.db", "a", "x.y.z", "A_b-c+d@e=f", "nightly."})
     CHECK_MSG(!validate_backup_name(name), "refused '" << name << "'");
   CAF_CHECK(!validate_backup_name(std::string(200, 'a')));
 }

@@ -151,8 +151,8 @@ CAF_TEST(without a writer pages are scanned from memory) {
   CAF_REQUIRE(r.arrived());
   auto first = r.value();
   CAF_REQUIRE_EQUAL(first.entries.size(), 50u);
-  CAF_CHECK(std::equal(first.entries.begin(), first.entries.end(),
-                       all.begin()));
+  CAF_CHECK(
+      std::equal(first.entries.begin(), first.entries.end(), all.begin()));
   CAF_REQUIRE(terminated(writer));
   // Later pages do not ask the dead writer.
   auto reads = script->lists;
@@ -245,8 +245,8 @@ CAF_TEST(bad limits are refused and a page after the last peer is empty) {
   CAF_CHECK(!page.more);
   CAF_CHECK(page.next.empty());
   // A limit above 10,000 gives pages of 10,000 (one message builds a page).
-  auto big = ask<cursor_page>(list_atom_v, std::string{}, uint32_t{20000})
-               .value();
+  auto big
+      = ask<cursor_page>(list_atom_v, std::string{}, uint32_t{20000}).value();
   CAF_CHECK_EQUAL(big.entries.size(), 10000u);
   CAF_CHECK(big.more);
   auto rest = ask<cursor_page>(list_atom_v, big.next, uint32_t{20000}).value();

@@ -228,8 +228,8 @@ namespace {
 
 std::string peer_name(size_t i) {
   // Host-like names whose byte order differs from the numeric order.
-  return "host-" + std::to_string((i * 7919) % 100003) + ".dc" +
-         std::to_string(i % 7);
+  return "host-" + std::to_string((i * 7919) % 100003) + ".dc"
+         + std::to_string(i % 7);
 }
 
 // One page by slices of `slice` buckets, calling `between()` before every
@@ -277,8 +277,7 @@ CAF_TEST(pages in slices return every cursor exactly once in order) {
     }
   }
   CAF_CHECK_EQUAL(pages, 104u); // 103 full pages and one of 9 entries
-  CAF_CHECK(std::vector<std::string>(expected.begin(), expected.end())
-            == got);
+  CAF_CHECK(std::vector<std::string>(expected.begin(), expected.end()) == got);
 }
 
 CAF_TEST(sets and deletes between pages and slices lose and repeat nothing) {

@@ -49,90 +49,93 @@ read_page(mock_script& script, const std::string& after, uint32_t limit) {
   return rows;
 }
 
-mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
-                                             std::shared_ptr<mock_script> script) {
+mock_writer_actor::behavior_type
+mock_writer(mock_writer_actor::pointer self,
+            std::shared_ptr<mock_script> script) {
   return {
-    [script](cursor::load_atom) {
-      std::vector<cursor::stored_cursor> rows;
-      for (auto& kvp : script->disk)
-        rows.push_back(cursor::stored_cursor{kvp.first, kvp.second, 1});
-      return rows;
-    },
-    [self, script](cursor::write_atom,
-                   const cursor::write_batch& batch) -> caf::result<uint64_t> {
-      script->batches.push_back(batch);
-      if (script->hold_writes) {
-        auto rp = self->make_response_promise<uint64_t>();
-        script->held.emplace_back(batch, rp);
-        return rp;
-      }
-      return settle(*script, batch);
-    },
-    [script](cursor::checkpoint_atom) -> caf::result<cursor::checkpoint_info> {
-      script->checkpoints += 1;
-      if (script->checkpoint_outcomes.empty())
-        return cursor::checkpoint_info{false, 3, 3};
-      auto outcome = script->checkpoint_outcomes.front();
-      script->checkpoint_outcomes.pop_front();
-      if (!outcome)
-        return outcome.error();
-      return *outcome;
-    },
-    [self, script](cursor::backup_atom,
-                   const std::string& path) -> caf::result<uint64_t> {
-      if (script->hold_backups) {
-        auto rp = self->make_response_promise<uint64_t>();
-        script->held_backups.emplace_back(path, rp);
-        return rp;
-      }
-      return backup(*script, path);
-    },
-    [self, script](cursor::list_atom, const std::string& after, uint32_t limit)
-      -> caf::result<std::vector<cursor::stored_cursor>> {
-      script->lists += 1;
-      if (script->hold_lists) {
-        auto rp
-          = self->make_response_promise<std::vector<cursor::stored_cursor>>();
-        script->held_lists.emplace_back(after, limit, rp);
-        return rp;
-      }
-      return read_page(*script, after, limit);
-    },
-    [self, script](cursor::close_atom) {
-      script->closes += 1;
-      if (!script->stay_after_close)
-        self->quit();
-      return cursor::ok_atom_v;
-    },
-    [script](release_atom) {
-      auto lists = std::move(script->held_lists);
-      script->held_lists.clear();
-      for (auto& [after, limit, rp] : lists) {
-        auto res = read_page(*script, after, limit);
-        if (res)
-          rp.deliver(*res);
-        else
-          rp.deliver(res.error());
-      }
-      auto backups = std::move(script->held_backups);
-      script->held_backups.clear();
-      for (auto& [path, rp] : backups) {
-        auto res = backup(*script, path);
-        if (res)
-          rp.deliver(*res);
-        else
-          rp.deliver(res.error());
-      }
-      auto held = std::move(script->held);
-      script->held.clear();
-      for (auto& [batch, rp] : held) {
-        auto res = settle(*script, batch);
-        if (res)
-          rp.deliver(*res);
-        else
-          rp.deliver(res.error());
-      }
-    },
+      [script](cursor::load_atom) {
+        std::vector<cursor::stored_cursor> rows;
+        for (auto& kvp : script->disk)
+          rows.push_back(cursor::stored_cursor{kvp.first, kvp.second, 1});
+        return rows;
+      },
+      [self, script](cursor::write_atom, const cursor::write_batch& batch)
+          -> caf::result<uint64_t> {
+        script->batches.push_back(batch);
+        if (script->hold_writes) {
+          auto rp = self->make_response_promise<uint64_t>();
+          script->held.emplace_back(batch, rp);
+          return rp;
+        }
+        return settle(*script, batch);
+      },
+      [script](
+          cursor::checkpoint_atom) -> caf::result<cursor::checkpoint_info> {
+        script->checkpoints += 1;
+        if (script->checkpoint_outcomes.empty())
+          return cursor::checkpoint_info{false, 3, 3};
+        auto outcome = script->checkpoint_outcomes.front();
+        script->checkpoint_outcomes.pop_front();
+        if (!outcome)
+          return outcome.error();
+        return *outcome;
+      },
+      [self, script](cursor::backup_atom,
+                     const std::string& path) -> caf::result<uint64_t> {
+        if (script->hold_backups) {
+          auto rp = self->make_response_promise<uint64_t>();
+          script->held_backups.emplace_back(path, rp);
+          return rp;
+        }
+        return backup(*script, path);
+      },
+      [self, script](
+          cursor::list_atom, const std::string& after,
+          uint32_t limit) -> caf::result<std::vector<cursor::stored_cursor>> {
+        script->lists += 1;
+        if (script->hold_lists) {
+          auto rp = self->make_response_promise<
+              std::vector<cursor::stored_cursor>>();
+          script->held_lists.emplace_back(after, limit, rp);
+          return rp;
+        }
+        return read_page(*script, after, limit);
+      },
+      [self, script](cursor::close_atom) {
+        script->closes += 1;
+        if (!script->stay_after_close)
+          self->quit();
+        return cursor::ok_atom_v;
+      },
+      [script](release_atom) {
+        auto lists = std::move(script->held_lists);
+        script->held_lists.clear();
+        for (auto& [after, limit, rp] : lists) {
+          auto res = read_page(*script, after, limit);
+          if (res)
+            rp.deliver(*res);
+          else
+            rp.deliver(res.error());
+        }
+        auto backups = std::move(script->held_backups);
+        script->held_backups.clear();
+        for (auto& [path, rp] : backups) {
+          auto res = backup(*script, path);
+          if (res)
+            rp.deliver(*res);
+          else
+            rp.deliver(res.error());
+        }
+        auto held = std::move(script->held);
+        script->held.clear();
+        for (auto& [batch, rp] : held) {
+          auto res = settle(*script, batch);
+          if (res)
+            rp.deliver(*res);
+          else
+            rp.deliver(res.error());
+        }
+      },
   };
 }
 
@@ -145,15 +148,15 @@ cursor::writer_actor spawn_mock_writer(caf::actor_system& sys,
 }
 
 caf::error busy_error(int rc) {
-  return caf::make_error(cursor::errc::busy,
-                         "write: SQLite error " + std::to_string(rc)
-                           + " (database is locked)");
+  return caf::make_error(cursor::errc::busy, "write: SQLite error "
+                                                 + std::to_string(rc)
+                                                 + " (database is locked)");
 }
 
 caf::error storage_error(int rc, const std::string& text) {
-  return caf::make_error(cursor::errc::storage_error,
-                         "write: SQLite error " + std::to_string(rc) + " ("
-                           + text + ")");
+  return caf::make_error(cursor::errc::storage_error, "write: SQLite error "
+                                                          + std::to_string(rc)
+                                                          + " (" + text + ")");
 }
 
 } // namespace test

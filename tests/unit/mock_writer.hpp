@@ -44,7 +44,7 @@ struct mock_script {
   /// Every backup that succeeded: the path and what was on "disk" then
   /// (the copy).
   std::vector<std::pair<std::string, std::map<std::string, std::string>>>
-    backups;
+      backups;
   /// When set, page reads (`list`, after, limit) fail with a storage error,
   /// so the store falls back to scanning its memory; otherwise they answer
   /// from "disk".
@@ -58,23 +58,23 @@ struct mock_script {
   size_t checkpoints = 0;
   size_t closes = 0;
   /// Held page reads and backups.
-  std::vector<std::tuple<std::string, uint32_t,
-                         caf::typed_response_promise<
-                           std::vector<cursor::stored_cursor>>>>
-    held_lists;
+  std::vector<std::tuple<
+      std::string, uint32_t,
+      caf::typed_response_promise<std::vector<cursor::stored_cursor>>>>
+      held_lists;
   std::vector<std::pair<std::string, caf::typed_response_promise<uint64_t>>>
-    held_backups;
+      held_backups;
   /// Held writes.
-  std::vector<std::pair<cursor::write_batch,
-                        caf::typed_response_promise<uint64_t>>>
-    held;
+  std::vector<
+      std::pair<cursor::write_batch, caf::typed_response_promise<uint64_t>>>
+      held;
 };
 
 /// The mock's interface: the writer's plus a message that settles held
 /// writes (each by the next outcome in `write_outcomes`), page reads and
 /// backups.
 using mock_writer_actor
-  = cursor::writer_actor::extend<caf::reacts_to<release_atom>>;
+    = cursor::writer_actor::extend<caf::reacts_to<release_atom>>;
 
 /// Spawns the mock writer (not detached) in `sys`.
 cursor::writer_actor spawn_mock_writer(caf::actor_system& sys,

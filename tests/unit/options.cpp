@@ -11,9 +11,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct options_config : caf::actor_system_config {
-  options_config() {
-    cursor::add_options(custom_options_);
-  }
+  options_config() { cursor::add_options(custom_options_); }
 };
 
 caf::expected<cursor::cursor_options> parse(const std::string& ini) {
@@ -82,7 +80,7 @@ CAF_TEST(out of range values are refused naming the option) {
     auto err = opts.validate();
     CAF_CHECK(cursor::is(err, cursor::errc::invalid_option));
     CHECK_MSG(cursor::render(err).find(option) != std::string::npos,
-                      cursor::render(err));
+              cursor::render(err));
   };
   check([](auto& o) { o.storage.db_path.clear(); }, "db-path");
   check([](auto& o) { o.storage.journal_mode = "wall"; }, "journal-mode");
@@ -96,8 +94,7 @@ CAF_TEST(out of range values are refused naming the option) {
         "flush-interval");
   check([](auto& o) { o.storage.checkpoint_every = 2000000; },
         "checkpoint-every");
-  check([](auto& o) { o.storage.db_path = "file:cursors.db?mode=rwc"; },
-        "URI");
+  check([](auto& o) { o.storage.db_path = "file:cursors.db?mode=rwc"; }, "URI");
 }
 
 CAF_TEST(a plain path that merely contains file colon is accepted) {
@@ -137,11 +134,10 @@ CAF_TEST(unknown keys in the cursor group are refused) {
 
 CAF_TEST(wrong typed values in a raw config file are refused) {
   // CAF's typed parse drops these silently; the raw parse keeps them.
-  for (auto ini : {"[cursor]\nflush-interval=\"abc\"\n",
-                   "[cursor]\nflush-interval=5\n",
-                   "[cursor]\ndirty-threshold=\"many\"\n",
-                   "[cursor]\ndb-path=42\n",
-                   "[cursor]\ndirty-threshold=-5\n"}) {
+  for (auto ini :
+       {"[cursor]\nflush-interval=\"abc\"\n", "[cursor]\nflush-interval=5\n",
+        "[cursor]\ndirty-threshold=\"many\"\n", "[cursor]\ndb-path=42\n",
+        "[cursor]\ndirty-threshold=-5\n"}) {
     std::istringstream in{ini};
     auto raw = caf::actor_system_config::parse_config(in);
     REQUIRE_MSG(raw, ini);

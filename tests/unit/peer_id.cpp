@@ -41,7 +41,7 @@ CAF_TEST(control characters and NUL are refused) {
   CAF_CHECK(refused("c1\xc2\x85")); // U+0085 NEXT LINE
 }
 
-CAF_TEST(invalid UTF-8 is refused) {
+CAF_TEST(invalid UTF - 8 is refused) {
   CAF_CHECK(refused("\xff"));
   CAF_CHECK(refused("\xc3"));             // truncated
   CAF_CHECK(refused("\xc0\xaf"));         // overlong '/'

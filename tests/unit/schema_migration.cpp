@@ -222,24 +222,23 @@ CAF_TEST(a file written by the Rust store is migrated with values identical) {
 
 CAF_TEST(the Rust store SQL still works on a v2 file) {
   auto expected = write_rust_file(200, 3);
-  {
-  open(); } // migrates
+  { open(); } // migrates
   CAF_REQUIRE(clustered(table_sql()));
   auto some = expected.begin()->first;
   auto other = std::next(expected.begin())->first;
   {
-  // What the Rust store does at open and while it runs.
-  conn c{opts.db_path};
-  c.exec(rust_open_sql); // CREATE TABLE IF NOT EXISTS: a no-op
-  CAF_CHECK(c.rust_select() == expected);
-  c.rust_upsert(some, "1800000000000-1", 1800000000000);   // update
-  c.rust_upsert("new.peer.example", "7-0", 1800000000001); // insert
-  c.rust_delete(other);
-  c.rust_delete("never.there"); // deleting a missing peer is no error
-  expected[some] = {"1800000000000-1", 1800000000000, "text"};
-  expected["new.peer.example"] = {"7-0", 1800000000001, "text"};
-  expected.erase(other);
-  CAF_CHECK(c.rust_select() == expected);
+    // What the Rust store does at open and while it runs.
+    conn c{opts.db_path};
+    c.exec(rust_open_sql); // CREATE TABLE IF NOT EXISTS: a no-op
+    CAF_CHECK(c.rust_select() == expected);
+    c.rust_upsert(some, "1800000000000-1", 1800000000000);   // update
+    c.rust_upsert("new.peer.example", "7-0", 1800000000001); // insert
+    c.rust_delete(other);
+    c.rust_delete("never.there"); // deleting a missing peer is no error
+    expected[some] = {"1800000000000-1", 1800000000000, "text"};
+    expected["new.peer.example"] = {"7-0", 1800000000001, "text"};
+    expected.erase(other);
+    CAF_CHECK(c.rust_select() == expected);
   }
   // And this build opens the result without another migration.
   auto db = open();

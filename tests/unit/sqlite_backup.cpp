@@ -104,8 +104,7 @@ CAF_TEST(a symlink is refused and its target untouched) {
   CAF_CHECK_EQUAL(test::read_file(target), "keep");
   // A dangling symlink is refused too (O_EXCL never follows it).
   auto dangling = dir.file("dangling.db");
-  CAF_REQUIRE(::symlink(dir.file("nowhere.db").c_str(), dangling.c_str())
-              == 0);
+  CAF_REQUIRE(::symlink(dir.file("nowhere.db").c_str(), dangling.c_str()) == 0);
   rows = backup_to(db->handle(), dangling);
   CAF_REQUIRE(!rows);
   CAF_CHECK(is(rows.error(), errc::backup_exists));
@@ -134,9 +133,9 @@ CAF_TEST(a failed copy removes its partial file) {
   write("peer-a", "1-0");
   // A closed source makes the copy fail after the file was created.
   sqlite3* other = nullptr;
-  CAF_REQUIRE(sqlite3_open_v2(":memory:", &other, SQLITE_OPEN_READWRITE,
-                              nullptr)
-              == SQLITE_OK);
+  CAF_REQUIRE(
+      sqlite3_open_v2(":memory:", &other, SQLITE_OPEN_READWRITE, nullptr)
+      == SQLITE_OK);
   // An empty in-memory database has no `cursors` table: the copy succeeds
   // as a file but counting its cursors fails.
   auto path = dir.file("partial.db");

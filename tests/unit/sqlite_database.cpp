@@ -26,9 +26,7 @@ struct fixture {
   test::temp_dir dir;
   storage_options opts;
 
-  fixture() {
-    opts.db_path = dir.file("cursors.db");
-  }
+  fixture() { opts.db_path = dir.file("cursors.db"); }
 
   database open() {
     auto db = database::open(opts);
@@ -61,9 +59,10 @@ struct fixture {
         _exit(3);
       auto db = database::open(opts);
       _exit(!db && is(db.error(), expected)
-                && render(db.error()).find(opts.db_path) != std::string::npos
-              ? 0
-              : 1);
+                    && render(db.error()).find(opts.db_path)
+                           != std::string::npos
+                ? 0
+                : 1);
     }
     int status = 0;
     waitpid(pid, &status, 0);
@@ -132,8 +131,8 @@ CAF_TEST(a new file gets the schema WAL mode and the schema version) {
 CAF_TEST(rows persist across close and reopen) {
   {
     auto db = open();
-    CAF_CHECK_EQUAL(unbox(db.write(batch({upsert("b", "2-0"), upsert("a", "1-0")}))),
-                    2u);
+    CAF_CHECK_EQUAL(
+        unbox(db.write(batch({upsert("b", "2-0"), upsert("a", "1-0")}))), 2u);
     CAF_CHECK(!db.close());
   }
   auto db = open();
@@ -150,10 +149,10 @@ CAF_TEST(a page is the rows after a peer in byte order up to the limit) {
   auto db = open();
   // Inserted out of order; byte order puts upper case and digits before
   // lower case.
-  CAF_REQUIRE(db.write(batch({upsert("uk.node-2", "2-0"),
-                              upsert("de.node-1", "1-0"),
-                              upsert("Zed", "3-0"), upsert("uk.node-10", "4-0"),
-                              upsert("9.host", "5-0")})));
+  CAF_REQUIRE(
+      db.write(batch({upsert("uk.node-2", "2-0"), upsert("de.node-1", "1-0"),
+                      upsert("Zed", "3-0"), upsert("uk.node-10", "4-0"),
+                      upsert("9.host", "5-0")})));
   auto peers = [&](const std::string& after, uint32_t limit) {
     auto rows = db.page(after, limit);
     CAF_REQUIRE(rows);
@@ -164,8 +163,7 @@ CAF_TEST(a page is the rows after a peer in byte order up to the limit) {
   };
   using strings = std::vector<std::string>;
   CAF_CHECK_EQUAL(peers("", 3), (strings{"9.host", "Zed", "de.node-1"}));
-  CAF_CHECK_EQUAL(peers("de.node-1", 10),
-                  (strings{"uk.node-10", "uk.node-2"}));
+  CAF_CHECK_EQUAL(peers("de.node-1", 10), (strings{"uk.node-10", "uk.node-2"}));
   CAF_CHECK_EQUAL(peers("uk.node-2", 10), strings{});
   auto rows = db.page("Zed", 1);
   CAF_REQUIRE(rows);
@@ -192,8 +190,8 @@ CAF_TEST(a batch upserts and deletes in one transaction) {
 }
 
 CAF_TEST(committed rows survive a process that dies without closing) {
-  CAF_REQUIRE(crash_after_write(opts, batch({upsert("a", "5-5"),
-                                             upsert("b", "6-6")})));
+  CAF_REQUIRE(
+      crash_after_write(opts, batch({upsert("a", "5-5"), upsert("b", "6-6")})));
   CAF_CHECK(std::filesystem::exists(opts.db_path + "-wal"));
   auto db = open();
   auto rows = db.load();
@@ -215,12 +213,13 @@ CAF_TEST(a WAL without its shm file is recovered not reset) {
 }
 
 CAF_TEST(a database of the Rust store opens and keeps its rows) {
-  exec("PRAGMA journal_mode=WAL;"
-       "CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT "
-       "NULL, updated_at INTEGER NOT NULL);"
-       "INSERT INTO cursors VALUES ('uk.node.manchester-1', "
-       "'1234567890123-0', 1700000000000);"
-       "INSERT INTO cursors VALUES ('uk.node.leeds-2', '99-7', 1700000000001);");
+  exec(
+      "PRAGMA journal_mode=WAL;"
+      "CREATE TABLE cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT "
+      "NULL, updated_at INTEGER NOT NULL);"
+      "INSERT INTO cursors VALUES ('uk.node.manchester-1', "
+      "'1234567890123-0', 1700000000000);"
+      "INSERT INTO cursors VALUES ('uk.node.leeds-2', '99-7', 1700000000001);");
   CAF_CHECK_EQUAL(pragma("user_version"), "0");
   auto db = open();
   auto loaded = db.load();
@@ -231,8 +230,7 @@ CAF_TEST(a database of the Rust store opens and keeps its rows) {
   CAF_CHECK_EQUAL(rows[1].stream_id, "1234567890123-0");
   CAF_CHECK_EQUAL(pragma("user_version"), "2");
   CAF_CHECK(db.write(batch({upsert("uk.node.leeds-2", "100-0")})));
-  CAF_CHECK_EQUAL(test::row(opts.db_path, "uk.node.leeds-2"),
-                  "100-0");
+  CAF_CHECK_EQUAL(test::row(opts.db_path, "uk.node.leeds-2"), "100-0");
 }
 
 CAF_TEST(a newer schema version is refused and the file left untouched) {
@@ -319,9 +317,9 @@ CAF_TEST(a second connection holding an exclusive lock makes writes busy) {
   CAF_REQUIRE(db.write(batch({upsert("a", "1-0")})));
   sqlite3* other = nullptr;
   sqlite3_open(opts.db_path.c_str(), &other);
-  CAF_REQUIRE_EQUAL(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr,
-                                 nullptr),
-                    SQLITE_OK);
+  CAF_REQUIRE_EQUAL(
+      sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   auto res = db.write(batch({upsert("a", "2-0")}));
   CAF_REQUIRE(!res);
   CAF_CHECK(is(res.error(), errc::busy));
@@ -337,8 +335,8 @@ CAF_TEST(a checkpoint blocked by a reader reports busy and then completes) {
   db.write(batch({upsert("a", "1-0")}));
   sqlite3* reader = nullptr;
   sqlite3_open(opts.db_path.c_str(), &reader);
-  sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM cursors;", nullptr,
-               nullptr, nullptr);
+  sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM cursors;", nullptr, nullptr,
+               nullptr);
   db.write(batch({upsert("a", "2-0")}));
   auto info = db.checkpoint();
   CAF_REQUIRE(info);
@@ -357,9 +355,8 @@ CAF_TEST(a full database fails the whole batch and keeps earlier rows) {
   CAF_REQUIRE(db.write(batch({upsert("first", "1-0")})));
   write_batch big;
   for (int i = 0; i < 2000; ++i)
-    big.ops.push_back(upsert("peer-" + std::string(100, 'x')
-                               + std::to_string(i),
-                             "1-0"));
+    big.ops.push_back(
+        upsert("peer-" + std::string(100, 'x') + std::to_string(i), "1-0"));
   auto res = db.write(big);
   CAF_REQUIRE(!res);
   CAF_CHECK(is(res.error(), errc::storage_error));
@@ -533,7 +530,8 @@ CAF_TEST(a sqlite file of another application is refused untouched) {
   CAF_CHECK_EQUAL(pragma("journal_mode"), "delete");
 }
 
-CAF_TEST(an empty sqlite file with a version of another application is refused) {
+CAF_TEST(
+    an empty sqlite file with a version of another application is refused) {
   exec("PRAGMA user_version = 1;");
   auto db = database::open(opts);
   CAF_REQUIRE(!db);

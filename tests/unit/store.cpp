@@ -49,8 +49,8 @@ struct real_fixture {
     caf::scoped_actor self{sys};
     caf::expected<T> result{caf::error{}};
     self->request(store, timeout, xs...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
+        .receive([&](T& x) { result = std::move(x); },
+                 [&](caf::error& err) { result = std::move(err); });
     return result;
   }
 
@@ -94,9 +94,7 @@ struct exclusive_lock {
       db = nullptr;
     }
   }
-  ~exclusive_lock() {
-    release();
-  }
+  ~exclusive_lock() { release(); }
 };
 
 } // namespace
@@ -111,8 +109,7 @@ CAF_TEST(a host spawns the store with one call and cursors reach the file) {
   CAF_CHECK(test::read_rows(opts.storage.db_path) == memory());
   CAF_CHECK(stop());
   CAF_REQUIRE(!open());
-  CAF_CHECK_EQUAL(lookup("peer-a"),
-                  "10-1");
+  CAF_CHECK_EQUAL(lookup("peer-a"), "10-1");
   CAF_CHECK_EQUAL(unbox(ask<uint64_t>(dirty_atom_v)), 0u);
 }
 
@@ -136,9 +133,9 @@ CAF_TEST(a scoped store flushes and closes before the system goes away) {
     caf::scoped_actor self{sys};
     self->request(guard.get(), timeout, set_atom_v, std::string{"peer-a"},
                   std::string{"3-0"})
-      .receive([](ok_atom) {}, [](caf::error& err) {
-        CAF_FAIL("set failed: " << render(err));
-      });
+        .receive(
+            [](ok_atom) {},
+            [](caf::error& err) { CAF_FAIL("set failed: " << render(err)); });
   }
   CAF_CHECK(!std::filesystem::exists(opts.storage.db_path + "-wal"));
   CAF_CHECK_EQUAL(test::row(opts.storage.db_path, "peer-a"), "3-0");
@@ -231,8 +228,7 @@ CAF_TEST(a lock held longer than the backoff fails the flush and reads go on) {
   CAF_REQUIRE(!r);
   CAF_CHECK(is(r.error(), errc::busy));
   // ... and gets and sets are answered (the lock is still held here).
-  CAF_CHECK_EQUAL(lookup("peer-a"),
-                  "2-0");
+  CAF_CHECK_EQUAL(lookup("peer-a"), "2-0");
   CAF_CHECK(!set("peer-b", "1-0"));
   auto s = ask<cursor_stats>(stats_atom_v);
   CAF_CHECK(s->degraded);
@@ -278,8 +274,8 @@ struct det_fixture : test_coordinator_fixture<test::config> {
     auto slot = std::make_shared<std::optional<caf::expected<T>>>();
     test::spawn_client(sys, [=](caf::event_based_actor* client) {
       client->request(hdl, caf::infinite, xs...)
-        .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
-              [=](caf::error& err) { *slot = caf::expected<T>{err}; });
+          .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
+                [=](caf::error& err) { *slot = caf::expected<T>{err}; });
     });
     while (sched.try_run_once()) {
     }
@@ -299,8 +295,8 @@ CAF_TEST(a real SQLite lock is retried on schedule and then committed) {
   auto slot = std::make_shared<std::optional<caf::expected<uint64_t>>>();
   test::spawn_client(sys, [=](caf::event_based_actor* client) {
     client->request(store, caf::infinite, flush_atom_v)
-      .then([=](uint64_t n) { *slot = caf::expected<uint64_t>{n}; },
-            [=](caf::error& err) { *slot = caf::expected<uint64_t>{err}; });
+        .then([=](uint64_t n) { *slot = caf::expected<uint64_t>{n}; },
+              [=](caf::error& err) { *slot = caf::expected<uint64_t>{err}; });
   });
   while (sched.try_run_once()) {
   }

@@ -18,15 +18,16 @@ bool refused(const char* text) {
 CAF_TEST(zero and ms - seq parse to their numbers) {
   CAF_CHECK(stream_id::parse("0") == (stream_id{0, 0}));
   CAF_CHECK(stream_id::parse("0-0") == (stream_id{0, 0}));
-  CAF_CHECK(stream_id::parse("1234567890123-0") == (stream_id{1234567890123, 0}));
+  CAF_CHECK(stream_id::parse("1234567890123-0")
+            == (stream_id{1234567890123, 0}));
   CAF_CHECK(stream_id::parse("5-17") == (stream_id{5, 17}));
   CAF_CHECK(stream_id::parse("18446744073709551615-18446744073709551615")
             == (stream_id{UINT64_MAX, UINT64_MAX}));
 }
 
 CAF_TEST(the canonical text round trips and zero renders as 0) {
-  for (auto text : {"0", "1-0", "10-0", "1234567890123-42",
-                    "18446744073709551615-0"})
+  for (auto text :
+       {"0", "1-0", "10-0", "1234567890123-42", "18446744073709551615-0"})
     CAF_CHECK_EQUAL(to_string(*stream_id::parse(text)), text);
   CAF_CHECK_EQUAL(to_string(*stream_id::parse("0-0")), "0");
 }
@@ -39,12 +40,36 @@ CAF_TEST(ids compare numerically not lexically) {
 }
 
 CAF_TEST(malformed ids are refused with invalid_stream_id) {
-  for (auto text :
-       {"", "-", "1", "1-", "-1", "1--1", "1-1-1", "01-0", "1-00", "00",
-        "+1-0", "1-+0", " 1-0", "1-0 ", "1 -0", "1-0\n", "$", ">", "*", "+",
-        "a-0", "0x1-0", "1.5-0", "1-0\t", "18446744073709551616-0",
-        "0-18446744073709551616", "99999999999999999999-0", "-0",
-        "1e3-0", "１-0"})
+  for (auto text : {"",
+                    "-",
+                    "1",
+                    "1-",
+                    "-1",
+                    "1--1",
+                    "1-1-1",
+                    "01-0",
+                    "1-00",
+                    "00",
+                    "+1-0",
+                    "1-+0",
+                    " 1-0",
+                    "1-0 ",
+                    "1 -0",
+                    "1-0\n",
+                    "$",
+                    ">",
+                    "*",
+                    "+",
+                    "a-0",
+                    "0x1-0",
+                    "1.5-0",
+                    "1-0\t",
+                    "18446744073709551616-0",
+                    "0-18446744073709551616",
+                    "99999999999999999999-0",
+                    "-0",
+                    "1e3-0",
+                    "１-0"})
     CHECK_MSG(refused(text), "accepted '" << text << "'");
 }
 

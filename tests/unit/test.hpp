@@ -39,9 +39,7 @@ namespace test {
 
 /// A config with every cursor type announced.
 struct config : caf::actor_system_config {
-  config() {
-    cursor::register_types(*this);
-  }
+  config() { cursor::register_types(*this); }
 };
 
 /// A fresh directory under $TMPDIR, removed with everything in it.
@@ -52,13 +50,9 @@ public:
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
 
-  const std::string& path() const {
-    return path_;
-  }
+  const std::string& path() const { return path_; }
 
-  std::string file(const std::string& name) const {
-    return path_ + "/" + name;
-  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
 
 private:
   std::string path_;
@@ -90,11 +84,9 @@ caf::actor spawn_client(caf::actor_system& sys, F f) {
 template <class T>
 struct reply {
   std::shared_ptr<std::optional<caf::expected<T>>> slot
-    = std::make_shared<std::optional<caf::expected<T>>>();
+      = std::make_shared<std::optional<caf::expected<T>>>();
 
-  bool arrived() const {
-    return slot->has_value();
-  }
+  bool arrived() const { return slot->has_value(); }
 
   /// The value (a copy: CAF_CHECK_EQUAL binds references to its arguments,
   /// and a reply is often a temporary); fails the test when the reply is
@@ -151,10 +143,10 @@ struct store_fixture : test_coordinator_fixture<config> {
     auto slot = result.slot;
     spawn_client(sys, [=](caf::event_based_actor* client) {
       client->request(hdl, caf::infinite, xs...)
-        .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
-              [=](caf::error& err) {
-                *slot = caf::expected<T>{std::move(err)};
-              });
+          .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
+                [=](caf::error& err) {
+                  *slot = caf::expected<T>{std::move(err)};
+                });
     });
     return result;
   }

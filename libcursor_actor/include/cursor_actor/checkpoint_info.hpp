@@ -17,9 +17,7 @@ struct checkpoint_info {
   int32_t log_frames = 0;
   int32_t checkpointed_frames = 0;
 
-  bool complete() const {
-    return !busy && log_frames == checkpointed_frames;
-  }
+  bool complete() const { return !busy && log_frames == checkpointed_frames; }
 };
 
 template <class Inspector>

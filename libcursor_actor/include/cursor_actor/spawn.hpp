@@ -40,9 +40,7 @@ public:
   scoped_store& operator=(const scoped_store&) = delete;
   ~scoped_store();
 
-  const cursor_actor& get() const {
-    return store_;
-  }
+  const cursor_actor& get() const { return store_; }
 
 private:
   caf::actor_system* sys_;

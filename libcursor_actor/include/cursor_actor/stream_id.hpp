@@ -28,15 +28,11 @@ struct stream_id {
   friend bool operator==(stream_id a, stream_id b) {
     return a.ms == b.ms && a.seq == b.seq;
   }
-  friend bool operator!=(stream_id a, stream_id b) {
-    return !(a == b);
-  }
+  friend bool operator!=(stream_id a, stream_id b) { return !(a == b); }
   friend bool operator<(stream_id a, stream_id b) {
     return a.ms < b.ms || (a.ms == b.ms && a.seq < b.seq);
   }
-  friend bool operator<=(stream_id a, stream_id b) {
-    return !(b < a);
-  }
+  friend bool operator<=(stream_id a, stream_id b) { return !(b < a); }
 };
 
 inline std::string to_string(stream_id x) {

@@ -27,17 +27,13 @@ struct fd_closer {
 };
 
 struct connection_closer {
-  void operator()(sqlite3* db) const {
-    sqlite3_close_v2(db);
-  }
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
 
 using connection = std::unique_ptr<sqlite3, connection_closer>;
 
 struct backup_finisher {
-  void operator()(sqlite3_backup* b) const {
-    sqlite3_backup_finish(b);
-  }
+  void operator()(sqlite3_backup* b) const { sqlite3_backup_finish(b); }
 };
 
 std::string quoted(const std::string& path) {
@@ -50,13 +46,13 @@ caf::error errno_error(int err, const std::string& path) {
     case EEXIST:
       return caf::make_error(errc::backup_exists,
                              "backup " + quoted(path)
-                               + " exists already (backups never overwrite; "
-                                 "choose another name)");
+                                 + " exists already (backups never overwrite; "
+                                   "choose another name)");
     case ELOOP:
       return caf::make_error(errc::backup_exists,
                              "backup " + quoted(path)
-                               + " exists already as a symbolic link "
-                                 "(backups never overwrite)");
+                                 + " exists already as a symbolic link "
+                                   "(backups never overwrite)");
     case ENOENT:
     case ENOTDIR:
       return caf::make_error(errc::invalid_backup_name,
@@ -103,9 +99,8 @@ caf::expected<uint64_t> copy_into(sqlite3* source, int fd,
                                   const std::string& path) {
   sqlite3* raw = nullptr;
   // No SQLITE_OPEN_CREATE: the file was made by us a moment ago. No URI.
-  auto rc = sqlite3_open_v2(path.c_str(), &raw,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
+  auto rc = sqlite3_open_v2(
+      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   connection dest{raw};
   if (rc != SQLITE_OK)
     return to_error(rc, raw, "backup: open " + quoted(path));
@@ -115,7 +110,7 @@ caf::expected<uint64_t> copy_into(sqlite3* source, int fd,
   if (!same_file(fd, path))
     return caf::make_error(errc::storage_error,
                            "backup " + quoted(path)
-                             + " was replaced while the copy started");
+                               + " was replaced while the copy started");
   // No journal for the copy: it is removed if anything below fails, and no
   // `-journal` file appears beside it.
   if (auto err = exec(raw, "PRAGMA journal_mode = OFF",
@@ -123,7 +118,7 @@ caf::expected<uint64_t> copy_into(sqlite3* source, int fd,
     return err;
   {
     std::unique_ptr<sqlite3_backup, backup_finisher> b{
-      sqlite3_backup_init(raw, "main", source, "main")};
+        sqlite3_backup_init(raw, "main", source, "main")};
     if (!b)
       return to_error(sqlite3_extended_errcode(raw), raw, "backup: start");
     rc = sqlite3_backup_step(b.get(), -1);
@@ -145,15 +140,15 @@ caf::expected<uint64_t> copy_into(sqlite3* source, int fd,
   if (rc != SQLITE_OK)
     return to_error(rc, nullptr, "backup: close " + quoted(path));
   if (::fsync(fd) != 0)
-    return caf::make_error(errc::storage_error,
-                           "backup: fsync " + quoted(path) + ": "
-                             + std::strerror(errno));
-  fd_closer dir{::open(directory_of(path).c_str(),
-                       O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    return caf::make_error(errc::storage_error, "backup: fsync " + quoted(path)
+                                                    + ": "
+                                                    + std::strerror(errno));
+  fd_closer dir{
+      ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (dir.fd < 0 || ::fsync(dir.fd) != 0)
     return caf::make_error(errc::storage_error,
                            "backup: fsync the directory of " + quoted(path)
-                             + ": " + std::strerror(errno));
+                               + ": " + std::strerror(errno));
   return static_cast<uint64_t>(*rows);
 }
 

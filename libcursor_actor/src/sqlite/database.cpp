@@ -35,8 +35,7 @@ caf::expected<int64_t> query_int(sqlite3* db, const char* sql,
 // row to `out`. A peer_id or stream_id that is not text is a corrupt row.
 // Does not reset `stmt`.
 caf::error read_cursor_rows(sqlite3* db, statement& stmt,
-                            std::vector<stored_cursor>& out,
-                            const char* what) {
+                            std::vector<stored_cursor>& out, const char* what) {
   int rc;
   size_t row = 0;
   while ((rc = stmt.step()) == SQLITE_ROW) {
@@ -44,9 +43,10 @@ caf::error read_cursor_rows(sqlite3* db, statement& stmt,
     if (stmt.column_type(0) != SQLITE_TEXT
         || stmt.column_type(1) != SQLITE_TEXT)
       return caf::make_error(errc::corrupt_row,
-                             std::string{what} + ": a row of 'cursors' has a "
-                               "peer_id or stream_id that is not text (row "
-                               + std::to_string(row) + ")");
+                             std::string{what}
+                                 + ": a row of 'cursors' has a "
+                                   "peer_id or stream_id that is not text (row "
+                                 + std::to_string(row) + ")");
     out.push_back(stored_cursor{std::string{stmt.column_text(0)},
                                 std::string{stmt.column_text(1)},
                                 stmt.column_int64(2)});
@@ -96,8 +96,7 @@ caf::expected<database> database::open(const storage_options& opts) {
   sqlite3* raw = nullptr;
   // SQLITE_OPEN_NOMUTEX: the connection is used by the writer only.
   // No SQLITE_OPEN_URI: the path is a plain path, '?', '#' and '%' included.
-  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-               | SQLITE_OPEN_NOMUTEX;
+  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   auto rc = sqlite3_open_v2(opts.db_path.c_str(), &raw, flags, nullptr);
   result.db_.reset(raw);
   if (rc != SQLITE_OK)
@@ -107,9 +106,8 @@ caf::expected<database> database::open(const storage_options& opts) {
   // messages); SQLite itself must fail at once.
   sqlite3_busy_timeout(raw, 0);
   if (sqlite3_db_readonly(raw, "main") == 1)
-    return caf::make_error(errc::read_only,
-                           "open '" + opts.db_path
-                             + "': the file is read-only");
+    return caf::make_error(errc::read_only, "open '" + opts.db_path
+                                                + "': the file is read-only");
   // Everything up to here only read the file; verify before changing it.
   bool current = false;
   if (auto err = result.verify_schema(current))
@@ -172,8 +170,8 @@ caf::error database::verify_schema(bool& current) {
   if (*version > schema_version || *version < 0)
     return caf::make_error(errc::incompatible_schema,
                            "schema version " + std::to_string(*version)
-                             + " is not supported (this build reads up to "
-                             + std::to_string(schema_version) + ")");
+                               + " is not supported (this build reads up to "
+                               + std::to_string(schema_version) + ")");
   auto has_table = query_int(db,
                              "SELECT count(*) FROM sqlite_master WHERE "
                              "type = 'table' AND name = 'cursors'",
@@ -192,7 +190,7 @@ caf::error database::verify_schema(bool& current) {
     if (*n == 0)
       return caf::make_error(errc::incompatible_schema,
                              std::string{"table 'cursors' has no column '"}
-                               + column + "'");
+                                 + column + "'");
   }
   current = *version == schema_version;
   return caf::none;
@@ -211,16 +209,16 @@ caf::error database::apply_pragmas(const storage_options& opts) {
     return to_error(rc, db, "set journal_mode");
   auto mode = std::string{stmt.column_text(0)};
   if (mode != opts.journal_mode)
-    return caf::make_error(errc::storage_error,
-                           "journal_mode is '" + mode + "', not '"
-                             + opts.journal_mode + "'");
+    return caf::make_error(errc::storage_error, "journal_mode is '" + mode
+                                                    + "', not '"
+                                                    + opts.journal_mode + "'");
   sql = "PRAGMA synchronous = " + opts.synchronous;
   if (auto err = exec(sql.c_str(), "set synchronous"))
     return err;
   if (opts.checkpoint_every > 0 && opts.journal_mode == "wal") {
     // The writer checkpoints between writes instead (see write()).
-    if (auto err = exec("PRAGMA wal_autocheckpoint = 0",
-                        "set wal_autocheckpoint"))
+    if (auto err
+        = exec("PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint"))
       return err;
     checkpoint_every_ = opts.checkpoint_every;
   }
@@ -237,16 +235,16 @@ caf::error database::prepare_statements() {
     statement* target;
     const char* sql;
   } table[] = {
-    {&begin_, "BEGIN IMMEDIATE"},
-    {&commit_, "COMMIT"},
-    {&rollback_, "ROLLBACK"},
-    {&upsert_, "INSERT INTO cursors (peer_id, stream_id, updated_at) "
-               "VALUES (?1, ?2, ?3) ON CONFLICT (peer_id) DO UPDATE SET "
-               "stream_id = excluded.stream_id, "
-               "updated_at = excluded.updated_at"},
-    {&erase_, "DELETE FROM cursors WHERE peer_id = ?1"},
-    {&page_, "SELECT peer_id, stream_id, updated_at FROM cursors "
-             "WHERE peer_id > ?1 ORDER BY peer_id LIMIT ?2"},
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+      {&upsert_, "INSERT INTO cursors (peer_id, stream_id, updated_at) "
+                 "VALUES (?1, ?2, ?3) ON CONFLICT (peer_id) DO UPDATE SET "
+                 "stream_id = excluded.stream_id, "
+                 "updated_at = excluded.updated_at"},
+      {&erase_, "DELETE FROM cursors WHERE peer_id = ?1"},
+      {&page_, "SELECT peer_id, stream_id, updated_at FROM cursors "
+               "WHERE peer_id > ?1 ORDER BY peer_id LIMIT ?2"},
   };
   for (auto& entry : table) {
     auto stmt = prepare(entry.sql);
@@ -275,8 +273,8 @@ caf::expected<std::vector<stored_cursor>> database::load() {
   // key of the table's B-tree (no scan) and an upper bound of the row count
   // unless rows were inserted with explicit rowids; capped, it is only a
   // hint. Growing by doubling instead moves every row ~17 times at 100k.
-  if (auto hint = query_int(db_.get(), "SELECT max(rowid) FROM cursors",
-                            "count cursors");
+  if (auto hint
+      = query_int(db_.get(), "SELECT max(rowid) FROM cursors", "count cursors");
       hint && *hint > 0)
     result.reserve(static_cast<size_t>(std::min<int64_t>(*hint, 1 << 20)));
   if (auto err = read_cursor_rows(db_.get(), *stmt, result, "load cursors"))

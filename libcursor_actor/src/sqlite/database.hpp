@@ -14,8 +14,8 @@
 
 #include "cursor_actor/checkpoint_info.hpp"
 #include "cursor_actor/options.hpp"
-#include "write_batch.hpp"
 #include "sqlite/statement.hpp"
+#include "write_batch.hpp"
 
 struct sqlite3;
 
@@ -71,15 +71,11 @@ public:
   /// Closes the connection (finalizing the statements first). Idempotent.
   caf::error close();
 
-  bool is_open() const {
-    return static_cast<bool>(db_);
-  }
+  bool is_open() const { return static_cast<bool>(db_); }
 
   /// The connection, for the writer's other SQLite users (sqlite/backup.hpp).
   /// Owned by this object; null when closed.
-  sqlite3* handle() const {
-    return db_.get();
-  }
+  sqlite3* handle() const { return db_.get(); }
 
 private:
   struct closer {

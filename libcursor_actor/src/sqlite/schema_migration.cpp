@@ -118,7 +118,8 @@ caf::error check_room(const migration_options& opts, int64_t page_size,
     return caf::make_error(
         errc::storage_error,
         "schema migration to v2 needs about " + mib(needed) + " free on '" + dir
-            + "' (three times the " + mib(live * static_cast<uint64_t>(page_size))
+            + "' (three times the "
+            + mib(live * static_cast<uint64_t>(page_size))
             + " in use by the database), " + mib(*avail)
             + " available; nothing was changed: free some space and start "
               "again");

@@ -43,9 +43,9 @@ struct migration_options {
 /// - no `cursors` table: creates the v2 table and stamps `user_version` 2;
 /// - a `WITHOUT ROWID` table with an older stamp: stamps it;
 /// - a rowid table (v1, or version 0 written by the Rust store): checks
-///   that the copy fits (3x the bytes in use free on disk; `max_page_count`), then in ONE
-///   `BEGIN IMMEDIATE` transaction creates `cursors_v2`, copies every row
-///   in key order with its values unchanged (one log line per
+///   that the copy fits (3x the bytes in use free on disk; `max_page_count`),
+///   then in ONE `BEGIN IMMEDIATE` transaction creates `cursors_v2`, copies
+///   every row in key order with its values unchanged (one log line per
 ///   `progress_every` rows), drops `cursors`, renames `cursors_v2` and
 ///   stamps `user_version` 2; then truncates the WAL.
 /// Progress is logged at info level to the spdlog logger "cursor.migration"

@@ -40,9 +40,7 @@ public:
   std::string_view column_text(int column) const;
   int64_t column_int64(int column) const;
 
-  sqlite3_stmt* get() const {
-    return stmt_.get();
-  }
+  sqlite3_stmt* get() const { return stmt_.get(); }
 
 private:
   struct finalizer {
