@@ -55,11 +55,7 @@ struct port : shutdown_port {
   }
 };
 
-struct outcome {
-  int calls = 0;
-  caf::error err;
-  uint64_t rows = 0;
-};
+using outcome = test::heard;
 
 struct fixture {
   port p;
@@ -68,12 +64,8 @@ struct fixture {
   fixture() { p.seq = &seq; }
 
   std::shared_ptr<outcome> close() {
-    auto o = std::make_shared<outcome>();
-    seq.close([o](const caf::error& err, uint64_t rows) {
-      o->calls += 1;
-      o->err = err;
-      o->rows = rows;
-    });
+    auto [o, fn] = test::listener();
+    seq.close(fn);
     return o;
   }
 

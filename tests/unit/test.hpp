@@ -7,10 +7,12 @@
 
 #include <caf/test/dsl.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -179,5 +181,25 @@ struct store_fixture : test_coordinator_fixture<config> {
     return ptr == nullptr || ptr->getf(caf::abstract_actor::is_terminated_flag);
   }
 };
+
+/// What a completion callback of (error, rows) heard: how often, and the last
+/// answer. The write scheduler's and the shutdown sequence's suites check
+/// that every waiter is answered exactly once.
+struct heard {
+  int calls = 0;
+  caf::error err;
+  uint64_t rows = 0;
+};
+
+/// A fresh `heard` and the callback that fills it.
+inline auto listener() {
+  auto h = std::make_shared<heard>();
+  auto fn = [h](const caf::error& err, uint64_t rows) {
+    h->calls += 1;
+    h->err = err;
+    h->rows = rows;
+  };
+  return std::make_pair(h, fn);
+}
 
 } // namespace test

@@ -51,12 +51,7 @@ struct port : write_port {
   int64_t unix_ms_now() const override { return 1234; }
 };
 
-// What a waiter heard: how often, and the last outcome.
-struct outcome {
-  int calls = 0;
-  caf::error err;
-  uint64_t rows = 0;
-};
+using outcome = test::heard;
 
 struct fixture {
   port p;
@@ -69,14 +64,8 @@ struct fixture {
   }
 
   std::shared_ptr<outcome> request(write_trigger t = write_trigger::flush) {
-    auto o = std::make_shared<outcome>();
-    s.request(
-        [o](const caf::error& err, uint64_t rows) {
-          o->calls += 1;
-          o->err = err;
-          o->rows = rows;
-        },
-        t);
+    auto [o, fn] = test::listener();
+    s.request(fn, t);
     return o;
   }
 
