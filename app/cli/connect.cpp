@@ -24,13 +24,6 @@ std::string endpoint(const std::string& host, uint16_t port) {
   return host + ":" + std::to_string(port);
 }
 
-std::string millis(caf::timespan x) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
-  if (ms % 1000 == 0)
-    return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 } // namespace
 
 void make_client_config(caf::actor_system_config& cfg, const char* app_id,
@@ -93,7 +86,8 @@ connect_to_node(caf::actor_system& sys, const std::string& host, uint16_t port,
     }
     bool tls = sys.has_openssl_manager();
     if (failure == caf::sec::request_timeout)
-      error = "no answer from " + where + " within " + millis(timeout)
+      error = "no answer from " + where + " within "
+              + app::duration_text(timeout)
               + " (is a cursor node listening there?)";
     else if (tcp_failure)
       error = "cannot connect to " + where

@@ -1,5 +1,7 @@
 #include "common/describe.hpp"
 
+#include <chrono>
+
 #include <caf/error.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/message.hpp>
@@ -51,6 +53,13 @@ std::string describe(const caf::error& err) {
   if (!details.empty())
     result += ": " + details;
   return one_line(std::move(result));
+}
+
+std::string duration_text(caf::timespan x) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
+  if (ms >= 1000 && ms % 1000 == 0)
+    return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
 }
 
 } // namespace cursor::app

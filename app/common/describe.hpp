@@ -5,6 +5,7 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
 
 namespace cursor::app {
 
@@ -13,5 +14,10 @@ namespace cursor::app {
 /// cursor of ..."), CAF's own as "<code name>: <context>" ("cannot_open_port:
 /// bind failed, 127.0.0.1"). Line breaks in the context become spaces.
 std::string describe(const caf::error& err);
+
+/// Renders a bound as an operator wrote it: whole seconds as "2s", anything
+/// else in milliseconds ("500ms", "0ms"). For error lines that name a
+/// timeout.
+std::string duration_text(caf::timespan x);
 
 } // namespace cursor::app

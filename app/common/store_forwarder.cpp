@@ -22,13 +22,6 @@ namespace cursor::app {
 
 namespace {
 
-std::string duration_text(caf::timespan x) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
-  if (ms >= 1000 && ms % 1000 == 0)
-    return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 struct forwarder_state {
   forwarder_options opts;
   std::shared_ptr<spdlog::logger> log;
