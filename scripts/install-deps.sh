@@ -12,11 +12,15 @@
 # libhiredis-dev: cursor_tailer's Redis client (hiredis 0.14); redis-server:
 # the Redis the tailer replicates, started by its end-to-end tests and its
 # benchmark (those tests fail without it, they are never skipped).
+# libmicrohttpd-dev: the HTTP endpoint of the node and the tailer (/metrics,
+# /healthz, /readyz): libmicrohttpd 0.9.75 parses HTTP on its own thread and
+# limits connections, connections per IP, idle time and memory per
+# connection (it pulls in libgnutls28-dev; about 15 s to install).
 set -euo pipefail
 packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
           libssl-dev sqlite3 openssl python3 procps
           libsystemd-dev systemd libcli11-dev nlohmann-json3-dev
-          libhiredis-dev redis-server)
+          libhiredis-dev redis-server libmicrohttpd-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
