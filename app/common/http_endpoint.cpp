@@ -199,8 +199,9 @@ struct http_endpoint::impl {
       return;
     }
     if (suppressed > 0)
-      log->warn("http: {} ({} more such messages in the last 10 s)", text,
-                suppressed);
+      log->warn("http: {} ({} more messages of the HTTP library since the "
+                "last warning, logged at debug level)",
+                text, suppressed);
     else
       log->warn("http: {}", text);
     suppressed = 0;

@@ -51,6 +51,8 @@ def parse_args():
     p.add_argument("--config", required=False, help="the shipped INI file")
     p.add_argument("--project-version", required=False,
                    help="the CMake project version")
+    p.add_argument("--promtool", required=False,
+                   help="Prometheus's promtool, for the HTTP endpoint's test")
     return p.parse_args()
 
 
