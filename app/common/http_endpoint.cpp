@@ -213,17 +213,25 @@ namespace {
 
 using impl = http_endpoint::impl;
 
+// Where a request stands, in the library's per-request pointer.
+char pending_tag;  // GET or HEAD: answered once the whole request is in
+char answered_tag; // answered: any body that follows is dropped
+
 MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
                       const char* method, const char*, const char*,
                       size_t* upload_data_size, void** request_state) {
   auto* self = static_cast<impl*>(cls);
+  if (*request_state == &answered_tag) {
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
   std::string_view verb{method};
   bool safe = verb == "GET" || verb == "HEAD";
   if (*request_state == nullptr && safe) {
     // The library keeps a connection alive only for an answer queued after
     // the whole request arrived: the next call, once any body has been
     // read (and dropped).
-    *request_state = self;
+    *request_state = &pending_tag;
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
@@ -231,6 +239,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
     *upload_data_size = 0;
     return MHD_YES;
   }
+  *request_state = &answered_tag;
   // Other methods are answered (405) before their body is read; the
   // library then closes the connection instead of reading it.
   auto reply = answer_probe(method, url, self->board.read(), clock::now(),

@@ -7,11 +7,13 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include "has_text.hpp"
 #include "temp_dir.hpp"
 #include "test_program.hpp"
 
 using namespace cursor::app;
 using test_host::args;
+using test_host::has;
 using test_host::temp_dir;
 using test_host::test_program;
 
@@ -40,13 +42,6 @@ struct fixture {
     CAF_CHECK(!x.printed_help);
     CAF_CHECK(x.error.find('\n') == std::string::npos);
     return x.error;
-  }
-
-  bool has(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos)
-      return true;
-    CAF_MESSAGE("'" << part << "' not in '" << text << "'");
-    return false;
   }
 };
 

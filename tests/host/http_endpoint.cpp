@@ -165,7 +165,7 @@ struct fixture {
 
 CAF_TEST_FIXTURE_SCOPE(http_endpoint_tests, fixture)
 
-CAF_TEST(the endpoint serves the board over a keep - alive connection) {
+CAF_TEST(the endpoint serves the board over a connection kept alive) {
   auto http = start();
   CAF_REQUIRE(http != nullptr);
   CAF_CHECK(http->loopback());
@@ -206,8 +206,20 @@ CAF_TEST(a post is refused without reading its body and the connection closed) {
   CAF_CHECK(closed);
 }
 
-CAF_TEST(
-    a port in use is refused with the reason and the first endpoint serves on) {
+CAF_TEST(a get with a body is answered once the body is dropped) {
+  auto http = start();
+  CAF_REQUIRE(http != nullptr);
+  client c{port_of(*http)};
+  auto r = c.exchange("GET /readyz HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Length: 5\r\n\r\nhello");
+  CAF_CHECK_EQUAL(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  CAF_CHECK_EQUAL(r.substr(r.size() - 6), "ready\n");
+  // The body did not become the next request: the connection serves on.
+  r = c.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CAF_CHECK_EQUAL(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+}
+
+CAF_TEST(a port in use is refused and the first endpoint serves on) {
   auto first = start();
   CAF_REQUIRE(first != nullptr);
   auto before = open_descriptors();

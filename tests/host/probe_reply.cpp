@@ -7,8 +7,11 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include "has_text.hpp"
+
 using namespace cursor::app;
 using namespace std::chrono_literals;
+using test_host::has;
 
 namespace {
 
@@ -37,13 +40,6 @@ struct fixture {
 
   http_reply get(const std::string& path, const std::string& method = "GET") {
     return answer_probe(method, path, board, now, rules);
-  }
-
-  bool has(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos)
-      return true;
-    CAF_MESSAGE("'" << part << "' not in '" << text << "'");
-    return false;
   }
 };
 
