@@ -81,9 +81,11 @@ start_http(const program_traits& traits, const host_options& opts,
   limits.per_ip = per_ip_limit(opts.http_max_connections);
   limits.timeout = opts.http_timeout;
   probe_rules rules;
-  // A refresh is due every metrics interval and waits at most one interval
-  // for each answer: three intervals without one is a stuck loop.
-  rules.stale_after = 3 * opts.metrics_interval;
+  // A refresh is due one metrics interval after the previous one and waits
+  // at most one interval for the program's answers and one for the
+  // store's: a gap of three intervals is possible without anything wrong,
+  // and 10 s more leave room for a loaded machine.
+  rules.stale_after = 3 * opts.metrics_interval + std::chrono::seconds(10);
   rules.metrics_prefix = traits.metrics_prefix.empty()
                              ? "replication_" + traits.group
                              : traits.metrics_prefix;

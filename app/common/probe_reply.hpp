@@ -33,7 +33,7 @@ namespace cursor::app {
 /// How the endpoint judges the board.
 struct probe_rules {
   /// A refresh older than this while serving means the host's loop is stuck
-  /// (the host uses 3 x `<group>.metrics-interval`).
+  /// (the host uses 3 x `<group>.metrics-interval` + 10 s).
   std::chrono::nanoseconds stale_after = std::chrono::seconds(15);
   /// Prefix of the two gauges /metrics adds to the board's text:
   /// `<prefix>_metrics_age_seconds` and `<prefix>_ready`.

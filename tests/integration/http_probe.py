@@ -104,14 +104,20 @@ def wait_status(port, path, status, pattern="", timeout=30.0,
     `pattern`: the endpoint answers from the host's last refresh, which comes
     every metrics interval."""
     deadline = time.monotonic() + timeout
+    last = "nothing"
     while True:
-        r = request(port, "GET", path, source=source)
-        if r.status == status and re.search(pattern, r.text()):
-            return r
+        try:
+            r = request(port, "GET", path, source=source,
+                        timeout=max(1.0, min(10.0, deadline - time.monotonic())))
+            if r.status == status and re.search(pattern, r.text()):
+                return r
+            last = f"{r.status_line!r} {r.text()!r}"
+        except OSError as e:
+            # Not accepted yet (a full backlog drops the SYN): try again.
+            last = repr(e)
         if time.monotonic() > deadline:
             raise TestFailure(f"GET {path} did not answer {status} matching "
-                              f"{pattern!r} within {timeout}s: last "
-                              f"{r.status_line!r} {r.text()!r}")
+                              f"{pattern!r} within {timeout}s: last {last}")
         threading.Event().wait(0.05)
 
 

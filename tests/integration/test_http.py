@@ -9,11 +9,12 @@ with real sockets, one hostile client after the other:
   (414), TLS or HTTP/0.9 bytes, a request without Host (400): every one
   answered and closed, and the node serves on;
 - a slowloris client trickling a header line every 300 ms: cut off at its
-  request deadline (node.http-timeout=2s) although never idle, while the
-  BASP port serves cursorctl throughout;
+  request deadline (node.http-timeout=4s) although never idle that long,
+  while the BASP port serves cursorctl;
 - 10,000 connections from one address and every slot held by four more:
   the node's descriptors stay bounded (the connection limit, under a
-  descriptor limit of 256), it does not spin, the store still opens a
+  descriptor limit of 256), it does not spin (its CPU against a busy
+  loop's), the store still opens a
   backup file (the descriptors kept free), and once the held connections
   pass their deadline a new client is served;
 - a scrape while the store is busy (another process holds SQLite's write
@@ -37,7 +38,7 @@ import subprocess
 import threading
 import time
 
-from harness import Node, TestFailure, check, main
+from harness import Node, TestFailure, check, main, wait_for_file
 from http_probe import (HTTP_ENDPOINT, families, get_ok, metric_value,
                         read_until_closed, request, wait_status, connect)
 from ops import cpu_against_busy_loop, limited, open_fds, run_refused
@@ -74,8 +75,10 @@ def answers(env):
           == "text/plain; version=0.0.4; charset=utf-8",
           f"content type {r.headers}")
     text = r.text()
-    with open(prom) as f:
-        file_text = f.read()
+    # A refresh that waited too long for the store writes the file without
+    # the store's families (docs/NODE.md): the next one has them.
+    file_text = wait_for_file(
+        prom, lambda t: "replication_cursor_flushes_total 1\n" in t)
     extra = families(text) - families(file_text)
     check(families(file_text) <= families(text),
           f"families of the file missing: {families(file_text) - families(text)}")
@@ -87,9 +90,11 @@ def answers(env):
     check(lint.returncode == 0, f"promtool check metrics: {lint.returncode} "
                                 f"{lint.stdout!r} {lint.stderr!r}")
     check(get_ok(n.http, "/healthz").text() == "live: serving\n", "healthz")
-    check(get_ok(n.http, "/readyz").text() == "ready\n", "readyz")
+    # Ready, as far as each refresh finds the store answering within the
+    # 200 ms the test's metrics interval leaves it: waited for, not assumed.
+    wait_status(n.http, "/readyz", 200, "^ready\n$")
     # A query string is ignored; percent escapes are decoded.
-    check(get_ok(n.http, "/readyz?full=1&x=%2F").text() == "ready\n", "query")
+    wait_status(n.http, "/readyz?full=1&x=%2F", 200, "^ready\n$")
     get_ok(n.http, "/%6Detrics")
     # HEAD: the headers of GET and no body (the server closes after them).
     r = request(n.http, "HEAD", "/metrics")
@@ -123,7 +128,7 @@ def answers(env):
                             + bytes(300))
     check(r.closed, f"a TLS hello: {r!r}")
     # After all of that: the endpoint and the store serve on.
-    check(get_ok(n.http, "/readyz").text() == "ready\n", "readyz after abuse")
+    wait_status(n.http, "/readyz", 200, "^ready\n$")
     env.ctl_ok(n.port, "set", "uk.node.leeds-2", "2-0")
 
     # A busy store: another process holds SQLite's write lock through every
@@ -136,8 +141,8 @@ def answers(env):
         r = wait_status(n.http, "/readyz", 503, "degraded")
         check(r.text() == "not ready: the cursor store is degraded (its last "
                           "write failed)\n", f"readyz: {r.text()!r}")
-        text = get_ok(n.http, "/metrics").text()
-        check(metric_value(text, "replication_cursor_degraded") == 1, "degraded")
+        text = wait_status(n.http, "/metrics", 200,
+                           r"(?m)^replication_cursor_degraded 1$").text()
         check(metric_value(text, "replication_cursor_node_ready") == 0, "ready 0")
         check(get_ok(n.http, "/healthz").text() == "live: serving\n",
               "a degraded store is live")
@@ -151,33 +156,45 @@ def answers(env):
 
 
 def slowloris(env):
-    n = start(env, "slow", "--node.http-timeout=2s")
+    timeout = 4.0
+    n = start(env, "slow", f"--node.http-timeout={int(timeout)}s")
     s = connect(n.http)
     env.helpers.append(s.close)
     s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
     opened = time.monotonic()
+    sends = [opened]
     closed = False
-    lines = 0
-    # One header line every 300 ms: never idle long enough for an idle
-    # timeout. The deadline is 2 s (checked every 500 ms); the loop gives
-    # up at 30 s. Meanwhile the BASP port serves.
+    # Meanwhile the BASP port serves (a thread, so the trickle goes on).
+    ctl = {}
+
+    def use_basp():
+        ctl["set"] = env.ctl(n.port, "set", "uk.node.leeds-2", "1-0")[0]
+        ctl["flush"] = env.ctl(n.port, "flush")[0]
+    worker = threading.Thread(target=use_basp, daemon=True)
+    worker.start()
+    # One header line every 300 ms: never idle for the idle timeout (the
+    # same 4 s), so only the request deadline can end it, checked every
+    # second; the loop gives up at 30 s.
     while time.monotonic() - opened < 30 and not closed:
         try:
-            s.sendall(b"X-Slow-%d: 1\r\n" % lines)
+            s.sendall(b"X-Slow-%d: 1\r\n" % len(sends))
         except (BrokenPipeError, ConnectionResetError):
             closed = True
             break
-        lines += 1
-        if lines == 3:
-            env.ctl_ok(n.port, "set", "uk.node.leeds-2", "1-0")
-            env.ctl_ok(n.port, "flush")
+        sends.append(time.monotonic())
         _, closed = read_until_closed(s, 0.3)
-    lasted = time.monotonic() - opened
-    print(f"slowloris: {lines} header lines, closed after {lasted:.2f}s",
-          flush=True)
+    ended = time.monotonic()
+    lasted = ended - opened
+    gaps = [b - a for a, b in zip(sends, sends[1:] + [ended])]
+    print(f"slowloris: {len(sends)} sends, closed after {lasted:.2f}s, "
+          f"longest pause {max(gaps):.2f}s", flush=True)
     check(closed, "the trickling client was never cut off")
-    check(lasted >= 2.0, f"cut off after {lasted:.2f}s, before its deadline")
-    check(lines >= 6, f"only {lines} lines: the client was not trickling")
+    check(lasted >= timeout, f"cut off after {lasted:.2f}s, before its "
+                             f"{timeout}s deadline")
+    check(max(gaps) < timeout, f"the client paused {max(gaps):.2f}s: the "
+                               "idle timeout may have closed it")
+    worker.join(60)
+    check(ctl == {"set": 0, "flush": 0}, f"cursorctl during the slowloris: {ctl}")
     get_ok(n.http, "/healthz")
     n.signal(signal.SIGTERM)
     check(n.wait_exit() == 0, "the node stops cleanly")
@@ -186,10 +203,10 @@ def slowloris(env):
 def flood(env):
     limit = 256
     os.mkdir(env.path("backups"))
-    n = start(env, "flood", "--node.http-timeout=5s", "--node.log-level=info",
+    n = start(env, "flood", "--node.http-timeout=10s", "--node.log-level=info",
               f"--node.backup-dir={env.path('backups')}", rlimit_nofile=limit)
     env.ctl_ok(n.port, "set", "uk.node.leeds-2", "1-0")
-    get_ok(n.http, "/readyz")
+    wait_status(n.http, "/readyz", 200, "^ready")
     base = open_fds(n.pid)
     # Our own descriptors: 10,000 sockets and some.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -228,10 +245,14 @@ def flood(env):
     for i in range(2, 5):
         for _ in range(8):
             socks.append(connect(n.http, source=f"127.0.0.{i}"))
-    # A bounded window (within the 5 s deadline of the held connections): a
-    # spinning event loop would burn a core meanwhile.
-    window = 2.0
-    used, loop = cpu_against_busy_loop(n.pid, window)
+    # A spinning event loop would burn as much CPU as a busy loop of ours
+    # gets meanwhile. Measured in 1 s windows (within the 10 s deadline of
+    # the held connections) until the busy loop got 0.5 s, so that a loaded
+    # machine does not leave too little to compare; at most 6 windows.
+    used = loop = window = 0.0
+    while loop < 0.5 and window < 6:
+        u, l = cpu_against_busy_loop(n.pid, 1.0)
+        used, loop, window = used + u, loop + l, window + 1
     done.set()
     sampler.join(10)
     print(f"flood: {len(socks)} sockets, node descriptors {base} -> peak "
@@ -245,7 +266,8 @@ def flood(env):
     check(peak[0] <= base + 32 + 4,
           f"{peak[0]} descriptors in the node: more than the connection "
           f"limit (32) above its {base}")
-    check(loop > 0.05, f"the busy loop got no CPU ({loop:.2f}s)")
+    check(loop > 0.2, f"the busy loop got {loop:.2f}s of CPU in {window}s: "
+                      "too little to compare")
     check(used < 0.25 * loop, f"the node spins under the flood: {used:.2f}s "
           f"of CPU against {loop:.2f}s of a busy loop")
     # The store still opens files (the descriptors the guard keeps free) and
@@ -254,7 +276,7 @@ def flood(env):
     check("1 cursor" in out, f"backup during the flood: {out!r}")
     code, out, _, _ = env.ctl(n.port, "health")
     check(code == 0, f"health during the flood: {code} {out!r}")
-    # The held connections reach their deadline (5 s) without any help from
+    # The held connections reach their deadline (10 s) without any help from
     # their clients; then a newcomer is served (from an address of its own:
     # late SYNs of the flood keep taking the slots of 127.0.0.1 for a while).
     r = wait_status(n.http, "/readyz", 200, "^ready", timeout=60,
@@ -317,7 +339,7 @@ def refusals(env):
                 "http limits without an address")
     check(not os.path.exists(env.path("third.db")),
           "a configuration refusal created the database")
-    get_ok(n.http, "/readyz")
+    wait_status(n.http, "/readyz", 200, "^ready")
     n.signal(signal.SIGTERM)
     check(n.wait_exit() == 0, "the node stops cleanly")
 
