@@ -241,4 +241,34 @@ CAF_TEST(without a metrics file nothing is refreshed while serving) {
   CAF_CHECK(!std::filesystem::exists(prom));
 }
 
+CAF_TEST(with an http address the board is refreshed without a metrics file) {
+  // The endpoint itself is run_host's; the service refreshes the board it
+  // reads.
+  prog.on_metrics = [](host_context& ctx, int n) {
+    if (n == 1)
+      caf::anon_send(ctx.supervisor(), end_atom::value);
+  };
+  prog.on_end = [this](host_context&) { seen = board.read(); };
+  std::vector<std::string> xs{"--cursor.db-path=" + db,
+                              "--test.http-address=127.0.0.1:0",
+                              "--test.metrics-interval=100ms"};
+  host_config cfg{prog};
+  args a{xs};
+  auto outcome = cfg.read(a.argc(), a.argv());
+  CAF_REQUIRE(outcome.options.has_value());
+  {
+    caf::actor_system sys{cfg};
+    host_service service{sys, prog, *outcome.options, log, hub, board};
+    CAF_CHECK_EQUAL(service.run(false), exit_ok);
+  }
+  CAF_CHECK_EQUAL(seen.refreshes, 1u);
+  CAF_CHECK(seen.ready());
+  CAF_CHECK(seen.metrics.find("replication_cursor_entries 0\n")
+            != std::string::npos);
+  // And once more in the shutdown, for the last scrapes.
+  CAF_CHECK_EQUAL(prog.metrics_calls, 2);
+  CAF_CHECK_EQUAL(board.read().refreshes, 2u);
+  CAF_CHECK(!std::filesystem::exists(prom));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
