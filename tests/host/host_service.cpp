@@ -68,6 +68,11 @@ struct fixture {
                                 "--test.metrics-file=" + prom,
                                 "--test.metrics-interval=100ms"};
     xs.insert(xs.end(), extra.begin(), extra.end());
+    return run_with(std::move(xs), new_database);
+  }
+
+  // Runs the program with the options `xs` only.
+  int run_with(std::vector<std::string> xs, bool new_database = false) {
     host_config cfg{prog};
     args a{xs};
     auto outcome = cfg.read(a.argc(), a.argv());
@@ -227,16 +232,7 @@ CAF_TEST(without a metrics file nothing is refreshed while serving) {
   prog.on_start = [](host_context& ctx) {
     caf::anon_send(ctx.supervisor(), end_atom::value);
   };
-  std::vector<std::string> xs{"--cursor.db-path=" + db};
-  host_config cfg{prog};
-  args a{xs};
-  auto outcome = cfg.read(a.argc(), a.argv());
-  CAF_REQUIRE(outcome.options.has_value());
-  {
-    caf::actor_system sys{cfg};
-    host_service service{sys, prog, *outcome.options, log, hub, board};
-    CAF_CHECK_EQUAL(service.run(false), exit_ok);
-  }
+  CAF_CHECK_EQUAL(run_with({"--cursor.db-path=" + db}), exit_ok);
   CAF_CHECK_EQUAL(prog.metrics_calls, 0);
   CAF_CHECK(!std::filesystem::exists(prom));
 }
@@ -249,18 +245,10 @@ CAF_TEST(with an http address the board is refreshed without a metrics file) {
       caf::anon_send(ctx.supervisor(), end_atom::value);
   };
   prog.on_end = [this](host_context&) { seen = board.read(); };
-  std::vector<std::string> xs{"--cursor.db-path=" + db,
-                              "--test.http-address=127.0.0.1:0",
-                              "--test.metrics-interval=100ms"};
-  host_config cfg{prog};
-  args a{xs};
-  auto outcome = cfg.read(a.argc(), a.argv());
-  CAF_REQUIRE(outcome.options.has_value());
-  {
-    caf::actor_system sys{cfg};
-    host_service service{sys, prog, *outcome.options, log, hub, board};
-    CAF_CHECK_EQUAL(service.run(false), exit_ok);
-  }
+  CAF_CHECK_EQUAL(
+      run_with({"--cursor.db-path=" + db, "--test.http-address=127.0.0.1:0",
+                "--test.metrics-interval=100ms"}),
+      exit_ok);
   CAF_CHECK_EQUAL(seen.refreshes, 1u);
   CAF_CHECK(seen.ready());
   CAF_CHECK(seen.metrics.find("replication_cursor_entries 0\n")
