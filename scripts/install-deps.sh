@@ -22,11 +22,15 @@
 # alerts. 19 MB to download, ~96 MB installed, about 40 s to install here;
 # those tests fail without it. (Where systemd runs, the package starts its
 # own prometheus.service on :9090; the tests start their own on a free port.)
+# ninja-build: scripts/test.sh builds with Ninja, which compiles a target's
+# sources while the libraries it links are still being built (both cores
+# busy); clang-format (Debian 12: version 14): scripts/check-format.sh, CI's
+# formatting check.
 set -euo pipefail
-packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
-          libssl-dev sqlite3 openssl python3 procps
+packages=(build-essential cmake ninja-build libcaf-dev libsqlite3-dev
+          libspdlog-dev libssl-dev sqlite3 openssl python3 procps
           libsystemd-dev systemd libcli11-dev nlohmann-json3-dev
-          libhiredis-dev redis-server libmicrohttpd-dev)
+          libhiredis-dev redis-server libmicrohttpd-dev clang-format)
 # Installed without their recommended packages.
 bare_packages=(prometheus)
 missing=()
