@@ -15,7 +15,10 @@ tailer over their HTTP endpoints (issue 21):
 - the tailer's probes follow its peer: ready while it replicates; with the
   source Redis stopped (SIGSTOP) /readyz answers 503 naming the unreachable
   source and Prometheus records replication_tailer_ready 0; ready again
-  after SIGCONT.
+  after SIGCONT;
+- hostile clients holding every HTTP slot of the tailer with requests that
+  never end do not stall its replication, and are cut off at their
+  deadline.
 
 Every wait is bounded: a log line, or a poll of Prometheus's API or of the
 endpoint with a deadline (the events are scrapes, 500 ms apart)."""
@@ -33,7 +36,8 @@ import urllib.request
 import eharness
 from eharness import (PEER_NAMES, TestFailure, check, fill, free_port, main,
                       tailer_config, wait_caught_up)
-from http_probe import HTTP_ENDPOINT, get_ok, wait_status
+from http_probe import (HTTP_ENDPOINT, connect, get_ok, read_until_closed,
+                        wait_status)
 
 ENTRIES = 300
 
@@ -139,7 +143,8 @@ def scenario(env):
     node_http = http_port(node)
     config = env.write_config("tailer.ini", tailer_config(
         [(peer, source, "events")], target, node=f"127.0.0.1:{node.port}",
-        extra_tailer='http-address="127.0.0.1:0"\nmetrics-interval=200ms\n'
+        extra_tailer='http-address="127.0.0.1:0"\nhttp-timeout=3s\n'
+                     'metrics-interval=200ms\n'
                      'io-timeout=1s\nblock=200ms\nretry-max-delay=200ms\n'))
     tailer = env.tailer(config)
     tailer.wait_for(eharness.STARTED)
@@ -217,6 +222,31 @@ scrape_configs:
     wait_caught_up([(sc, "events", tc, f"events:{peer}")])
 
     prometheus.stop()
+
+    # Hostile clients cannot stall the tailer: every one of its 32 HTTP
+    # slots held by a client whose request headers never end (8 per
+    # address, its per-address limit), the tailer still replicates, and
+    # each held connection is cut at its request deadline (http-timeout=3s,
+    # whether or not it sends), after which a newcomer is served.
+    held = []
+    try:
+        for i in range(3, 7):
+            for _ in range(8):
+                s = connect(tailer_http, source=f"127.0.0.{i}")
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
+                held.append(s)
+        fill(sc, "events", 10, env.rng, start=ENTRIES + 10)
+        wait_caught_up([(sc, "events", tc, f"events:{peer}")])
+        for s in held:
+            data, closed = read_until_closed(s, 60)
+            check(closed and data == b"", f"a held connection: closed={closed} "
+                                           f"{data[:100]!r}")
+        wait_status(tailer_http, "/readyz", 200, "^ready", timeout=60,
+                    source="127.0.0.9")
+    finally:
+        for s in held:
+            s.close()
+
     tailer.signal(signal.SIGTERM)
     check(tailer.wait_exit() == 0, "the tailer stops cleanly")
     node.signal(signal.SIGTERM)
