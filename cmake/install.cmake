@@ -86,3 +86,8 @@ endif()
 if(TARGET cursor_tailer)
   cursor_install_service(cursor_tailer cursor-tailer TAILER.md)
 endif()
+
+# The Debian package of the programs (cmake/deb.cmake, `cpack -G DEB`).
+if(TARGET cursor_node AND TARGET cursor_tailer)
+  include(${PROJECT_SOURCE_DIR}/cmake/deb.cmake)
+endif()

@@ -12,6 +12,16 @@
 # libhiredis-dev: cursor_tailer's Redis client (hiredis 0.14); redis-server:
 # the Redis the tailer replicates, started by its end-to-end tests and its
 # benchmark (those tests fail without it, they are never skipped).
+# libmicrohttpd-dev: the HTTP endpoint of the node and the tailer (/metrics,
+# /healthz, /readyz): libmicrohttpd 0.9.75 parses HTTP on its own thread and
+# limits connections, connections per IP, idle time and memory per
+# connection (it pulls in libgnutls28-dev; about 15 s to install).
+# prometheus (2.42, with promtool), without its recommendations (the node
+# exporter, smartmontools): e2e.scrape runs a real Prometheus against the
+# node and the tailer, and promtool lints /metrics and the recommended
+# alerts. 19 MB to download, ~96 MB installed, about 40 s to install here;
+# those tests fail without it. (Where systemd runs, the package starts its
+# own prometheus.service on :9090; the tests start their own on a free port.)
 # ninja-build: scripts/test.sh builds with Ninja, which compiles a target's
 # sources while the libraries it links are still being built (both cores
 # busy); clang-format (Debian 12: version 14): scripts/check-format.sh, CI's
@@ -20,16 +30,30 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build libcaf-dev libsqlite3-dev
           libspdlog-dev libssl-dev sqlite3 openssl python3 procps
           libsystemd-dev systemd libcli11-dev nlohmann-json3-dev
-          libhiredis-dev redis-server clang-format)
+          libhiredis-dev redis-server libmicrohttpd-dev clang-format)
+# Installed without their recommended packages.
+bare_packages=(prometheus)
 missing=()
+missing_bare=()
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-    || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
+for p in "${bare_packages[@]}"; do
+  installed "$p" || missing_bare+=("$p")
+done
+if [ $((${#missing[@]} + ${#missing_bare[@]})) -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  echo "installing: ${missing[*]}"
+  echo "installing: ${missing[*]} ${missing_bare[*]}"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  fi
+  if [ ${#missing_bare[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq \
+      --no-install-recommends "${missing_bare[@]}"
+  fi
 fi

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "common/file_guard.hpp"
 #include "common/host_config.hpp"
 #include "common/host_service.hpp"
+#include "common/http_endpoint.hpp"
 #include "common/lock_file.hpp"
 #include "common/logging.hpp"
 #include "common/metrics_file.hpp"
@@ -63,6 +65,49 @@ std::string check_files(const program_traits& traits,
   if (auto err = check_distinct_files(files); !err.empty())
     return "invalid configuration: " + err;
   return {};
+}
+
+// The HTTP endpoint of `opts`, started before the actor system so that it
+// answers (live, not ready) while the store opens; null without an address.
+// A refusal is one line in `error`.
+std::unique_ptr<http_endpoint>
+start_http(const program_traits& traits, const host_options& opts,
+           const status_board& board,
+           const std::shared_ptr<spdlog::logger>& log, std::string& error) {
+  if (!opts.http_address)
+    return nullptr;
+  http_limits limits;
+  limits.max_connections = opts.http_max_connections;
+  limits.per_ip = per_ip_limit(opts.http_max_connections);
+  limits.timeout = opts.http_timeout;
+  probe_rules rules;
+  // A refresh is due one metrics interval after the previous one and waits
+  // at most one interval for the program's answers and one for the
+  // store's: a gap of three intervals is possible without anything wrong,
+  // and 10 s more leave room for a loaded machine.
+  rules.stale_after = 3 * opts.metrics_interval + std::chrono::seconds(10);
+  rules.metrics_prefix = traits.metrics_prefix.empty()
+                             ? "replication_" + traits.group
+                             : traits.metrics_prefix;
+  std::string reason;
+  auto http = http_endpoint::start(*opts.http_address, limits, board, rules,
+                                   log, reason);
+  if (!http) {
+    error = "cannot listen for HTTP on " + opts.http_address->to_string() + ": "
+            + reason;
+    return nullptr;
+  }
+  log->info("HTTP endpoint on {}: /metrics, /healthz, /readyz (at most {} "
+            "connections, {} per address, {} s per request)",
+            http->address(), limits.max_connections, limits.per_ip,
+            limits.timeout.count());
+  if (!http->loopback())
+    log->warn("the HTTP endpoint on {} is not on a loopback address: anyone "
+              "who reaches the port reads the metrics (peer names, stream "
+              "IDs); it has no TLS and no authentication (bind 127.0.0.1 or "
+              "firewall the port)",
+              http->address());
+  return http;
 }
 
 } // namespace
@@ -124,6 +169,11 @@ int run_host(program& prog, int argc, char** argv) {
   }
   if (!created_dir.empty())
     log->warn("created the missing database directory '{}'", created_dir);
+  status_board board;
+  std::string http_error;
+  auto http = start_http(traits, opts, board, log, http_error);
+  if (!http_error.empty())
+    return refuse(exit_startup, http_error);
   signal_hub hub;
   watchdog dog;
   auto arm_watchdog = [&] {
@@ -154,7 +204,6 @@ int run_host(program& prog, int argc, char** argv) {
         std::_Exit(exit_signal_base + signo);
       },
       on_ignored);
-  status_board board;
   int code = exit_ok;
   {
     caf::actor_system sys{cfg};
@@ -165,6 +214,8 @@ int run_host(program& prog, int argc, char** argv) {
     // their current call.
     arm_watchdog();
   }
+  // Answered "stopping" until here; then the port closes.
+  http.reset();
   dog.disarm();
   signals.stop();
   // After the store closed the database: closing a descriptor of the file

@@ -27,14 +27,18 @@ class program;
 ///    takes the lock file and the lock on the database file (exit 2 when
 ///    another store holds them), and notes whether the database is new;
 /// 5. sets up the log, lets the program prepare (program::prepare), logs
-///    the TLS set-up, starts the signal watcher (the first shutdown signal
-///    starts the shutdown and arms the watchdog; a second one exits at once
-///    with 128 + its number);
-/// 6. runs the program in an actor system (host_service.hpp); arms the
+///    the TLS set-up;
+/// 6. with `<group>.http-address`, starts the HTTP endpoint on the status
+///    board (http_endpoint.hpp), which answers from here on: an address
+///    that does not resolve or cannot be bound is a refusal (exit 2), a
+///    non-loopback address a warning. Starts the signal watcher (the first
+///    shutdown signal starts the shutdown and arms the watchdog; a second
+///    one exits at once with 128 + its number);
+/// 7. runs the program in an actor system (host_service.hpp); arms the
 ///    watchdog (`<group>.shutdown-timeout` + 1 s) also when the run ended
 ///    without a signal, so the actor system's destructor cannot hang;
-/// 7. releases the locks after the store closed the database and logs
-///    `stopped (exit code N)`.
+/// 8. stops the HTTP endpoint, releases the locks after the store closed
+///    the database and logs `stopped (exit code N)`.
 int run_host(program& prog, int argc, char** argv);
 
 } // namespace cursor::app

@@ -14,6 +14,7 @@
 
 #include "common/config_check.hpp"
 #include "common/defaults.hpp"
+#include "common/descriptor_limit.hpp"
 #include "common/program.hpp"
 #include "common/program_help.hpp"
 #include "cursor_actor/error.hpp"
@@ -28,6 +29,40 @@ constexpr std::array<std::string_view, 7> log_levels{
 };
 
 using ms = std::chrono::milliseconds;
+
+// The HTTP endpoint's options; `timeout` and `address` as read. Returns an
+// empty string or "<key>: <reason>".
+std::string read_http_options(const caf::settings& content,
+                              const std::string& group,
+                              const std::string& address, caf::timespan timeout,
+                              host_options& opts) {
+  auto key = [&](const char* name) { return group + "." + name; };
+  if (address.empty()) {
+    // The limits would silently configure nothing.
+    for (auto name : {"http-timeout", "http-max-connections"})
+      if (caf::get_if(&content, key(name)) != nullptr)
+        return key(name) + ": only with " + key("http-address");
+    return {};
+  }
+  endpoint where;
+  if (auto err = parse_endpoint(address, where, port_rule::any_allowed);
+      !err.empty())
+    return key("http-address") + ": '" + address + "': " + err;
+  opts.http_address = where;
+  if (timeout < std::chrono::seconds(1) || timeout > std::chrono::hours(1)
+      || timeout % std::chrono::seconds(1) != caf::timespan::zero())
+    return key("http-timeout") + ": must be whole seconds from 1s to 1h";
+  opts.http_timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  // Every connection takes a descriptor: the store, the BASP port and the
+  // tailer's Redis connections need the rest.
+  auto limit = descriptor_limit();
+  auto most = std::max<uint64_t>(1, limit / 4);
+  if (opts.http_max_connections < 1 || opts.http_max_connections > most)
+    return key("http-max-connections") + ": must be from 1 to "
+           + std::to_string(most) + " (a quarter of the descriptor limit "
+           + std::to_string(limit) + ")";
+  return {};
+}
 
 } // namespace
 
@@ -45,7 +80,17 @@ host_config::host_config(program& prog) : program_(prog) {
       .add<std::string>("metrics-file",
                         "Prometheus textfile to rewrite, \"\" = none (\"\")")
       .add<caf::timespan>("metrics-interval",
-                          "how often the metrics file is rewritten (5s)")
+                          "how often the metrics are refreshed and the "
+                          "file rewritten (5s)")
+      .add<std::string>("http-address",
+                        "host:port of the HTTP endpoint (/metrics, "
+                        "/healthz, /readyz), port 0 = any free port, "
+                        "\"\" = none (\"\")")
+      .add<caf::timespan>("http-timeout",
+                          "an HTTP request must be answered within this "
+                          "time of its connection's opening (10s)")
+      .add<uint32_t>("http-max-connections",
+                     "HTTP connections at once, a quarter per IP (32)")
       .add<std::string>("lock-file", "lock file of the database, \"\" = "
                                      "<cursor.db-path>.lock (\"\")");
   caf::config_option_adder{custom_options_, "tls"}
@@ -121,6 +166,11 @@ config_outcome host_config::read(int argc, char** argv) {
   opts.metrics_interval
       = caf::get_or(content, key("metrics-interval"), opts.metrics_interval);
   opts.lock_file = caf::get_or(content, key("lock-file"), opts.lock_file);
+  auto http_address = caf::get_or(content, key("http-address"), std::string{});
+  auto http_timeout = caf::get_or(content, key("http-timeout"),
+                                  caf::timespan{opts.http_timeout});
+  opts.http_max_connections = caf::get_or(content, key("http-max-connections"),
+                                          opts.http_max_connections);
   if (std::find(log_levels.begin(), log_levels.end(), opts.log_level)
       == log_levels.end())
     return bad(key("log-level"), "'" + opts.log_level
@@ -132,6 +182,12 @@ config_outcome host_config::read(int argc, char** argv) {
     return bad(key("request-timeout"), "must be at least 10ms");
   if (opts.metrics_interval < ms(100))
     return bad(key("metrics-interval"), "must be at least 100ms");
+  if (auto err = read_http_options(content, traits.group, http_address,
+                                   http_timeout, opts);
+      !err.empty()) {
+    result.error = "invalid configuration: " + err;
+    return result;
+  }
   program_choices choices;
   if (auto err = program_.read_options(*this, choices); !err.empty()) {
     result.error = std::move(err);

@@ -37,7 +37,8 @@ class host_config : public caf::actor_system_config {
 public:
   /// Declares `cursor.*`, the program's group (its own options, then the
   /// host's: log-level, shutdown-timeout, request-timeout, metrics-file,
-  /// metrics-interval, lock-file) and `tls.*`. `prog` must outlive this.
+  /// metrics-interval, http-address, http-timeout, http-max-connections,
+  /// lock-file) and `tls.*`. `prog` must outlive this.
   explicit host_config(program& prog);
 
   /// Parses the command line and the INI file (`--config-file=PATH`, default
@@ -45,7 +46,9 @@ public:
   /// refuses what CAF lets through silently: a key or section given twice
   /// in the INI file, unknown keys there, values of the wrong type there
   /// (CAF drops them and keeps the default), stray arguments, values out of
-  /// range; then the program's own checks. Without an embedded store it
+  /// range (an HTTP address that does not parse, HTTP limits without an
+  /// HTTP address, more HTTP connections than a quarter of the descriptor
+  /// limit); then the program's own checks. Without an embedded store it
   /// refuses `cursor.*` and the lock file; where the program allows TLS it
   /// checks the files (app::check_tls_files()), loads caf::openssl::manager
   /// and hands CAF private copies of them.

@@ -9,6 +9,7 @@
 
 #include <caf/timespan.hpp>
 
+#include "common/endpoint.hpp"
 #include "common/tls.hpp"
 #include "cursor_actor/options.hpp"
 
@@ -28,6 +29,16 @@ struct host_options {
   /// `<group>.metrics-interval`: how often the metrics are refreshed (and
   /// the file rewritten).
   caf::timespan metrics_interval = std::chrono::seconds(5);
+  /// `<group>.http-address`: where the HTTP endpoint (/metrics, /healthz,
+  /// /readyz) listens, port 0 = any free port; unset = no endpoint.
+  std::optional<endpoint> http_address;
+  /// `<group>.http-timeout`: every HTTP request is answered within this
+  /// time of its connection's opening or of the previous answer, or its
+  /// connection is closed. Whole seconds, 1s to 1h.
+  std::chrono::seconds http_timeout{10};
+  /// `<group>.http-max-connections`: HTTP connections at once, at most a
+  /// quarter of the descriptor limit; a quarter of them per IP address.
+  uint32_t http_max_connections = 32;
   /// `cursor.*`: set when the process hosts the store (the embedded store);
   /// unset when the program uses one elsewhere (the tailer's `tailer.node`).
   std::optional<cursor_options> store;

@@ -186,8 +186,7 @@ void host_service::stop_store_quietly() {
 void host_service::serve() {
   auto& self = ctx_.self();
   auto handler = program_.handlers(ctx_);
-  // Issue 21's endpoint will want the refresh without a metrics file too.
-  bool refreshing = !ctx_.options().metrics_file.empty();
+  bool refreshing = refreshes();
   auto next_refresh = clock::now();
   while (ctx_.running()) {
     if (refreshing && clock::now() >= next_refresh) {
@@ -227,6 +226,13 @@ void host_service::serve() {
   }
 }
 
+// Someone reads what a refresh publishes: the metrics file or the HTTP
+// endpoint (which reads the board).
+bool host_service::refreshes() const {
+  const auto& opts = ctx_.options();
+  return !opts.metrics_file.empty() || opts.http_address.has_value();
+}
+
 void host_service::refresh() {
   const auto& opts = ctx_.options();
   auto timeout = std::min(opts.request_timeout, opts.metrics_interval);
@@ -242,9 +248,13 @@ void host_service::refresh() {
           .receive(
               [&](const cursor_stats& x) {
                 text += to_prometheus(x);
-                not_ready = x.degraded ? "the cursor store is degraded (its "
-                                         "last write failed)"
-                                       : "";
+                if (x.closed)
+                  not_ready = "the cursor store is closed";
+                else if (x.degraded)
+                  not_ready = "the cursor store is degraded (its last write "
+                              "failed)";
+                else
+                  not_ready.clear();
               },
               [&](caf::error& err) {
                 ctx_.log().warn("metrics: the store did not answer: {}",
@@ -281,7 +291,7 @@ int host_service::shut_down() {
                       caf::timespan{std::chrono::seconds(1)});
   program_.stop(ctx_, deadline - reserve_);
   close_store(deadline - reserve_);
-  if (!opts.metrics_file.empty())
+  if (refreshes())
     refresh();
   program_.release(ctx_);
   stop_store(deadline - reserve_ / 2);

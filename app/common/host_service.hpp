@@ -29,11 +29,11 @@ class status_board;
 ///    quietly (exit 2). Then logs the warning that the database did not
 ///    exist (when `new_database`), the program's start line, and tells
 ///    systemd READY=1;
-/// 3. serves: every `<group>.metrics-interval` (when a metrics file is
-///    configured) refreshes the metrics and readiness on `board` and
-///    rewrites the file; hands the program's messages to its handlers;
-///    ends at the first signal from `signals`, when the store terminates
-///    (exit 3), or when the program ends the run;
+/// 3. serves: every `<group>.metrics-interval` (when a metrics file or an
+///    HTTP address is configured) refreshes the metrics and readiness on
+///    `board` and rewrites the file; hands the program's messages to its
+///    handlers; ends at the first signal from `signals`, when the store
+///    terminates (exit 3), or when the program ends the run;
 /// 4. shuts down within `<group>.shutdown-timeout`: STOPPING=1, the
 ///    program stops taking work, the store's final flush (close), the
 ///    metrics once more, the program's actors released, the store stopped
@@ -57,6 +57,7 @@ private:
   bool open_store();
   void stop_store_quietly();
   void serve();
+  bool refreshes() const;
   void refresh();
   void close_store(host_context::clock::time_point deadline);
   void stop_store(host_context::clock::time_point deadline);

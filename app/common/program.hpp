@@ -31,6 +31,10 @@ struct program_traits {
   program_info info;
   /// Its option group and logger name: "node", "tailer".
   std::string group;
+  /// Prefix of the gauges the HTTP endpoint adds to /metrics
+  /// (`<prefix>_metrics_age_seconds`, `<prefix>_ready`): the program's own
+  /// metric family, "replication_cursor_node", "replication_tailer".
+  std::string metrics_prefix;
   /// The default of `<group>.request-timeout` and its help line.
   caf::timespan request_timeout = std::chrono::seconds(10);
   std::string request_timeout_help;
@@ -78,7 +82,8 @@ public:
 
   /// Declares the program's own options in its group, before the host adds
   /// its own there (log-level, shutdown-timeout, request-timeout,
-  /// metrics-file, metrics-interval, lock-file).
+  /// metrics-file, metrics-interval, http-address, http-timeout,
+  /// http-max-connections, lock-file).
   virtual void declare_options(caf::config_option_adder& group) = 0;
 
   /// Adds what else the program needs in its CAF config: its error

@@ -26,6 +26,7 @@ void status_board::publish(std::string metrics, std::string not_ready) {
   state_.metrics = std::move(metrics);
   state_.not_ready = std::move(not_ready);
   ++state_.refreshes;
+  state_.refreshed_at = clock::now();
 }
 
 status_board::snapshot status_board::read() const {

@@ -1,12 +1,13 @@
 #pragma once
 
 // What a hosted program (node, tailer) says about itself to the outside, in
-// one place: its metrics text and whether it is live and ready. The host's
-// loop fills it; the metrics file is written from it, and an HTTP endpoint
-// (/metrics, /healthz, /readyz; issue 21) reads it from its own thread. A
-// reader never talks to an actor, so a slow or hostile reader cannot stall
-// the store or the program.
+// one place: its phase, its metrics text and whether it is ready. The host's
+// loop fills it; the metrics file is written from it, and the HTTP endpoint
+// (/metrics, /healthz, /readyz: http_endpoint.hpp) reads it from its own
+// thread. A reader never talks to an actor, so a slow or hostile reader
+// cannot stall the store or the program.
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -30,6 +31,8 @@ const char* to_string(host_phase phase);
 /// Thread-safe: the host's thread writes, any thread reads.
 class status_board {
 public:
+  using clock = std::chrono::steady_clock;
+
   /// What a reader gets, copied under the lock.
   struct snapshot {
     host_phase phase = host_phase::starting;
@@ -40,10 +43,13 @@ public:
     std::string not_ready;
     /// How many refreshes published so far.
     uint64_t refreshes = 0;
+    /// When the last refresh was published; meaningless before the first.
+    /// A reader compares it with its own clock: a host loop that stopped
+    /// refreshing shows as an old board (probe_reply.hpp).
+    clock::time_point refreshed_at;
 
-    /// Live: the process has not begun its shutdown.
-    bool live() const { return phase != host_phase::stopping; }
-    /// Ready: serving, and the last refresh found nothing wrong.
+    /// Ready as far as the last refresh knows: serving, and nothing wrong.
+    /// Whether that refresh is recent is the reader's question.
     bool ready() const {
       return phase == host_phase::serving && not_ready.empty();
     }
@@ -52,7 +58,7 @@ public:
   void set_phase(host_phase phase);
 
   /// Publishes one refresh: the whole metrics text and the reason the
-  /// process is not ready (empty = ready).
+  /// process is not ready (empty = ready), stamped with the time now.
   void publish(std::string metrics, std::string not_ready);
 
   snapshot read() const;

@@ -51,6 +51,7 @@ node_program::node_program() {
          "unusable, 3 final flush failed, 4 shutdown deadline passed "
          "(docs/NODE.md)"};
   traits_.group = "node";
+  traits_.metrics_prefix = "replication_cursor_node";
   traits_.request_timeout = std::chrono::seconds(30);
   traits_.request_timeout_help = "how long the front waits for the store (30s)";
   traits_.tls = app::tls_role::server;
@@ -69,8 +70,14 @@ std::string node_program::read_options(const caf::actor_system_config& cfg,
 
 void node_program::prepare(const std::shared_ptr<spdlog::logger>& log,
                            const app::host_options& opts) {
-  // Keeps 16 descriptors for the database, the metrics file and the log.
-  install_accept_guard(app::descriptor_limit(), 16, log);
+  // Keeps 16 descriptors for the database, the metrics file and the log,
+  // and those the HTTP endpoint may use (its connections, its listening
+  // socket, epoll and wake-up descriptors), which libmicrohttpd accepts
+  // without this guard.
+  int headroom = 16;
+  if (opts.http_address)
+    headroom += static_cast<int>(opts.http_max_connections) + 3;
+  install_accept_guard(app::descriptor_limit(), headroom, log);
   if (!opts.tls.enabled() && !is_loopback(opts_.bind_address))
     log->warn("publishing on '{}' without TLS: any peer that reaches the "
               "port can read and rewrite cursors (see tls.* in "

@@ -1,5 +1,6 @@
 #include "tailer/tailer_program.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "tailer/error.hpp"
 #include "tailer/exit_codes.hpp"
 #include "tailer/metrics.hpp"
+#include "tailer/readiness.hpp"
 
 namespace cursor::tailer {
 
@@ -45,6 +47,7 @@ tailer_program::tailer_program() {
       "3 stopped uncleanly (a position or the final flush failed), 4 shutdown\n"
       "deadline passed, 5 a peer stopped for good (docs/TAILER.md)"};
   traits_.group = "tailer";
+  traits_.metrics_prefix = "replication_tailer";
   traits_.request_timeout = std::chrono::seconds(10);
   traits_.request_timeout_help = "waiting for the cursor store (10s)";
   traits_.tls = app::tls_role::client;
@@ -175,33 +178,43 @@ bool tailer_program::on_down(app::host_context& ctx, const caf::down_msg& msg) {
 
 std::vector<peer_stats> tailer_program::collect_stats(app::host_context& ctx,
                                                       caf::timespan timeout) {
+  // Every request is sent before the first answer is awaited: their
+  // timeouts run at once, so a refresh waits at most `timeout` however many
+  // pipelines are stuck (the HTTP endpoint calls an older refresh a stuck
+  // host loop).
+  using handle = decltype(ctx.self()->request(peer_pipeline_actor{}, timeout,
+                                              stats_atom_v));
+  std::vector<handle> pending;
+  for (auto& p : pipelines_)
+    if (p)
+      pending.push_back(ctx.self()->request(p, timeout, stats_atom_v));
   std::vector<peer_stats> result;
-  for (auto& p : pipelines_) {
-    if (!p)
-      continue;
-    ctx.self()
-        ->request(p, timeout, stats_atom_v)
-        .receive([&](peer_stats& x) { result.push_back(std::move(x)); },
-                 [&](caf::error& err) {
-                   ctx.log().warn("metrics: a pipeline did not answer: {}",
-                                  describe(err));
-                 });
-  }
+  for (auto& h : pending)
+    h.receive([&](peer_stats& x) { result.push_back(std::move(x)); },
+              [&](caf::error& err) {
+                ctx.log().warn("metrics: a pipeline did not answer: {}",
+                               describe(err));
+              });
   return result;
 }
 
 std::string tailer_program::metrics(app::host_context& ctx,
                                     caf::timespan timeout) {
-  return render_metrics(collect_stats(ctx, timeout));
+  last_stats_ = collect_stats(ctx, timeout);
+  return render_metrics(last_stats_);
 }
 
 std::string tailer_program::not_ready(app::host_context&) {
-  if (failed_peers_.empty())
-    return {};
-  return "peer '" + failed_peers_.front() + "' stopped for good"
-         + (failed_peers_.size() > 1
-                ? " (and " + std::to_string(failed_peers_.size() - 1) + " more)"
-                : "");
+  std::vector<std::string> ids;
+  for (const auto& peer : opts_.peers)
+    ids.push_back(peer.id);
+  // A peer that reported its failure is failed, whatever its last stats.
+  auto stats = last_stats_;
+  for (auto& x : stats)
+    if (std::find(failed_peers_.begin(), failed_peers_.end(), x.peer)
+        != failed_peers_.end())
+      x.failed = true;
+  return peers_not_ready(ids, stats);
 }
 
 void tailer_program::stop(app::host_context& ctx, clock::time_point deadline) {

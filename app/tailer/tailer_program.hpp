@@ -30,8 +30,8 @@ namespace cursor::tailer {
 /// - while serving: counts the peers that report `(failed_atom, peer,
 ///   error)` and ends the run when every peer stopped; a pipeline that
 ///   terminates ends it too (exit 3);
-/// - metrics: the per-peer counters (metrics.hpp); not ready once a peer
-///   stopped for good;
+/// - metrics: the per-peer counters (metrics.hpp), every pipeline asked at
+///   once; ready while every peer replicates (readiness.hpp);
 /// - stop(): stops the pipelines (no new reads, the batch in flight
 ///   finished, the last applied position recorded), then with a remote
 ///   node flushes it; release() terminates every actor it spawned;
@@ -79,6 +79,8 @@ private:
   recorder_actor recorder_;
   std::vector<peer_pipeline_actor> pipelines_;
   std::vector<std::string> failed_peers_;
+  // The stats of the last refresh, for not_ready() right after it.
+  std::vector<peer_stats> last_stats_;
 };
 
 } // namespace cursor::tailer

@@ -40,6 +40,11 @@ def parse_args():
     p.add_argument("--redis-server", required=True)
     p.add_argument("--project-version", default=None)
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--prometheus", default=None,
+                   help="the prometheus server, for e2e.scrape")
+    p.add_argument("--promtool", default=None)
+    p.add_argument("--rules", default=None,
+                   help="config/prometheus/cursor-actor.rules.yml")
     return p.parse_args()
 
 

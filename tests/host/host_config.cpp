@@ -7,11 +7,13 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include "has_text.hpp"
 #include "temp_dir.hpp"
 #include "test_program.hpp"
 
 using namespace cursor::app;
 using test_host::args;
+using test_host::has;
 using test_host::temp_dir;
 using test_host::test_program;
 
@@ -40,13 +42,6 @@ struct fixture {
     CAF_CHECK(!x.printed_help);
     CAF_CHECK(x.error.find('\n') == std::string::npos);
     return x.error;
-  }
-
-  bool has(const std::string& text, const std::string& part) {
-    if (text.find(part) != std::string::npos)
-      return true;
-    CAF_MESSAGE("'" << part << "' not in '" << text << "'");
-    return false;
   }
 };
 
@@ -162,6 +157,48 @@ CAF_TEST(a passphrase is given inline or in a file but not both) {
                     "together; not set: tls.certificate, tls.key, tls.ca-file";
   CAF_CHECK(has(refusal({"--tls.passphrase-file=" + file}), incomplete));
   CAF_CHECK(has(refusal({"--tls.passphrase=x"}), incomplete));
+}
+
+CAF_TEST(the http endpoint is configured in the group of the program) {
+  auto db = "--cursor.db-path=" + dir.path("c.db");
+  auto x = read({db});
+  CAF_REQUIRE(x.options.has_value());
+  CAF_CHECK(!x.options->http_address);
+  x = read({db, "--test.http-address=127.0.0.1:0", "--test.http-timeout=3s",
+            "--test.http-max-connections=5"});
+  CAF_REQUIRE(x.options.has_value());
+  CAF_REQUIRE(x.options->http_address.has_value());
+  CAF_CHECK_EQUAL(x.options->http_address->to_string(), "127.0.0.1:0");
+  CAF_CHECK(x.options->http_timeout == std::chrono::seconds(3));
+  CAF_CHECK_EQUAL(x.options->http_max_connections, 5u);
+  // From the INI file too, with the defaults.
+  x = read({db, ini("[test]\nhttp-address=\"[::1]:9464\"\n")});
+  CAF_REQUIRE(x.options.has_value());
+  CAF_CHECK_EQUAL(x.options->http_address->to_string(), "[::1]:9464");
+  CAF_CHECK(x.options->http_timeout == std::chrono::seconds(10));
+  CAF_CHECK_EQUAL(x.options->http_max_connections, 32u);
+}
+
+CAF_TEST(bad http options are refused with the key) {
+  auto db = "--cursor.db-path=" + dir.path("c.db");
+  CAF_CHECK(has(refusal({db, "--test.http-address=9464"}),
+                "invalid configuration: test.http-address: '9464': missing "
+                "':port'"));
+  CAF_CHECK(has(refusal({db, "--test.http-address=localhost:99999"}),
+                "the port must be a number from 0 to 65535"));
+  auto addr = "--test.http-address=127.0.0.1:0";
+  for (auto t : {"0s", "500ms", "1500ms", "2h"})
+    CAF_CHECK(has(refusal({db, addr, std::string{"--test.http-timeout="} + t}),
+                  "test.http-timeout: must be whole seconds from 1s to 1h"));
+  CAF_CHECK(has(refusal({db, addr, "--test.http-max-connections=0"}),
+                "test.http-max-connections: must be from 1 to "));
+  CAF_CHECK(has(refusal({db, addr, "--test.http-max-connections=100000000"}),
+                "(a quarter of the descriptor limit "));
+  // Limits without an endpoint would configure nothing.
+  CAF_CHECK(has(refusal({db, "--test.http-timeout=5s"}),
+                "test.http-timeout: only with test.http-address"));
+  CAF_CHECK(has(refusal({db, ini("[test]\nhttp-max-connections=4\n")}),
+                "test.http-max-connections: only with test.http-address"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

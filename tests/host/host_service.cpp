@@ -68,6 +68,11 @@ struct fixture {
                                 "--test.metrics-file=" + prom,
                                 "--test.metrics-interval=100ms"};
     xs.insert(xs.end(), extra.begin(), extra.end());
+    return run_with(std::move(xs), new_database);
+  }
+
+  // Runs the program with the options `xs` only.
+  int run_with(std::vector<std::string> xs, bool new_database = false) {
     host_config cfg{prog};
     args a{xs};
     auto outcome = cfg.read(a.argc(), a.argv());
@@ -219,25 +224,38 @@ CAF_TEST(a refresh publishes both metrics and the readiness of the program) {
 CAF_TEST(a ready program on a healthy store is ready while it serves) {
   CAF_CHECK_EQUAL(run_one_refresh(), exit_ok);
   CAF_CHECK(seen.ready());
-  CAF_CHECK(seen.live());
-  CAF_CHECK(!board.read().live());
+  CAF_CHECK(board.read().phase == host_phase::stopping);
+  CAF_CHECK(!board.read().ready());
 }
 
 CAF_TEST(without a metrics file nothing is refreshed while serving) {
   prog.on_start = [](host_context& ctx) {
     caf::anon_send(ctx.supervisor(), end_atom::value);
   };
-  std::vector<std::string> xs{"--cursor.db-path=" + db};
-  host_config cfg{prog};
-  args a{xs};
-  auto outcome = cfg.read(a.argc(), a.argv());
-  CAF_REQUIRE(outcome.options.has_value());
-  {
-    caf::actor_system sys{cfg};
-    host_service service{sys, prog, *outcome.options, log, hub, board};
-    CAF_CHECK_EQUAL(service.run(false), exit_ok);
-  }
+  CAF_CHECK_EQUAL(run_with({"--cursor.db-path=" + db}), exit_ok);
   CAF_CHECK_EQUAL(prog.metrics_calls, 0);
+  CAF_CHECK(!std::filesystem::exists(prom));
+}
+
+CAF_TEST(with an http address the board is refreshed without a metrics file) {
+  // The endpoint itself is run_host's; the service refreshes the board it
+  // reads.
+  prog.on_metrics = [](host_context& ctx, int n) {
+    if (n == 1)
+      caf::anon_send(ctx.supervisor(), end_atom::value);
+  };
+  prog.on_end = [this](host_context&) { seen = board.read(); };
+  CAF_CHECK_EQUAL(
+      run_with({"--cursor.db-path=" + db, "--test.http-address=127.0.0.1:0",
+                "--test.metrics-interval=100ms"}),
+      exit_ok);
+  CAF_CHECK_EQUAL(seen.refreshes, 1u);
+  CAF_CHECK(seen.ready());
+  CAF_CHECK(seen.metrics.find("replication_cursor_entries 0\n")
+            != std::string::npos);
+  // And once more in the shutdown, for the last scrapes.
+  CAF_CHECK_EQUAL(prog.metrics_calls, 2);
+  CAF_CHECK_EQUAL(board.read().refreshes, 2u);
   CAF_CHECK(!std::filesystem::exists(prom));
 }
 

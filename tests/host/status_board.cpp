@@ -12,11 +12,10 @@
 
 using namespace cursor::app;
 
-CAF_TEST(a board is live but not ready until the program serves) {
+CAF_TEST(a board is not ready until the program serves) {
   status_board board;
   auto x = board.read();
   CAF_CHECK(x.phase == host_phase::starting);
-  CAF_CHECK(x.live());
   CAF_CHECK(!x.ready());
   CAF_CHECK_EQUAL(x.metrics, "");
   CAF_CHECK_EQUAL(x.refreshes, 0u);
@@ -24,9 +23,20 @@ CAF_TEST(a board is live but not ready until the program serves) {
   CAF_CHECK(board.read().ready());
   board.set_phase(host_phase::stopping);
   x = board.read();
-  CAF_CHECK(!x.live());
   CAF_CHECK(!x.ready());
   CAF_CHECK_EQUAL(std::string{to_string(x.phase)}, "stopping");
+}
+
+CAF_TEST(a refresh is stamped with the time it was published) {
+  status_board board;
+  auto before = status_board::clock::now();
+  board.publish("a 1\n", "");
+  auto x = board.read();
+  CAF_CHECK(x.refreshed_at >= before);
+  CAF_CHECK(x.refreshed_at <= status_board::clock::now());
+  // A phase change is not a refresh.
+  board.set_phase(host_phase::serving);
+  CAF_CHECK(board.read().refreshed_at == x.refreshed_at);
 }
 
 CAF_TEST(a refresh with a reason makes a serving program not ready) {
@@ -34,7 +44,6 @@ CAF_TEST(a refresh with a reason makes a serving program not ready) {
   board.set_phase(host_phase::serving);
   board.publish("a 1\n", "the cursor store is degraded");
   auto x = board.read();
-  CAF_CHECK(x.live());
   CAF_CHECK(!x.ready());
   CAF_CHECK_EQUAL(x.not_ready, "the cursor store is degraded");
   CAF_CHECK_EQUAL(x.metrics, "a 1\n");

@@ -5,6 +5,7 @@
 #include <caf/test/unit_test.hpp>
 
 using namespace cursor::tailer;
+using cursor::app::port_rule;
 
 namespace {
 
@@ -38,4 +39,16 @@ CAF_TEST(malformed endpoints are refused with the reason) {
   for (auto text : {"h:0", "h:65536", "h:", "h:-1", "h:12a", "h:999999"})
     CAF_CHECK_EQUAL(refusal(text), "the port must be a number from 1 to 65535");
   CAF_CHECK_EQUAL(refusal("a b:1"), "blank or control character in the host");
+}
+
+CAF_TEST(a listening address may ask for any free port) {
+  endpoint x;
+  CAF_CHECK_EQUAL(parse_endpoint("127.0.0.1:0", x, port_rule::any_allowed), "");
+  CAF_CHECK_EQUAL(x.port, 0);
+  CAF_CHECK_EQUAL(parse_endpoint("[::]:9464", x, port_rule::any_allowed), "");
+  CAF_CHECK_EQUAL(x.to_string(), "[::]:9464");
+  CAF_CHECK_EQUAL(parse_endpoint("h:65536", x, port_rule::any_allowed),
+                  "the port must be a number from 0 to 65535");
+  CAF_CHECK_EQUAL(parse_endpoint(":9464", x, port_rule::any_allowed),
+                  "empty host");
 }

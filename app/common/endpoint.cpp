@@ -1,6 +1,6 @@
-#include "tailer/endpoint.hpp"
+#include "common/endpoint.hpp"
 
-namespace cursor::tailer {
+namespace cursor::app {
 
 std::string endpoint::to_string() const {
   if (host.find(':') != std::string::npos)
@@ -8,7 +8,11 @@ std::string endpoint::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
-std::string parse_endpoint(std::string_view text, endpoint& out) {
+std::string parse_endpoint(std::string_view text, endpoint& out,
+                           port_rule ports) {
+  const char* bad_port = ports == port_rule::nonzero
+                             ? "the port must be a number from 1 to 65535"
+                             : "the port must be a number from 0 to 65535";
   std::string_view host;
   std::string_view port;
   if (!text.empty() && text.front() == '[') {
@@ -35,18 +39,18 @@ std::string parse_endpoint(std::string_view text, endpoint& out) {
     if (c <= ' ' || c == 0x7f)
       return "blank or control character in the host";
   if (port.empty() || port.size() > 5)
-    return "the port must be a number from 1 to 65535";
+    return bad_port;
   uint32_t value = 0;
   for (char c : port) {
     if (c < '0' || c > '9')
-      return "the port must be a number from 1 to 65535";
+      return bad_port;
     value = value * 10 + static_cast<uint32_t>(c - '0');
   }
-  if (value == 0 || value > 65535)
-    return "the port must be a number from 1 to 65535";
+  if ((value == 0 && ports == port_rule::nonzero) || value > 65535)
+    return bad_port;
   out.host = std::string{host};
   out.port = static_cast<uint16_t>(value);
   return {};
 }
 
-} // namespace cursor::tailer
+} // namespace cursor::app
