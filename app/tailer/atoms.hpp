@@ -17,6 +17,7 @@ using record_atom = caf::atom_constant<caf::atom("record")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
 
 constexpr read_atom read_atom_v = read_atom{};
 constexpr apply_atom apply_atom_v = apply_atom{};
@@ -25,5 +26,6 @@ constexpr record_atom record_atom_v = record_atom{};
 constexpr stop_atom stop_atom_v = stop_atom{};
 constexpr failed_atom failed_atom_v = failed_atom{};
 constexpr reconnect_atom reconnect_atom_v = reconnect_atom{};
+constexpr verify_atom verify_atom_v = verify_atom{};
 
 } // namespace cursor::tailer

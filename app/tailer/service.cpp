@@ -270,6 +270,15 @@ private:
                 log_->info("peer '{}': stopped at {}", peer, id);
               },
               [&](caf::error& err) {
+                if (stops_peer(err)) {
+                  // Found by the last check at the stop (the pipeline
+                  // logged why); its position is recorded.
+                  if (std::find(failed_peers_.begin(), failed_peers_.end(),
+                                peer)
+                      == failed_peers_.end())
+                    failed_peers_.push_back(peer);
+                  return;
+                }
                 log_->error("peer '{}': the last applied position was not "
                             "recorded: {}",
                             peer, describe(err));
