@@ -108,6 +108,9 @@ struct pipeline_state {
   party target;
   party store_party;
   bool record_refused = false;
+  /// A read of this run found the source stream (`source_last` is its last
+  /// ID then).
+  bool source_seen = false;
   bool missing_warned = false;
   bool no_gap_warned = false;
 
@@ -511,14 +514,40 @@ void on_read(pipeline_pointer self, read_result& r) {
   source_up(self);
   const auto& info = r.info;
   if (!info.exists) {
-    if (st.read_pos != stream_id{} && !st.missing_warned) {
+    // Gone (DEL, FLUSHALL, a restart without data). Nothing is lost if the
+    // tailer had read every entry: wait for the stream, whose return the
+    // source check judges. Entries after the position were lost if the
+    // last read saw some; after a start-up the tailer cannot know, and
+    // refuses.
+    const auto& p = st.gap_pos.safe;
+    if (p != stream_id{} && (!st.source_seen || p < st.source_last)) {
+      fail(self,
+           caf::make_error(
+               errc::source_behind,
+               "peer '" + st.opts.peer + "': source " + st.opts.source_name
+                   + ": the stream does not exist but the tailer's position "
+                     "is "
+                   + p.to_string()
+                   + ": it was deleted, flushed, or its Redis restarted "
+                     "without its data, "
+                   + (st.source_seen
+                          ? "while entries up to " + st.source_last.to_string()
+                                + " were unread: they are lost"
+                          : std::string{"and the tailer, started since, cannot "
+                                        "tell whether entries after its "
+                                        "position were lost with it"})));
+      return;
+    }
+    if (p != stream_id{} && !st.missing_warned) {
       st.log->warn("peer '{}': the source stream {} does not exist (deleted, "
-                   "or its Redis lost its data?); waiting for it",
-                   st.opts.peer, st.opts.source_name);
+                   "or its Redis lost its data?); every entry up to {} was "
+                   "read: waiting for it",
+                   st.opts.peer, st.opts.source_name, p.to_string());
       st.missing_warned = true;
     }
     return;
   }
+  st.source_seen = true;
   if (st.missing_warned) {
     st.log->info("peer '{}': the source stream {} exists again", st.opts.peer,
                  st.opts.source_name);
