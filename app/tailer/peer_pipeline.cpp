@@ -112,6 +112,8 @@ struct pipeline_state {
   /// ID then).
   bool source_seen = false;
   bool missing_warned = false;
+  /// The first read of this run passed the checks, and the log said so.
+  bool checked_logged = false;
   bool no_gap_warned = false;
 
   bool stopping = false;
@@ -538,18 +540,26 @@ void on_read(pipeline_pointer self, read_result& r) {
                                         "position were lost with it"})));
       return;
     }
-    if (p != stream_id{} && !st.missing_warned) {
-      st.log->warn("peer '{}': the source stream {} does not exist (deleted, "
-                   "or its Redis lost its data?); every entry up to {} was "
-                   "read: waiting for it",
-                   st.opts.peer, st.opts.source_name, p.to_string());
+    if (!st.missing_warned) {
+      if (p != stream_id{})
+        st.log->warn("peer '{}': the source stream {} does not exist "
+                     "(deleted, or its Redis lost its data?); every entry up "
+                     "to {} was read: waiting for it",
+                     st.opts.peer, st.opts.source_name, p.to_string());
+      else
+        st.log->info("peer '{}': checked: the source stream {} does not "
+                     "exist yet; waiting for it",
+                     st.opts.peer, st.opts.source_name);
       st.missing_warned = true;
     }
+    // The target is checked while the peer waits, as while it idles.
+    if (!st.applying && !st.verifying && st.target_known)
+      verify(self);
     return;
   }
   st.source_seen = true;
   if (st.missing_warned) {
-    st.log->info("peer '{}': the source stream {} exists again", st.opts.peer,
+    st.log->info("peer '{}': the source stream {} exists now", st.opts.peer,
                  st.opts.source_name);
     st.missing_warned = false;
   }
@@ -598,6 +608,16 @@ void on_read(pipeline_pointer self, read_result& r) {
     }
   } else if (!check_source(self, r, end)) {
     return;
+  }
+  if (!st.checked_logged) {
+    // Once per start: the source and the target passed their checks.
+    st.log->info("peer '{}': checked: the source stream holds {} entries up "
+                 "to {}, the target ends at {}; replicating after {}",
+                 st.opts.peer, info.length, info.last_generated_id,
+                 st.expected.exists ? st.expected.last_id.to_string()
+                                    : std::string{"none (no stream yet)"},
+                 st.read_pos.to_string());
+    st.checked_logged = true;
   }
   if (!r.entries.empty()) {
     st.read_pos = end.safe;

@@ -539,22 +539,45 @@ class History:
             return src.current
         return src.incarnations[-1] if src.incarnations else None
 
+    def linked(self):
+        """Whether the tailer's last word about the node is a connection."""
+        up = down = -1
+        for n, line in enumerate(self.tailer.output().splitlines()):
+            if "connected to the cursor node" in line:
+                up = n
+            elif ("lost the connection to the cursor node" in line
+                  or "cannot reach the cursor node" in line):
+                down = n
+        return up > down
+
     def finish(self):
         self.ensure_running()
         self.tailer.wait_for(STARTED)
-        t = self.world.target.client()
+        if self.remote:
+            # The final flush goes through the node: wait (bounded) for the
+            # link to be up again after the node's last restart.
+            deadline = time.monotonic() + 20
+            while (self.tailer_alive() and not self.linked()
+                   and time.monotonic() < deadline):
+                threading.Event().wait(0.02)
+        # Each peer: stopped, or checked by this run (its "checked" line)
+        # with its durable cursor at the source's last entry.
         deadline = time.monotonic() + 20
         pending = set(range(2))
         while pending and time.monotonic() < deadline:
+            out = self.tailer.output()
+            cursors = read_cursors(self.db)
             for i in list(pending):
                 want = self.expected(i)
-                want = want.last_id() if want else None
-                if self.stopped_in_run(i) or want is None \
-                        or t.last_id(self.tkeys[i]) == want:
+                want = want.last_id() if want else "0"
+                checked = f"peer '{self.peers[i]}': checked:" in out
+                if self.stopped_in_run(i) or (
+                        checked and cursors.get(self.peers[i], "0") == want):
                     pending.discard(i)
+            if pending and not self.tailer_alive():
+                break
             if pending:
                 threading.Event().wait(0.02)
-        t.close()
         if pending:
             self.note(f"peers {sorted(pending)} neither caught up nor "
                       "stopped within 20 s")

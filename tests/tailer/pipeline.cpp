@@ -643,4 +643,46 @@ CAF_TEST(the stop checks the target once more and answers a fault) {
   CAF_CHECK_EQUAL(**ok, "1-0");
 }
 
+CAF_TEST(a source gone after every entry was read is waited for) {
+  s->reads.push_back(entries({"1-0", "2-0"}, stream("1-0", "2-0", 2, 2)));
+  s->reads.push_back(read_result{}); // no such key
+  s->reads.push_back(read_result{});
+  start();
+  caf::anon_send(reader, ok_atom_v);
+  drain();
+  CAF_CHECK(s->failures.empty());
+  CAF_CHECK(!stats().failed);
+}
+
+CAF_TEST(a source gone with entries unread stops the peer) {
+  // The read returned 1-0 and 2-0 of a stream that ends at 5-0 (COUNT 2).
+  opts.batch_size = 2;
+  s->reads.push_back(entries({"1-0", "2-0"}, stream("1-0", "5-0", 5, 5)));
+  s->reads.push_back(read_result{});
+  start();
+  caf::anon_send(reader, ok_atom_v);
+  drain();
+  CAF_REQUIRE_EQUAL(s->failures.size(), 1u);
+  CAF_CHECK(is(s->failures[0].second, tailer_errc::source_behind));
+  CAF_CHECK_NOT_EQUAL(describe(s->failures[0].second)
+                          .find("while entries up to 5-0 were unread"),
+                      std::string::npos);
+}
+
+CAF_TEST(a source gone at start up stops the peer that had copied from it) {
+  s->cursors["uk.node.leeds-2"] = "5-0";
+  s->target = target("5-0", 5);
+  s->reads.push_back(read_result{});
+  start();
+  CAF_REQUIRE_EQUAL(s->failures.size(), 1u);
+  CAF_CHECK(is(s->failures[0].second, tailer_errc::source_behind));
+  CAF_CHECK_NOT_EQUAL(describe(s->failures[0].second).find("cannot tell"),
+                      std::string::npos);
+  // A new peer waits for its stream.
+  fixture other;
+  other.s->reads.push_back(read_result{});
+  other.start();
+  CAF_CHECK(other.s->failures.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
