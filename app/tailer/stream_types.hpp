@@ -68,16 +68,14 @@ struct read_result {
 /// the whole batch is in the target: `applied` entries written, `duplicates`
 /// found there already (read again after a restart, compared with the
 /// target's); `last_id` is the batch's last ID and `state` the target's
-/// state now. With `error` nothing of the batch was written, except when
-/// `in_doubt` (the transaction was sent but its answer was lost: `state` is
-/// then what the target holds if it went through) or for
-/// `errc::target_hole`.
+/// state now. With `error` nothing of the batch was written, unless the
+/// transaction was sent and its answer lost (redis_io: the target holds the
+/// batch or not) or for `errc::target_hole`.
 struct apply_result {
   uint64_t applied = 0;
   uint64_t duplicates = 0;
   std::string last_id;
   target_state state;
-  bool in_doubt = false;
   caf::error error;
 };
 

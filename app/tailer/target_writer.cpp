@@ -287,24 +287,19 @@ apply_result apply(writer_state& st, const entry_batch& xs,
   }
   auto exec = c.read_reply();
   if (!exec) {
-    // Sent, the answer lost: the target holds the batch or not.
-    result.in_doubt = true;
-    result.state = predicted;
+    // Sent, the answer lost: the target holds the batch or not (the
+    // pipeline's next check accepts either).
     result.error = std::move(exec.error());
     return result;
   }
   // The WATCH after EXEC and the state it guards.
   auto watch_ok = c.read_reply();
   if (!watch_ok) {
-    result.in_doubt = true;
-    result.state = predicted;
     result.error = std::move(watch_ok.error());
     return result;
   }
   auto now = read_observation(st);
   if (!now) {
-    result.in_doubt = true;
-    result.state = predicted;
     result.error = std::move(now.error());
     return result;
   }

@@ -49,7 +49,7 @@ using target_writer_actor = caf::typed_actor<
     /// target is not as expected: stop the peer), diverged (an entry read
     /// again differs from the target's), target_hole (an XADD failed inside
     /// the transaction while a later one succeeded), redis_unreachable,
-    /// redis_io (with `in_doubt` when the transaction was sent),
+    /// redis_io (when the transaction was sent, it may have gone through),
     /// redis_error (e.g. OOM, READONLY; nothing written), redis_protocol.
     caf::replies_to<apply_atom, entry_batch, target_state,
                     uint64_t>::with<apply_result>,
