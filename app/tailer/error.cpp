@@ -42,6 +42,8 @@ std::string to_string(errc code) {
       return "target_foreign";
     case errc::diverged:
       return "diverged";
+    case errc::target_unchecked:
+      return "target_unchecked";
   }
   return "unknown_error";
 }

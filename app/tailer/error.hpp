@@ -71,6 +71,10 @@ enum class errc : uint8_t {
   /// An entry read again after a restart is missing from the target or
   /// differs from the target's entry with the same ID. Stops the peer.
   diverged,
+  /// The last check of the target at the stop could not run (the target
+  /// unreachable): the position is recorded, but the tailer cannot say that
+  /// the target is as it left it. Exit code 3.
+  target_unchecked,
 };
 
 /// Returns the enumerator's name, e.g. `"gap"`.

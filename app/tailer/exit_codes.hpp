@@ -13,8 +13,9 @@ constexpr int exit_config = 1;
 /// Refused to start: the embedded store's database cannot be opened or is
 /// held by another process.
 constexpr int exit_startup = 2;
-/// Stopped, but a position could not be recorded or the final flush failed
-/// (the log says which), or an actor terminated unexpectedly.
+/// Stopped, but a position could not be recorded, the final flush failed,
+/// or a target could not be checked at the stop (the log says which), or an
+/// actor terminated unexpectedly.
 constexpr int exit_unclean = 3;
 /// The shutdown took longer than `tailer.shutdown-timeout`: forced exit.
 constexpr int exit_deadline = 4;

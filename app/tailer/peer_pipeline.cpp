@@ -122,6 +122,8 @@ struct pipeline_state {
   /// stop (the stop then answers it, so that the exit code says so).
   caf::error fault;
   bool failed_in_stop = false;
+  /// The check at the stop could not run (errc::target_unchecked).
+  caf::error unchecked;
   std::vector<caf::typed_response_promise<std::string>> stop_waiters;
 
   peer_stats stats;
@@ -402,9 +404,11 @@ void verify(pipeline_pointer self) {
             if (stops_peer(err)) {
               fail(self, std::move(err));
             } else if (st.stopping) {
-              st.log->warn("peer '{}': the target could not be checked at "
-                           "the stop: {}",
-                           st.opts.peer, describe(err));
+              // Logged by the service with the stop's answer.
+              st.unchecked = caf::make_error(
+                  errc::target_unchecked,
+                  "the target " + st.opts.target_name
+                      + " could not be checked at the stop: " + describe(err));
               check_stop(self);
             } else if (st.ph == phase::running) {
               target_failed(self, err);
@@ -866,6 +870,8 @@ void check_stop(pipeline_pointer self) {
                                            + " not recorded"));
     else if (st.failed_in_stop)
       rp.deliver(st.fault);
+    else if (st.unchecked)
+      rp.deliver(st.unchecked);
     else
       rp.deliver(st.recorded.to_string());
   }

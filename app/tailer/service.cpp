@@ -279,9 +279,13 @@ private:
                     failed_peers_.push_back(peer);
                   return;
                 }
-                log_->error("peer '{}': the last applied position was not "
-                            "recorded: {}",
-                            peer, describe(err));
+                if (is(err, errc::target_unchecked))
+                  log_->error("peer '{}': {} (its position is recorded)", peer,
+                              describe(err));
+                else
+                  log_->error("peer '{}': the last applied position was not "
+                              "recorded: {}",
+                              peer, describe(err));
                 exit_code_ = exit_unclean;
               });
     }

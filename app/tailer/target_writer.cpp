@@ -377,11 +377,20 @@ apply_result apply(writer_state& st, const entry_batch& xs,
   return result;
 }
 
+// XINFO STREAM as it is. Reading is safe to repeat: a connection that broke
+// before it was used (the target Redis restarted since the last batch) is
+// replaced once, so that the check at the stop does not fail on it.
 caf::expected<target_observation> probe(writer_state& st) {
-  if (auto err = ensure_connected(st))
-    return err;
-  st.conn->append({"XINFO", "STREAM", st.opts.stream});
-  return read_observation(st);
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = !st.conn || st.conn->broken();
+    if (auto err = ensure_connected(st))
+      return err;
+    st.conn->append({"XINFO", "STREAM", st.opts.stream});
+    auto seen = read_observation(st);
+    if (seen || fresh || attempt > 0 || !is(seen.error(), errc::redis_io))
+      return seen;
+    st.conn.reset();
+  }
 }
 
 target_writer_actor::behavior_type writer(writer_pointer self,

@@ -61,6 +61,8 @@ struct script {
       parked_applies;
   // The next applies write the batch but their answer is lost (redis_io).
   int lose_answers = 0;
+  // The target cannot be reached for a check.
+  bool verify_unreachable = false;
   // Store.
   std::map<std::string, std::string> cursors;
   bool store_down = false;
@@ -233,6 +235,8 @@ mock_writer_actor::behavior_type mock_writer(mock_writer_actor::pointer self,
       [s](probe_atom) { return s->target; },
       [s](verify_atom, const target_state& expected) -> caf::result<ok_atom> {
         ++s->verifies;
+        if (s->verify_unreachable)
+          return unreachable();
         if (auto v = check_target(expected, s->target))
           return target_fault_error(v, "mock target");
         return ok_atom_v;
@@ -634,6 +638,17 @@ CAF_TEST(the stop checks the target once more and answers a fault) {
   CAF_CHECK(is(stopped->error(), tailer_errc::target_removed));
   CAF_CHECK(stops_peer(stopped->error()));
   CAF_CHECK(stats().failed);
+  // A target that cannot be reached then: the position is recorded, the
+  // answer says that the target could not be checked (exit code 3).
+  fixture down;
+  down.s->reads.push_back(entries({"1-0"}, stream("1-0", "1-0", 1, 1)));
+  down.start();
+  down.s->verify_unreachable = true;
+  auto unchecked = down.ask<std::string>(stop_atom_v);
+  CAF_REQUIRE(!*unchecked);
+  CAF_CHECK(is(unchecked->error(), tailer_errc::target_unchecked));
+  CAF_CHECK(!stops_peer(unchecked->error()));
+  CAF_CHECK_EQUAL(down.s->cursors.at("uk.node.leeds-2"), "1-0");
   // A healthy target: the stop answers the recorded position.
   fixture other;
   other.s->reads.push_back(entries({"1-0"}, stream("1-0", "1-0", 1, 1)));
