@@ -8,7 +8,9 @@ reported the same way and the peer continues with what is left. The mirror
 case, a target that lost what the cursor says was applied, stops the peer
 too. Then the two reports of issue 16: a source deleted and recreated while
 the tailer was down, a target deleted while it runs: both stop the peer,
-and nothing is written over the loss."""
+and nothing is written over the loss. Last, a source replayed with one
+entry changed behind the tailer's position: found when that entry is read
+again after a restart and compared with the target's (diverged)."""
 
 import signal
 
@@ -170,6 +172,42 @@ def scenario(env):
                rf"entries up to \S+ to it")
     check(t.wait_exit() == 5, "a lost target exits 5")
     check(tc.xinfo(tcd) is None, "the lost target was not recreated")
+
+    # 8. The entries read again after a restart are compared with the
+    # target's: a source replayed with the same IDs, the same entry at the
+    # target's end and the same count, but one entry before it changed,
+    # passes the source check (Redis cannot tell it from the old stream) and
+    # is caught there (diverged).
+    se = env.redis("sourceE")
+    e = "nl.node.amsterdam-5"
+    ce, tce = se.client(), f"events:{e}"
+    slow = env.write_config("e.ini", tailer_config(
+        [(e, se, "events")], target, db=db, extra_tailer=extra,
+        extra_cursor="flush-interval=1h\n"))
+    entries = [[f"{100 + i}-0", "n", str(i)] for i in range(20)]
+    ce.pipeline([["XADD", "events"] + x for x in entries[:10]])
+    t = env.tailer(slow, name="first10")
+    t.wait_for(STARTED)
+    wait_caught_up([(ce, "events", tc, tce)])
+    t.signal(signal.SIGTERM)
+    check(t.wait_exit() == 0, "clean stop after 10")
+    check(read_cursors(db)[e] == "109-0", "cursor after the first 10")
+    ce.pipeline([["XADD", "events"] + x for x in entries[10:]])
+    t = env.tailer(slow, name="next10")
+    t.wait_for(STARTED)
+    wait_caught_up([(ce, "events", tc, tce)])
+    t.signal(signal.SIGKILL)  # before the 1 h flush: the cursor stays 109-0
+    t.wait_exit()
+    check(read_cursors(db)[e] == "109-0", "the cursor was not flushed")
+    entries[14] = ["114-0", "n", "changed"]
+    ce.call("DEL", "events")
+    ce.pipeline([["XADD", "events"] + x for x in entries])
+    t = env.tailer(slow, name="replayed")
+    t.wait_for(rf"peer '{e}' stopped: diverged: the target .*: the entry "
+               rf"114-0, read again from the source after a restart, has "
+               rf"other fields in the target")
+    check(t.wait_exit() == 5, "diverged exits 5")
+    check(tc.xlen(tce) == 20, "the target unchanged")
 
 
 if __name__ == "__main__":
