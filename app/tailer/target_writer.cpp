@@ -93,8 +93,14 @@ caf::error check(writer_state& st, const target_state& expected,
 caf::error watch(writer_state& st, const target_state& expected) {
   auto& c = *st.conn;
   st.watching = false;
+  // UNWATCH first: a WATCH armed earlier and touched since would make the
+  // next EXEC write nothing even though the state checked below is right.
+  c.append({"UNWATCH"});
   c.append({"WATCH", st.opts.stream});
   c.append({"XINFO", "STREAM", st.opts.stream});
+  auto unwatched = c.read_reply();
+  if (!unwatched)
+    return std::move(unwatched.error());
   auto ok = c.read_reply();
   if (!ok)
     return std::move(ok.error());
