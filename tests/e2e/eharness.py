@@ -33,14 +33,19 @@ PEER_NAMES = ["uk.node.manchester-1", "de.node.frankfurt-2",
               "us.node.virginia-3", "fr.node.paris-4"]
 
 
-def parse_args():
+def argument_parser():
+    """The suite's arguments; a scenario may add its own."""
     p = argparse.ArgumentParser()
     p.add_argument("--tailer", required=True)
     p.add_argument("--node", required=True)
     p.add_argument("--redis-server", required=True)
     p.add_argument("--project-version", default=None)
     p.add_argument("--seed", type=int, default=None)
-    return p.parse_args()
+    return p
+
+
+def parse_args():
+    return argument_parser().parse_args()
 
 
 # -- RESP client ---------------------------------------------------------------

@@ -41,12 +41,11 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import threading
 import time
 
-from eharness import (PEER_NAMES, STARTED, Redis, RedisError, RedisServer,
-                      TestFailure, check, read_metrics)
+from eharness import (PEER_NAMES, STARTED, RedisError, TestFailure, check,
+                      read_cursors, read_metrics)
 
 KEY = "events"
 
@@ -673,21 +672,6 @@ def first_difference(a, b):
         if x != y:
             return f"; entry {k}: target {x[0]} source {y[0]}"
     return f"; lengths {len(a)} and {len(b)}"
-
-
-def read_cursors(db):
-    if not os.path.exists(db):
-        return {}
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return {p: s for p, s in conn.execute(
-            "SELECT peer_id, stream_id FROM cursors")}
-    except sqlite3.OperationalError as e:
-        if "no such table" in str(e):
-            return {}
-        raise
-    finally:
-        conn.close()
 
 
 class World:

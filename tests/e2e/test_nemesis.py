@@ -13,7 +13,6 @@ excluded from scripts/test.sh). The summary counts the histories, the
 faults, how each peer ended, and the silent divergences (which must be 0).
 """
 
-import argparse
 import collections
 import os
 import random
@@ -29,13 +28,7 @@ from nemesis import History, World  # noqa: E402
 
 
 def parse_args():
-    p = argparse.ArgumentParser()
-    p.add_argument("--tailer", required=True)
-    p.add_argument("--node", required=True)
-    p.add_argument("--redis-server", required=True)
-    p.add_argument("--project-version", default=None)
-    p.add_argument("--seed", type=int, default=None,
-                   help="the first history's seed (random by default)")
+    p = eharness.argument_parser()
     p.add_argument("--histories", type=int, default=10)
     p.add_argument("--history", type=int, default=None,
                    help="run the one history with this seed")
