@@ -59,7 +59,8 @@ tailer_config::tailer_config() {
       .add<caf::timespan>("request-timeout",
                           "waiting for the cursor store (10s)")
       .add<bool>("allow-gaps",
-                 "continue after a gap instead of stopping the peer (false)")
+                 "continue after a gap or a replaced source instead of "
+                 "stopping the peer (false)")
       .add<std::string>("log-level",
                         "trace|debug|info|warn|error|critical|off (info)")
       .add<std::string>("metrics-file",
