@@ -77,8 +77,8 @@ std::string render_metrics(const std::vector<peer_stats>& peers) {
            "Entries written to the target stream.",
            [](const peer_stats& x) { return to_string(x.applied); });
   per_peer(out, peers, "replication_tailer_duplicates_total", "counter",
-           "Entries the target refused as already applied (re-read after a "
-           "restart).",
+           "Entries found in the target already (read again after a restart, "
+           "compared with the target's).",
            [](const peer_stats& x) { return to_string(x.duplicates); });
   per_peer(out, peers, "replication_tailer_gaps_total", "counter",
            "Gaps: source entries deleted before the tailer read them.",

@@ -56,8 +56,8 @@ struct pipeline_state {
   std::shared_ptr<spdlog::logger> log;
 
   phase ph = phase::resolving;
-  /// The last entry known to be in the target (applied or refused there as
-  /// a duplicate): everything up to it, in order.
+  /// The last entry known to be in the target (written, or found there and
+  /// compared after a restart): everything up to it, in order.
   stream_id applied;
   /// The last entry read from the source (>= applied).
   stream_id read_pos;

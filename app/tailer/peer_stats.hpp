@@ -13,7 +13,8 @@ struct peer_stats {
   std::string peer;
   /// Entries written to the target stream.
   uint64_t applied = 0;
-  /// Entries the target refused as already there (re-read after a restart).
+  /// Entries found in the target already (read again after a restart,
+  /// compared with the target's).
   uint64_t duplicates = 0;
   /// Gaps found in the source stream (entries deleted before being read).
   uint64_t gaps = 0;
