@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -235,8 +236,12 @@ private:
     return result;
   }
 
-  void write_metrics() {
-    auto timeout = std::min(opts_.request_timeout, opts_.metrics_interval);
+  // While running a slow answer is skipped (the next interval comes soon);
+  // the last write at the shutdown waits up to the deadline, so that it
+  // holds every peer (a stopped peer's reason included).
+  void write_metrics(std::optional<caf::timespan> wait = std::nullopt) {
+    auto timeout = wait ? *wait
+                        : std::min(opts_.request_timeout, opts_.metrics_interval);
     auto text = render_metrics(collect_stats(timeout));
     if (embedded_)
       self_->request(embedded_, timeout, stats_atom_v)
@@ -328,7 +333,7 @@ private:
     stop_pipelines(deadline - reserve);
     final_flush(deadline - reserve);
     if (!opts_.metrics_file.empty())
-      write_metrics();
+      write_metrics(until(deadline - reserve));
     for (auto& p : pipelines_)
       if (p)
         self_->send_exit(p, caf::exit_reason::user_shutdown);
