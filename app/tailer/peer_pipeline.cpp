@@ -118,10 +118,9 @@ struct pipeline_state {
 
   bool stopping = false;
   caf::error stop_error;
-  /// Why the peer stopped for good, and whether that was found during the
-  /// stop (the stop then answers it, so that the exit code says so).
+  /// Why the peer stopped for good; the stop answers it, so that the exit
+  /// code says so even when the supervisor had no time to hear of it.
   caf::error fault;
-  bool failed_in_stop = false;
   /// The check at the stop could not run (errc::target_unchecked).
   caf::error unchecked;
   std::vector<caf::typed_response_promise<std::string>> stop_waiters;
@@ -252,7 +251,6 @@ void fail(pipeline_pointer self, caf::error err) {
   if (err.category() == caf::atom("tailer"))
     st.stats.fault = to_string(static_cast<errc>(err.code()));
   st.fault = err;
-  st.failed_in_stop = st.stopping;
   st.log->error("peer '{}' stopped: {}", st.opts.peer, st.stats.last_error);
   drop_read(st);
   caf::anon_send(st.supervisor, failed_atom_v, st.opts.peer, std::move(err));
@@ -868,7 +866,7 @@ void check_stop(pipeline_pointer self) {
                      : caf::make_error(errc::store_unavailable,
                                        "position " + st.applied.to_string()
                                            + " not recorded"));
-    else if (st.failed_in_stop)
+    else if (st.ph == phase::failed && stops_peer(st.fault))
       rp.deliver(st.fault);
     else if (st.unchecked)
       rp.deliver(st.unchecked);

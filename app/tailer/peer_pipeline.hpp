@@ -62,8 +62,9 @@ using peer_pipeline_actor = caf::typed_actor<
     /// the batch being applied, checks the target once more, records the
     /// last applied ID and answers it once the store acknowledged it.
     /// Errors: the record's (the position is then not recorded; the next
-    /// start re-reads from the stored cursor), the fault the last check
-    /// found (tailer::stops_peer(); the position is recorded), or
+    /// start re-reads from the stored cursor), the fault the peer stopped
+    /// for, earlier or at the last check (tailer::stops_peer(); the position
+    /// is recorded), or
     /// errc::target_unchecked when that check could not run (the target
     /// unreachable; the position is recorded).
     caf::replies_to<stop_atom>::with<std::string>,

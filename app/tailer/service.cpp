@@ -276,8 +276,11 @@ private:
               },
               [&](caf::error& err) {
                 if (stops_peer(err)) {
-                  // Found by the last check at the stop (the pipeline
-                  // logged why); its position is recorded.
+                  // Stopped for good (the pipeline logged why), maybe so
+                  // late that its message is still in the mailbox; its
+                  // position is recorded.
+                  log_->info("peer '{}': stopped for good ({})", peer,
+                             to_string(static_cast<errc>(err.code())));
                   if (std::find(failed_peers_.begin(), failed_peers_.end(),
                                 peer)
                       == failed_peers_.end())

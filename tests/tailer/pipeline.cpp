@@ -430,6 +430,15 @@ CAF_TEST(a trim past the cursor stops the peer and nothing is applied) {
   // It stays stopped: no read, no retry.
   CAF_CHECK_EQUAL(advance_time(10s), 0u);
   CAF_CHECK_EQUAL(s->read_positions.size(), 1u);
+  // A stop long after the fault still answers it (the service may stop the
+  // pipelines before it has read the failure message; the exit code is 5
+  // either way), and checks nothing more.
+  auto verifies = s->verifies;
+  auto stopped = ask<std::string>(stop_atom_v);
+  CAF_REQUIRE(!*stopped);
+  CAF_CHECK(is(stopped->error(), tailer_errc::gap));
+  CAF_CHECK(stops_peer(stopped->error()));
+  CAF_CHECK_EQUAL(s->verifies, verifies);
 }
 
 CAF_TEST(with allow gaps the gap is counted and what is left is applied) {
