@@ -515,16 +515,38 @@ bool check_source(pipeline_pointer self, const read_result& r,
 
 void on_read(pipeline_pointer self, read_result& r) {
   auto& st = self->state;
+  if (r.wrong_type && st.gap_pos.safe == stream_id{} && !st.source_seen) {
+    // A new peer's key of another type: retried like a failing source (the
+    // reader does not wait on it), until it is a stream.
+    source_down(self, caf::make_error(errc::redis_error,
+                                      "the key " + st.opts.source_name
+                                          + " holds another type than a "
+                                            "stream (WRONGTYPE)"));
+    schedule(self, st.source);
+    return;
+  }
   source_up(self);
   const auto& info = r.info;
   if (!info.exists) {
-    // Gone (DEL, FLUSHALL, a restart without data). Nothing is lost if the
-    // tailer had read every entry: wait for the stream, whose return the
-    // source check judges. Entries after the position were lost if the
-    // last read saw some; after a start-up the tailer cannot know, and
-    // refuses.
+    // Gone (DEL, FLUSHALL, expiry, a restart without data, replaced by a
+    // key of another type). Redis keeps
+    // nothing of a deleted key: entries added after the last read may have
+    // gone with it, and a whole stream may have lived and died between two
+    // reads, so a stream the tailer had (a position, or a read of this run
+    // that saw it) is refused. Only a new peer waits for its stream.
     const auto& p = st.gap_pos.safe;
-    if (p != stream_id{} && (!st.source_seen || p < st.source_last)) {
+    if (p != stream_id{} || st.source_seen) {
+      std::string why;
+      if (st.source_seen && p < st.source_last)
+        why = "while entries up to " + st.source_last.to_string()
+              + " were unread: they are lost";
+      else if (st.source_seen)
+        why = "after the tailer's last read; entries added after that read "
+              "would have gone with it, and Redis keeps nothing of a "
+              "deleted key to tell";
+      else
+        why = "and the tailer, started since, cannot tell whether entries "
+              "after its position were lost with it";
       fail(self,
            caf::make_error(
                errc::source_behind,
@@ -532,26 +554,17 @@ void on_read(pipeline_pointer self, read_result& r) {
                    + ": the stream does not exist but the tailer's position "
                      "is "
                    + p.to_string()
-                   + ": it was deleted, flushed, or its Redis restarted "
-                     "without its data, "
-                   + (st.source_seen
-                          ? "while entries up to " + st.source_last.to_string()
-                                + " were unread: they are lost"
-                          : std::string{"and the tailer, started since, cannot "
-                                        "tell whether entries after its "
-                                        "position were lost with it"})));
+                   + (r.wrong_type
+                          ? ": the key holds another type now (WRONGTYPE), "
+                          : ": it was deleted, flushed, or its Redis "
+                            "restarted without its data, ")
+                   + why));
       return;
     }
     if (!st.missing_warned) {
-      if (p != stream_id{})
-        st.log->warn("peer '{}': the source stream {} does not exist "
-                     "(deleted, or its Redis lost its data?); every entry up "
-                     "to {} was read: waiting for it",
-                     st.opts.peer, st.opts.source_name, p.to_string());
-      else
-        st.log->info("peer '{}': checked: the source stream {} does not "
-                     "exist yet; waiting for it",
-                     st.opts.peer, st.opts.source_name);
+      st.log->info("peer '{}': checked: the source stream {} does not "
+                   "exist yet; waiting for it",
+                   st.opts.peer, st.opts.source_name);
       st.missing_warned = true;
     }
     // The target is checked while the peer waits, as while it idles.

@@ -72,6 +72,11 @@ caf::expected<read_result> snapshot(reader_state& st, const std::string& after,
   const auto& xinfo = *r.element[0];
   if (is_no_such_key(xinfo)) {
     result.info.exists = false;
+  } else if (xinfo.type == REDIS_REPLY_ERROR
+             && error_text(xinfo).rfind("WRONGTYPE", 0) == 0) {
+    // The stream is gone as surely as after a DEL; the pipeline judges.
+    result.wrong_type = true;
+    return result;
   } else if (xinfo.type == REDIS_REPLY_ERROR) {
     return reply_error(xinfo, "XINFO STREAM", c.where());
   } else {
@@ -123,7 +128,7 @@ caf::expected<read_result> read_after(reader_state& st,
     st.conn.emplace(std::move(*conn));
   }
   auto result = snapshot(st, after, position);
-  if (result && result->entries.empty()) {
+  if (result && result->entries.empty() && !result->wrong_type) {
     auto came = wait_for_entry(st, after);
     if (!came)
       return came.error();

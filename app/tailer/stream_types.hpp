@@ -62,6 +62,8 @@ struct read_result {
   /// The fields (fields_key() form) of the entry at the position the read
   /// was asked to look at; empty when there is none (or none was asked for).
   std::optional<std::string> at_position;
+  /// The key holds another type (WRONGTYPE); `info.exists` is then false.
+  bool wrong_type = false;
 };
 
 /// The outcome of applying a batch to the target stream. Without `error`,

@@ -667,15 +667,67 @@ CAF_TEST(the stop checks the target once more and answers a fault) {
   CAF_CHECK_EQUAL(**ok, "1-0");
 }
 
-CAF_TEST(a source gone after every entry was read is waited for) {
+CAF_TEST(a source gone after every entry was read stops the peer) {
+  // Redis keeps nothing of a deleted key: entries added after the last read
+  // (or a whole stream created and deleted between two reads) may have gone
+  // with it.
   s->reads.push_back(entries({"1-0", "2-0"}, stream("1-0", "2-0", 2, 2)));
   s->reads.push_back(read_result{}); // no such key
-  s->reads.push_back(read_result{});
   start();
-  caf::anon_send(reader, ok_atom_v);
-  drain();
-  CAF_CHECK(s->failures.empty());
-  CAF_CHECK(!stats().failed);
+  CAF_REQUIRE_EQUAL(s->failures.size(), 1u);
+  CAF_CHECK(is(s->failures[0].second, tailer_errc::source_behind));
+  CAF_CHECK_NOT_EQUAL(describe(s->failures[0].second)
+                          .find("entries added after that read"),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(s->cursors.at("uk.node.leeds-2"), "2-0");
+  // So does a stream seen empty at position 0, then gone.
+  fixture empty;
+  empty.s->reads.push_back(entries({}, stream("", "0-0", 0, 0)));
+  empty.s->reads.push_back(read_result{});
+  empty.start();
+  CAF_REQUIRE_EQUAL(empty.s->failures.size(), 1u);
+  CAF_CHECK(is(empty.s->failures[0].second, tailer_errc::source_behind));
+  // A new peer whose stream never existed waits for it, and copies it once
+  // it comes.
+  fixture fresh;
+  fresh.s->reads.push_back(read_result{});
+  fresh.s->reads.push_back(read_result{});
+  fresh.s->reads.push_back(entries({"1-0"}, stream("1-0", "1-0", 1, 1)));
+  fresh.start();
+  CAF_CHECK(fresh.s->failures.empty());
+  CAF_CHECK(!fresh.stats().failed);
+  CAF_CHECK_EQUAL(fresh.s->cursors.at("uk.node.leeds-2"), "1-0");
+}
+
+CAF_TEST(a source key of another type is a stream gone or waited for) {
+  read_result other_type;
+  other_type.wrong_type = true;
+  s->reads.push_back(entries({"1-0", "2-0"}, stream("1-0", "2-0", 2, 2)));
+  s->reads.push_back(other_type);
+  start();
+  CAF_REQUIRE_EQUAL(s->failures.size(), 1u);
+  CAF_CHECK(is(s->failures[0].second, tailer_errc::source_behind));
+  CAF_CHECK_NOT_EQUAL(describe(s->failures[0].second).find("WRONGTYPE"),
+                      std::string::npos);
+  // A new peer's key of another type is retried with backoff, as a failing
+  // source, until it is a stream.
+  fixture fresh;
+  fresh.s->reads.push_back(other_type);
+  fresh.s->reads.push_back(other_type);
+  fresh.s->reads.push_back(entries({"1-0"}, stream("1-0", "1-0", 1, 1)));
+  fresh.start();
+  CAF_CHECK_EQUAL(fresh.s->read_positions.size(), 1u);
+  CAF_CHECK(!fresh.stats().source_up);
+  for (auto delay : {100ms, 200ms}) {
+    CAF_CHECK_EQUAL(fresh.advance_time(delay - 1ms), 0u);
+    CAF_CHECK_EQUAL(fresh.advance_time(1ms), 1u);
+    fresh.drain();
+  }
+  CAF_CHECK(fresh.s->failures.empty());
+  auto x = fresh.stats();
+  CAF_CHECK_EQUAL(x.source_errors, 2u);
+  CAF_CHECK(x.source_up);
+  CAF_CHECK_EQUAL(fresh.s->cursors.at("uk.node.leeds-2"), "1-0");
 }
 
 CAF_TEST(a source gone with entries unread stops the peer) {
