@@ -28,8 +28,8 @@ struct stream_info {
   std::string last_generated_id;
   /// Whether the server reports `max-deleted-entry-id` (Redis >= 7.0).
   bool has_max_deleted = false;
-  /// `max-deleted-entry-id`: the highest ID ever removed by XDEL or a trim;
-  /// `0` when nothing was removed.
+  /// `max-deleted-entry-id`: the highest ID ever removed by XDEL (Redis 7.0
+  /// does not raise it when trimming), or what XSETID set.
   std::string max_deleted_id;
   /// The ID of the oldest entry still in the stream; empty when empty.
   std::string first_entry_id;
