@@ -1,7 +1,9 @@
 #pragma once
 
 // Exit codes of cursorctl (documented in docs/CLI.md) and the mapping from
-// errors to them.
+// errors to them. They say what became of one request, so they are the
+// client's own: the hosted programs' codes (common/exit_codes.hpp) say how a
+// process ended, and share only 0 with these.
 
 #include <caf/fwd.hpp>
 

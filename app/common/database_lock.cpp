@@ -73,15 +73,23 @@ std::optional<database_lock> database_lock::acquire(const std::string& db_path,
     ::close(fd);
     return std::nullopt;
   }
-  return database_lock{fd};
+  // Again under the lock: before it, another store may have been writing.
+  if (::fstat(fd, &st) != 0) {
+    error = "cannot stat the database file '" + db_path
+            + "': " + std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  return database_lock{fd, st.st_size == 0};
 }
 
-database_lock::database_lock(int fd) : fd_(fd) {
+database_lock::database_lock(int fd, bool found_empty)
+    : fd_(fd), found_empty_(found_empty) {
   // nop
 }
 
 database_lock::database_lock(database_lock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)) {
+    : fd_(std::exchange(other.fd_, -1)), found_empty_(other.found_empty_) {
   // nop
 }
 
@@ -89,6 +97,7 @@ database_lock& database_lock::operator=(database_lock&& other) noexcept {
   if (this != &other) {
     release();
     fd_ = std::exchange(other.fd_, -1);
+    found_empty_ = other.found_empty_;
   }
   return *this;
 }

@@ -23,9 +23,10 @@ namespace cursor::app {
 class database_lock {
 public:
   /// Opens `db_path` (following links: the real file is what is locked),
-  /// creating it empty if missing, and locks it without waiting. On failure
-  /// returns nothing and sets `error` to one line; when another process
-  /// holds the lock, the line names its pid if /proc/locks shows it.
+  /// creating it empty if missing, and locks it without waiting (see
+  /// found_empty()). On failure returns nothing and sets `error` to one
+  /// line; when another process holds the lock, the line names its pid if
+  /// /proc/locks shows it.
   static std::optional<database_lock> acquire(const std::string& db_path,
                                               std::string& error);
 
@@ -38,10 +39,16 @@ public:
   /// Drops the lock. Call it only after the store closed the database.
   void release();
 
+  /// True when the file was missing or empty when it was locked: it holds
+  /// no database yet, and SQLite will create one, empty. (The lock creates
+  /// a missing file, so this is the one place that still knows.)
+  bool found_empty() const { return found_empty_; }
+
 private:
-  explicit database_lock(int fd);
+  database_lock(int fd, bool found_empty);
 
   int fd_ = -1;
+  bool found_empty_ = false;
 };
 
 } // namespace cursor::app

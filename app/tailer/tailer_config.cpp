@@ -1,42 +1,26 @@
 #include "tailer/tailer_config.hpp"
 
-#include <algorithm>
-#include <array>
-#include <fstream>
+#include <map>
 #include <set>
-#include <string_view>
 
+#include <caf/actor_system_config.hpp>
 #include <caf/config_option_adder.hpp>
 #include <caf/config_value.hpp>
-#include <caf/io/middleman.hpp>
 #include <caf/settings.hpp>
 
-#include "common/config_check.hpp"
-#include "common/defaults.hpp"
-#include "common/program_help.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/peer_id.hpp"
-#include "cursor_actor/register_types.hpp"
-#include "tailer/error.hpp"
 
 namespace cursor::tailer {
 
 namespace {
 
-constexpr const char* default_config_file = "cursor_tailer.ini";
-
-constexpr std::array<std::string_view, 7> log_levels{
-    "trace", "debug", "info", "warn", "error", "critical", "off",
-};
-
 using ms = std::chrono::milliseconds;
 
 } // namespace
 
-tailer_config::tailer_config() {
-  load<caf::io::middleman>();
-  cursor::add_options(custom_options_);
-  caf::config_option_adder{custom_options_, "tailer"}
+void declare_tailer_options(caf::config_option_adder& group) {
+  group
       .add<std::vector<std::map<std::string, std::string>>>(
           "peers",
           "the peers: [{id=\"...\", source=\"host:port\", stream=\"key\", "
@@ -46,8 +30,6 @@ tailer_config::tailer_config() {
       .add<std::string>("node",
                         "remote cursor_node, host:port; \"\" = embedded store "
                         "(\"\")")
-      .add<std::string>("lock-file",
-                        "embedded store's lock file, \"\" = <db-path>.lock")
       .add<uint32_t>("batch-size", "entries per read, XREAD COUNT (500)")
       .add<caf::timespan>("block", "how long a read waits for new entries (1s)")
       .add<caf::timespan>("connect-timeout", "connecting to a Redis (2s)")
@@ -56,37 +38,9 @@ tailer_config::tailer_config() {
                                               "(100ms)")
       .add<caf::timespan>("retry-max-delay",
                           "longest delay between retries (5s)")
-      .add<caf::timespan>("request-timeout",
-                          "waiting for the cursor store (10s)")
       .add<bool>("allow-gaps",
                  "continue after a gap or a replaced source instead of "
-                 "stopping the peer (false)")
-      .add<std::string>("log-level",
-                        "trace|debug|info|warn|error|critical|off (info)")
-      .add<std::string>("metrics-file",
-                        "Prometheus textfile to rewrite, \"\" = none (\"\")")
-      .add<caf::timespan>("metrics-interval",
-                          "how often the metrics file is rewritten (5s)")
-      .add<caf::timespan>("shutdown-timeout",
-                          "first signal to exit, at most (10s)");
-  caf::config_option_adder{custom_options_, "tls"}
-      .add<std::string>("certificate",
-                        "PEM client certificate for the remote node; with key "
-                        "and ca-file: mutual TLS (\"\")")
-      .add<std::string>("key", "PEM private key of the certificate (\"\")")
-      .add<std::string>("ca-file",
-                        "PEM CA certificate(s) the node's certificate must be "
-                        "signed by (\"\")")
-      .add<std::string>("passphrase-file",
-                        "file whose first line decrypts the key (\"\")");
-  cursor::register_types(*this);
-  register_error_category(*this);
-  // CAF's default work-stealing workers poll for work, sleeping 50 us at a
-  // time: in a tailer, whose actors mostly wait for Redis, that cost three
-  // times the CPU of the whole copy (docs/PERFORMANCE.md, "Tailer"). The
-  // sharing policy blocks on a condition variable instead. An explicit
-  // scheduler.policy in the INI file or on the command line still wins.
-  set("scheduler.policy", caf::atom("sharing"));
+                 "stopping the peer (false)");
 }
 
 std::string parse_peers(const caf::config_value& value, const endpoint& target,
@@ -155,59 +109,20 @@ std::string parse_peers(const caf::config_value& value, const endpoint& target,
   return {};
 }
 
-config_outcome tailer_config::read(int argc, char** argv) {
-  config_outcome result;
-  static const app::program_info info{
-      "cursor_tailer",
-      default_config_file,
-      "Replicates the Redis streams of its peers into a target Redis and\n"
-      "resumes each peer from its cursor (docs/TAILER.md).\n",
-      {"tailer", "cursor", "tls"},
-      "--tailer.target=127.0.0.1:6379",
-      "0 stopped cleanly, 1 configuration refused, 2 database unusable,\n"
-      "3 stopped uncleanly (a position or the final flush failed), 4 shutdown\n"
-      "deadline passed, 5 a peer stopped for good (docs/TAILER.md)"};
-  if (app::print_help_or_version(argc, argv, info, custom_options_,
-                                 std::cout)) {
-    result.printed_help = true;
-    return result;
+std::string check_tailer_file(const caf::settings& file) {
+  if (auto peers = caf::get_if(&file, "tailer.peers")) {
+    std::vector<peer_options> ignored;
+    if (auto err = parse_peers(*peers, endpoint{}, ignored); !err.empty())
+      return "invalid configuration: " + err;
   }
-  if (auto err = parse(argc, argv, default_config_file)) {
-    result.error = app::render_parse_error(err, config_file_path);
-    return result;
-  }
-  if (cli_helptext_printed) {
-    result.printed_help = true;
-    return result;
-  }
-  if (!remainder.empty()) {
-    result.error = "unexpected argument '" + remainder.front()
-                   + "' (options look like --tailer.target=127.0.0.1:6379)";
-    return result;
-  }
-  if (std::ifstream probe{config_file_path}; probe.good()) {
-    probe.close();
-    // The peers first, for a message naming the entry; then every key.
-    if (auto raw = parse_config_file(config_file_path.c_str())) {
-      if (auto peers = caf::get_if(&*raw, "tailer.peers")) {
-        std::vector<peer_options> ignored;
-        if (auto err = parse_peers(*peers, endpoint{}, ignored); !err.empty()) {
-          result.error = "invalid configuration: " + err + " (in '"
-                         + config_file_path + "')";
-          return result;
-        }
-      }
-    }
-    auto err = app::check_config_file(custom_options_, config_file_path);
-    if (!err.empty()) {
-      result.error = std::move(err);
-      return result;
-    }
-  }
-  tailer_options opts;
+  return {};
+}
+
+std::string read_tailer_options(const caf::actor_system_config& cfg,
+                                tailer_options& opts) {
+  const auto& content = cfg.content;
   auto bad = [&](const std::string& key, const std::string& reason) {
-    result.error = "invalid configuration: " + key + ": " + reason;
-    return result;
+    return "invalid configuration: " + key + ": " + reason;
   };
   auto target
       = caf::get_or(content, "tailer.target", std::string{"127.0.0.1:6379"});
@@ -216,10 +131,8 @@ config_outcome tailer_config::read(int argc, char** argv) {
   auto peers = caf::get_if(&content, "tailer.peers");
   if (peers == nullptr)
     return bad("tailer.peers", "no peers configured (see docs/TAILER.md)");
-  if (auto err = parse_peers(*peers, opts.target, opts.peers); !err.empty()) {
-    result.error = "invalid configuration: " + err;
-    return result;
-  }
+  if (auto err = parse_peers(*peers, opts.target, opts.peers); !err.empty())
+    return "invalid configuration: " + err;
   auto node = caf::get_or(content, "tailer.node", std::string{});
   if (!node.empty()) {
     endpoint where;
@@ -227,7 +140,6 @@ config_outcome tailer_config::read(int argc, char** argv) {
       return bad("tailer.node", "'" + node + "': " + err);
     opts.node = where;
   }
-  opts.lock_file = caf::get_or(content, "tailer.lock-file", opts.lock_file);
   opts.batch_size = caf::get_or(content, "tailer.batch-size", opts.batch_size);
   opts.block = caf::get_or(content, "tailer.block", opts.block);
   opts.connect_timeout
@@ -237,16 +149,7 @@ config_outcome tailer_config::read(int argc, char** argv) {
       = caf::get_or(content, "tailer.retry-base-delay", opts.retry_base_delay);
   opts.retry_max_delay
       = caf::get_or(content, "tailer.retry-max-delay", opts.retry_max_delay);
-  opts.request_timeout
-      = caf::get_or(content, "tailer.request-timeout", opts.request_timeout);
   opts.allow_gaps = caf::get_or(content, "tailer.allow-gaps", opts.allow_gaps);
-  opts.log_level = caf::get_or(content, "tailer.log-level", opts.log_level);
-  opts.metrics_file
-      = caf::get_or(content, "tailer.metrics-file", opts.metrics_file);
-  opts.metrics_interval
-      = caf::get_or(content, "tailer.metrics-interval", opts.metrics_interval);
-  opts.shutdown_timeout
-      = caf::get_or(content, "tailer.shutdown-timeout", opts.shutdown_timeout);
   if (opts.batch_size < 1 || opts.batch_size > 100000)
     return bad("tailer.batch-size", "must be from 1 to 100000");
   // XREAD BLOCK 0 would wait for ever, and a reader that waits for ever
@@ -262,74 +165,7 @@ config_outcome tailer_config::read(int argc, char** argv) {
   if (opts.retry_max_delay < opts.retry_base_delay)
     return bad("tailer.retry-max-delay",
                "must not be shorter than tailer.retry-base-delay");
-  if (opts.request_timeout < ms(10))
-    return bad("tailer.request-timeout", "must be at least 10ms");
-  if (opts.metrics_interval < ms(100))
-    return bad("tailer.metrics-interval", "must be at least 100ms");
-  if (opts.shutdown_timeout.count() <= 0)
-    return bad("tailer.shutdown-timeout", "must be positive");
-  if (std::find(log_levels.begin(), log_levels.end(), opts.log_level)
-      == log_levels.end())
-    return bad("tailer.log-level", "'" + opts.log_level
-                                       + "' is not one of trace, debug, info, "
-                                         "warn, error, critical, off");
-  auto store = cursor::read_options(*this);
-  if (!store) {
-    result.error = "invalid configuration: " + cursor::render(store.error());
-    return result;
-  }
-  opts.store = std::move(*store);
-  const caf::settings* cursor_group = nullptr;
-  if (auto group = caf::get_if(&content, "cursor"))
-    cursor_group = caf::get_if<caf::settings>(group);
-  if (opts.node) {
-    // The store's options would silently configure nothing.
-    if (cursor_group != nullptr && !cursor_group->empty())
-      return bad("cursor." + cursor_group->begin()->first,
-                 "the cursor.* options configure the embedded store, but "
-                 "tailer.node names a remote one");
-    if (!opts.lock_file.empty())
-      return bad("tailer.lock-file", "only for the embedded store");
-  } else if (opts.lock_file.empty()) {
-    opts.lock_file = opts.store.storage.db_path + ".lock";
-  }
-  opts.tls.certificate
-      = caf::get_or(content, "tls.certificate", opts.tls.certificate);
-  opts.tls.key = caf::get_or(content, "tls.key", opts.tls.key);
-  opts.tls.ca_file = caf::get_or(content, "tls.ca-file", opts.tls.ca_file);
-  auto passphrase_file
-      = caf::get_or(content, "tls.passphrase-file", std::string{});
-  if (app::caf_openssl_options_set(*this)) {
-    result.error = "invalid configuration: CAF's openssl.* options are not "
-                   "used by cursor_tailer; set tls.certificate, tls.key, "
-                   "tls.ca-file (and tls.passphrase-file) instead";
-    return result;
-  }
-  if (!passphrase_file.empty()) {
-    if (auto err
-        = app::read_passphrase_file(passphrase_file, opts.tls.passphrase);
-        !err.empty())
-      return bad("tls.passphrase-file", "'" + passphrase_file + "' " + err);
-  }
-  if (opts.tls.any()) {
-    if (!opts.node)
-      return bad("tls", "TLS is for a remote node; set tailer.node or "
-                        "remove the tls.* options");
-    app::tls_option_names names{"tls.certificate", "tls.key", "tls.ca-file",
-                                "tls.passphrase-file"};
-    auto checked = app::check_tls_files(opts.tls, names, app::tls_role::client);
-    if (!checked.error.empty()) {
-      result.error = "invalid configuration: " + checked.error;
-      return result;
-    }
-    result.tls_summary = std::move(checked.summary);
-    result.tls_warning = std::move(checked.warning);
-    app::enable_tls(*this, checked.caf_files);
-  }
-  set("middleman.app-identifiers",
-      std::vector<std::string>{app::app_identifier});
-  result.options = std::move(opts);
-  return result;
+  return {};
 }
 
 } // namespace cursor::tailer

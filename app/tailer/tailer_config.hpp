@@ -1,21 +1,18 @@
 #pragma once
 
-// The tailer's configuration: CAF's config system (defaults < INI file <
-// command line) with the library's `cursor.*` options for the embedded store,
-// the tailer's `tailer.*` group and `tls.*` for a remote node, plus the
-// checks CAF does not do (unknown keys, values of the wrong type, ranges).
-// docs/TAILER.md lists every option.
+// The tailer's own options: its peers, the target, a remote node, the Redis
+// timeouts and the backoff (`tailer.*` beyond what the process host reads,
+// common/host_config.hpp). docs/TAILER.md lists every option.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <caf/actor_system_config.hpp>
+#include <caf/config_value.hpp>
+#include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "common/tls.hpp"
-#include "cursor_actor/options.hpp"
 #include "tailer/endpoint.hpp"
 
 namespace cursor::tailer {
@@ -33,17 +30,15 @@ struct peer_options {
   std::string target_stream;
 };
 
-/// Everything the tailer reads from its configuration, validated.
+/// The tailer's own options (`tailer.*` beyond the host's), validated. The
+/// host reads the rest: log level, timeouts, metrics, lock file, `cursor.*`
+/// and `tls.*` (common/host_config.hpp).
 struct tailer_options {
   std::vector<peer_options> peers;
   /// `tailer.target`: the Redis every peer's entries are written to.
   endpoint target{"127.0.0.1", 6379};
   /// `tailer.node`: a remote cursor_node; unset = the embedded store.
   std::optional<endpoint> node;
-  /// `cursor.*`: the embedded store (refused with `tailer.node`).
-  cursor_options store;
-  /// `tailer.lock-file`: embedded store only; "" = "<cursor.db-path>.lock".
-  std::string lock_file;
   /// `tailer.batch-size`: entries per read (XREAD COUNT).
   uint32_t batch_size = 500;
   /// `tailer.block`: how long a read waits for new entries (XREAD BLOCK).
@@ -56,47 +51,23 @@ struct tailer_options {
   /// failure of a source, the target or the store.
   caf::timespan retry_base_delay = std::chrono::milliseconds(100);
   caf::timespan retry_max_delay = std::chrono::seconds(5);
-  /// `tailer.request-timeout`: waiting for the store (and for connecting to
-  /// a remote node).
-  caf::timespan request_timeout = std::chrono::seconds(10);
-  /// `tailer.allow-gaps`: continue after a gap instead of stopping the peer.
+  /// `tailer.allow-gaps`: continue after a gap, a replaced or an ambiguous
+  /// source instead of stopping the peer.
   bool allow_gaps = false;
-  /// `tailer.log-level`.
-  std::string log_level = "info";
-  /// `tailer.metrics-file`, `tailer.metrics-interval`: Prometheus textfile.
-  std::string metrics_file;
-  caf::timespan metrics_interval = std::chrono::seconds(5);
-  /// `tailer.shutdown-timeout`: from the first signal to the exit.
-  caf::timespan shutdown_timeout = std::chrono::seconds(10);
-  /// `tls.*`: mutual TLS to the remote node (all three files or none).
-  app::tls_files tls;
 };
 
-/// The outcome of reading the configuration.
-struct config_outcome {
-  std::optional<tailer_options> options;
-  /// `--help`, `--long-help` or `--dump-config` printed something.
-  bool printed_help = false;
-  /// One readable line when the configuration is refused.
-  std::string error;
-  /// With TLS: the certificate's description and a warning, for the log.
-  std::string tls_summary;
-  std::string tls_warning;
-};
+/// Declares the tailer's own options in its group.
+void declare_tailer_options(caf::config_option_adder& group);
 
-/// CAF's config with the tailer's options declared, the store's types and
-/// both error categories registered, and the middleman loaded (for a remote
-/// node).
-class tailer_config : public caf::actor_system_config {
-public:
-  tailer_config();
+/// Checks `tailer.peers` in the INI file's raw content, before the host's
+/// check of every key, so that the refusal names the entry. Returns an
+/// empty string or one line.
+std::string check_tailer_file(const caf::settings& file);
 
-  /// Parses the command line and the INI file (`--config-file=PATH`,
-  /// default `cursor_tailer.ini` in the working directory if it exists) and
-  /// validates the result. With TLS it checks the files and switches CAF to
-  /// caf::openssl.
-  config_outcome read(int argc, char** argv);
-};
+/// Reads and validates the tailer's options from `cfg` into `out`. Returns
+/// an empty string or one line ("invalid configuration: ...").
+std::string read_tailer_options(const caf::actor_system_config& cfg,
+                                tailer_options& out);
 
 /// Reads `tailer.peers` from a config value: a list of dictionaries with the
 /// string keys `id`, `source`, `stream` and optionally `target-stream`.

@@ -78,6 +78,7 @@ def scenario(env):
         world.reset()
         h = History(env, world, seed, remote=random.Random(seed).random() < 0.3)
         steps = h.rng.randint(args.min_steps, args.max_steps)
+        began = time.monotonic()
         try:
             h.run(steps)
             verdicts, problems = h.judge()
@@ -93,8 +94,8 @@ def scenario(env):
         status = "ok" if not problems else "FAILED"
         print(f"history {n}/{len(seeds)} seed {seed}: {steps} steps, "
               f"{'remote node' if h.remote else 'embedded store'}, "
-              f"{h.runs} tailer runs: {', '.join(verdicts) or '-'}: {status}",
-              flush=True)
+              f"{h.runs} tailer runs, {time.monotonic() - began:.1f} s: "
+              f"{', '.join(verdicts) or '-'}: {status}", flush=True)
         if problems:
             divergences += sum("SILENT DIVERGENCE" in p for p in problems)
             failed.append(seed)

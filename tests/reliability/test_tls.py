@@ -508,6 +508,17 @@ def scenario(env):
     check(code == 0 and out == "1-1\n", f"encrypted keys: get ({err.strip()})")
     enc.signal(15)
     check(enc.wait_exit() == 0, "the node with an encrypted key stops cleanly")
+    # The passphrase from a file, as the tailer and cursorctl take it (one
+    # host reads tls.* for every program).
+    enc = env.node("--cursor.flush-interval=0s",
+                   *node_tls(pki, key="server.enc.key"),
+                   f"--tls.passphrase-file={pki['passphrase']}", db="enc.db",
+                   name="enc-file").wait_listening()
+    code, out, err, _ = env.ctl(enc.port, *args, "get", "enc.peer")
+    check(code == 0 and out == "1-1\n",
+          f"passphrase file: get ({err.strip()})")
+    enc.signal(15)
+    check(enc.wait_exit() == 0, "the node with a passphrase file stops cleanly")
 
 
 if __name__ == "__main__":
