@@ -18,6 +18,7 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 constexpr read_atom read_atom_v = read_atom{};
 constexpr apply_atom apply_atom_v = apply_atom{};
@@ -27,5 +28,6 @@ constexpr stop_atom stop_atom_v = stop_atom{};
 constexpr failed_atom failed_atom_v = failed_atom{};
 constexpr reconnect_atom reconnect_atom_v = reconnect_atom{};
 constexpr verify_atom verify_atom_v = verify_atom{};
+constexpr forget_atom forget_atom_v = forget_atom{};
 
 } // namespace cursor::tailer

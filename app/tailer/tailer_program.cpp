@@ -166,6 +166,10 @@ bool tailer_program::note_failed(const std::string& peer) {
       != failed_peers_.end())
     return false;
   failed_peers_.push_back(peer);
+  // Its cursor is the operator's now (docs/TAILER.md, "Stopped peers"): the
+  // link must not set it again after a reconnection.
+  if (link_)
+    caf::anon_send(link_, forget_atom_v, peer);
   return true;
 }
 
