@@ -12,11 +12,15 @@
 # libhiredis-dev: cursor_tailer's Redis client (hiredis 0.14); redis-server:
 # the Redis the tailer replicates, started by its end-to-end tests and its
 # benchmark (those tests fail without it, they are never skipped).
+# ninja-build: scripts/test.sh builds with Ninja, which compiles a target's
+# sources while the libraries it links are still being built (both cores
+# busy); clang-format (Debian 12: version 14): scripts/check-format.sh, CI's
+# formatting check.
 set -euo pipefail
-packages=(build-essential cmake libcaf-dev libsqlite3-dev libspdlog-dev
-          libssl-dev sqlite3 openssl python3 procps
+packages=(build-essential cmake ninja-build libcaf-dev libsqlite3-dev
+          libspdlog-dev libssl-dev sqlite3 openssl python3 procps
           libsystemd-dev systemd libcli11-dev nlohmann-json3-dev
-          libhiredis-dev redis-server)
+          libhiredis-dev redis-server clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -1,19 +1,12 @@
 #include "cli/health.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "cli/exit_codes.hpp"
+#include "cli/json_line.hpp"
 #include "cli/output.hpp"
 
 namespace cursor::cli {
 
 namespace {
-
-using json = nlohmann::ordered_json;
-
-std::string dump(const json& x) {
-  return x.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 // The line must stay one line whatever SQLite put into the error text.
 std::string one_line(std::string text) {

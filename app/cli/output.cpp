@@ -4,21 +4,11 @@
 #include <cstdio>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
+#include "cli/json_line.hpp"
 
 namespace cursor::cli {
 
 namespace {
-
-// Keeps the documented field order ({"peer":…,"stream_id":…}); nlohmann's
-// default object sorts keys.
-using json = nlohmann::ordered_json;
-
-// Peer IDs reach us validated (UTF-8); last_error may carry any byte from
-// SQLite: replace what is not UTF-8 rather than fail the whole output.
-std::string dump(const json& x) {
-  return x.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 // Display width in code points (peer IDs are valid UTF-8).
 size_t width(const std::string& text) {

@@ -12,7 +12,7 @@ namespace cursor::cli {
 
 namespace {
 
-std::string quoted(const std::string& path) {
+std::string quoted_path(const std::string& path) {
   return "'" + path + "'";
 }
 
@@ -48,34 +48,34 @@ std::optional<output_file> output_file::prepare(const std::string& path,
                                                 std::string& error) {
   auto name = base_name(path);
   if (name.empty() || name == "." || name == "..") {
-    error = "cannot write " + quoted(path) + ": not a file name";
+    error = "cannot write " + quoted_path(path) + ": not a file name";
     return std::nullopt;
   }
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
-      error = "cannot write " + quoted(path) + ": it is a directory";
+      error = "cannot write " + quoted_path(path) + ": it is a directory";
       return std::nullopt;
     }
     if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-      error = "cannot write " + quoted(path)
+      error = "cannot write " + quoted_path(path)
               + ": it exists and is not a regular file";
       return std::nullopt;
     }
     if (!overwrite) {
-      error = quoted(path) + " exists (--overwrite replaces it)";
+      error = quoted_path(path) + " exists (--overwrite replaces it)";
       return std::nullopt;
     }
   } else if (errno != ENOENT) {
-    error = "cannot write " + quoted(path) + ": " + std::strerror(errno);
+    error = "cannot write " + quoted_path(path) + ": " + std::strerror(errno);
     return std::nullopt;
   }
   auto temp
       = directory_of(path) + "/." + name + ".tmp." + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
-    error = "cannot write " + quoted(path) + ": cannot create a file in "
-            + quoted(directory_of(path)) + ": " + std::strerror(errno);
+    error = "cannot write " + quoted_path(path) + ": cannot create a file in "
+            + quoted_path(directory_of(path)) + ": " + std::strerror(errno);
     return std::nullopt;
   }
   return output_file{path, std::move(temp), fd, overwrite};
@@ -105,7 +105,7 @@ output_file::~output_file() {
 
 std::string output_file::commit() {
   auto fail = [&](const char* step) {
-    return "cannot write " + quoted(path_) + ": " + step + ": "
+    return "cannot write " + quoted_path(path_) + ": " + step + ": "
            + std::strerror(errno);
   };
   if (!write_all(fd_, buffer_.str()))
@@ -123,7 +123,7 @@ std::string output_file::commit() {
     // is not replaced.
     if (::link(temp_.c_str(), path_.c_str()) != 0) {
       if (errno == EEXIST)
-        return quoted(path_)
+        return quoted_path(path_)
                + " appeared while exporting; not replaced "
                  "(--overwrite replaces it)";
       return fail("link");

@@ -18,7 +18,7 @@ namespace {
 std::atomic<bool> installed{false};
 // Accepted descriptors at or above this number are refused.
 std::atomic<long> first_refused_fd{0};
-std::atomic<uint64_t> refused{0};
+std::atomic<uint64_t> refused_total{0};
 std::mutex reserve_mtx;
 int reserve_fd = -1;
 uint64_t fd_limit = 0;
@@ -37,7 +37,7 @@ int64_t now_ms() {
 }
 
 void note_refusal(const char* why) {
-  auto total = refused.fetch_add(1) + 1;
+  auto total = refused_total.fetch_add(1) + 1;
   auto now = now_ms();
   auto next = next_log_ms.load();
   if (now < next || !next_log_ms.compare_exchange_strong(next, now + 10000))
@@ -81,7 +81,7 @@ void install_accept_guard(uint64_t limit, int headroom,
 }
 
 uint64_t refused_connections() {
-  return refused.load();
+  return refused_total.load();
 }
 
 } // namespace cursor::node

@@ -22,10 +22,16 @@ import threading
 import time
 import traceback
 
-# Generous: the CI machine has two cores and may be building at the same time.
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 30.0
-CTL_TIMEOUT = 30.0
+# Generous: the CI machine has two cores and builds or runs another test
+# suite at the same time (ASan makes every process several times slower).
+# These bound waits for events; no test passes or fails by how fast a
+# machine is.
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 60.0
+CTL_TIMEOUT = 60.0
+# cursorctl's own request timeout unless a test sets one: a flush's fsync
+# may wait seconds for a disk shared with a build.
+CTL_REQUEST_TIMEOUT = "30s"
 
 LISTENING = re.compile(r"listening on (\S+):(\d+), database '(.*)', (\d+) cursors restored")
 
@@ -61,7 +67,10 @@ class Node:
         self.name = name
         self.lines = []
         self.cond = threading.Condition()
+        # True once both output readers reached the end of their pipe: until
+        # then a line may still be in flight on the other one.
         self.closed = False
+        self._open_readers = 2
         self.port = None
         self.restored = None
         cmd = [binary] + list(args)
@@ -82,7 +91,8 @@ class Node:
                 self.lines.append(line)
                 self.cond.notify_all()
         with self.cond:
-            self.closed = True
+            self._open_readers -= 1
+            self.closed = self._open_readers == 0
             self.cond.notify_all()
 
     def wait_for(self, pattern, timeout=START_TIMEOUT, start=0):
@@ -164,7 +174,8 @@ class Env:
         self.nodes.append(n)
         return n
 
-    def ctl(self, port, *args, timeout="5s", host="127.0.0.1", limit=CTL_TIMEOUT):
+    def ctl(self, port, *args, timeout=CTL_REQUEST_TIMEOUT, host="127.0.0.1",
+            limit=CTL_TIMEOUT):
         cmd = [self.args.ctl, "--host", host, "--port", str(port),
                "--timeout", timeout] + list(args)
         start = time.monotonic()
@@ -222,6 +233,20 @@ def one_line_error(stderr, what):
     check(len(lines) == 1, f"{what}: expected one line on stderr, got {lines!r}")
     check("error(" not in stderr, f"{what}: raw CAF error on stderr: {stderr!r}")
     return lines[0]
+
+
+def wait_until(predicate, timeout, what):
+    """Bounded poll for a condition with no event to block on (a process's
+    memory or descriptors in /proc, a counter behind a round trip); fails
+    with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TestFailure(f"{what} (waited {timeout}s)")
+        threading.Event().wait(0.05)
 
 
 def wait_for_file(path, predicate=lambda text: True, timeout=START_TIMEOUT):

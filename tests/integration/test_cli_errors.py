@@ -99,19 +99,25 @@ def scenario(env):
           out.startswith("usage: cursorctl [OPTIONS] set PEER ID [--force]\n")
           and "--force" in out, f"set --help: {out!r}")
 
-    # Nothing listens: refused at once.
+    # Nothing listens: refused, not timed out. The timeout is far longer than
+    # the harness waits for cursorctl (CTL_TIMEOUT), so only the refusal can
+    # have ended it, and the line says which it was.
     port = closed_port()
-    elapsed = expect(env, port, ["list"], 2, f"cannot connect to 127.0.0.1:{port}",
-                     timeout="2s")
-    check(elapsed < 5, f"a closed port took {elapsed:.1f}s")
+    expect(env, port, ["list"], 2, f"cannot connect to 127.0.0.1:{port} "
+           "(connection refused", timeout="10m")
 
-    # A peer that accepts and stays silent: the handshake never completes, the
-    # connect timeout (1s) must end it.
+    # A peer that accepts and stays silent: the handshake never completes and
+    # CAF has no handshake timeout, so only cursorctl's own timeout (1s) can
+    # end it. The duration is the point here: the exit (bounded by the
+    # harness's CTL_TIMEOUT, 60 times the timeout) and its line prove the
+    # timeout fired; not before the timeout is a bound no slow machine can
+    # break (monotonic clock, measured around the whole process).
     port, held = silent_listener(env)
-    elapsed = expect(env, port, ["get", "x"], 2, "no answer from", timeout="1s")
+    elapsed = expect(env, port, ["get", "x"], 2,
+                     f"no answer from 127.0.0.1:{port} within 1s", timeout="1s")
     check(len(held) >= 1, "the silent listener saw no connection")
-    check(0.9 <= elapsed < 4, f"silent peer: exited after {elapsed:.2f}s, "
-                              f"timeout 1s")
+    check(elapsed >= 1.0, f"silent peer: gave up after {elapsed:.2f}s, before "
+                          f"its 1s timeout")
 
     # Input refused by the store: exit 1 with the store's message.
     node = env.node("--cursor.flush-interval=0s", "--cursor.retry-max-attempts=2",

@@ -33,7 +33,7 @@ def case(env, name, disturb, path_rows):
     code, out, err, _ = env.ctl(node.port, "flush")
     check(code != 0, f"{name}: the flush was acknowledged: {out!r}")
     check(MOVED in err, f"{name}: the error does not say why: {err!r}")
-    node.wait_for(f"failed.*{MOVED}", timeout=10)
+    node.wait_for(f"failed.*{MOVED}")
     if path_rows is not None:
         # The node's -wal keeps the path's name: the failed flush emptied it,
         # so a reader of the new file sees the new file, not our pages.
@@ -54,7 +54,7 @@ def case(env, name, disturb, path_rows):
     node.signal(signal.SIGTERM)
     code = node.wait_exit()
     check(code == 3, f"{name}: exit code {code}, expected 3 (final flush failed)")
-    node.wait_for("not persisted: 'uk.node.leeds-2' = 2-0", timeout=1)
+    node.wait_for("not persisted: 'uk.node.leeds-2' = 2-0")
     if path_rows is not None:
         rows = read_rows(db) if os.path.exists(db) else {}
         check(rows == path_rows, f"{name}: the file at the path holds {rows}, "

@@ -115,8 +115,7 @@ def scenario(env):
         refused(env, nobody, args, needle)
     check(os.listdir(env.path("ro")) == [], "nothing created in ro/")
     # A good file but no node: exit 2, no file, no temporary file left.
-    code, out, err, _ = env.ctl(nobody, "export", "-o", env.path("out", "new.jsonl"),
-                                timeout="2s")
+    code, out, err, _ = env.ctl(nobody, "export", "-o", env.path("out", "new.jsonl"))
     check(code == 2 and "cannot connect" in one_line_error(err, "export"),
           f"export to an unreachable node: {code} {err!r}")
     check(sorted(os.listdir(env.path("out"))) == ["cursors.csv", "link.jsonl"],

@@ -43,7 +43,7 @@ def scenario(env):
     env.nodes.append(holder)
     holder.wait_for(r"^connected$")
     node.signal(signal.SIGTERM)
-    check(node.wait_exit(timeout=15) == 0, "node stops cleanly after republishing")
+    check(node.wait_exit() == 0, "node stops cleanly after republishing")
     node.wait_for(r"final flush wrote 1 rows")
     check(holder.wait_exit() == 0, "the connected client saw the front go away")
 

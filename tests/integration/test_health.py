@@ -5,8 +5,8 @@
   SQLite's write lock through every retry of a flush;
 - 4 `closed: …` for a store that is closed or not serving (a fake node:
   the real one cannot be driven there from outside);
-- 2 with one line on stderr for a closed port and for a silent peer,
-  within the timeout;
+- 2 with one line on stderr for a closed port (refused) and for a silent
+  peer (its timeout fired);
 - `--json` gives the same as one object; usage errors exit 1.
 
 Every wait is bounded; nothing sleeps to synchronise."""
@@ -21,8 +21,7 @@ from test_cli_errors import closed_port, silent_listener
 
 
 def health(env, port, *args, **kw):
-    code, out, err, elapsed = env.ctl(port, "health", *args, **kw)
-    return code, out, err, elapsed
+    return env.ctl(port, "health", *args, **kw)
 
 
 def expect_state(env, port, code, status, pattern=None):
@@ -105,14 +104,17 @@ def scenario(env):
 
     # Unreachable: 2, one line on stderr, within the timeout.
     port = closed_port()
-    code, out, err, elapsed = health(env, port, timeout="2s")
+    code, out, err, _ = health(env, port)
     check(code == 2 and out == "" and "cannot connect" in one_line_error(err, "health"),
           f"health of a closed port: {code} {out!r} {err!r}")
+    # A silent peer: only the timeout can end the handshake (see
+    # test_cli_errors.py); the exit within the harness's bound and the line
+    # naming the timeout are the event.
     port, _ = silent_listener(env)
-    code, out, err, elapsed = health(env, port, timeout="1s")
-    check(code == 2 and out == "" and "no answer from" in one_line_error(err, "health"),
+    code, out, err, _ = health(env, port, timeout="1s")
+    check(code == 2 and out == "" and f"no answer from 127.0.0.1:{port} within 1s"
+          in one_line_error(err, "health"),
           f"health of a silent peer: {code} {out!r} {err!r}")
-    check(elapsed < 4, f"health of a silent peer took {elapsed:.1f}s (timeout 1s)")
 
 
 if __name__ == "__main__":

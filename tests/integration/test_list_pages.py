@@ -21,13 +21,20 @@ def scenario(env):
     rng = random.Random(11)
     peers = [f"node-{rng.randrange(10**6)}.dc{i % 3}.example" for i in range(103)]
     rng.shuffle(peers)
-    path = env.path("in.jsonl")
-    with open(path, "w") as f:
-        for i, peer in enumerate(peers[:60]):
-            f.write(json.dumps({"peer": peer, "stream_id": f"{i + 1}-0"}) + "\n")
-    env.ctl_ok(p, "import", path)
-    for i, peer in enumerate(peers[60:]):
-        env.ctl_ok(p, "set", "--", peer, f"{1000 + i}-1")  # dirty
+    def write(name, entries):
+        path = env.path(name)
+        with open(path, "w") as f:
+            for peer, sid in entries:
+                f.write(json.dumps({"peer": peer, "stream_id": sid}) + "\n")
+        return path
+
+    env.ctl_ok(p, "import", write("committed.jsonl", [
+        (peer, f"{i + 1}-0") for i, peer in enumerate(peers[:60])]))
+    # The rest stay dirty: set (in one process) and not flushed.
+    env.ctl_ok(p, "import", "--no-flush", write("dirty.jsonl", [
+        (peer, f"{1000 + i}-1") for i, peer in enumerate(peers[60:])]))
+    check(json.loads(env.ctl_ok(p, "stats", "--json"))["dirty"] == 43,
+          "43 cursors dirty")
     whole = json.loads(env.ctl_ok(p, "list", "--json"))
     check(len(whole) == len(set(peers)), f"list: {len(whole)} cursors")
     check([x["peer"] for x in whole] == sorted(set(peers), key=lambda s: s.encode()),

@@ -23,20 +23,20 @@ def run_with_notify(env, address, name, db):
     node = env.node(f"--cursor.db-path={env.path(db)}", name=name,
                     env=dict(os.environ, NOTIFY_SOCKET=address if isinstance(
                         address, str) else "@" + address[1:].decode()))
-    fields, pid = receive(sock, 30)
-    check(fields is not None, f"{name}: no READY=1 within 30s")
+    fields, pid = receive(sock, 60)
+    check(fields is not None, f"{name}: no READY=1 within 60s")
     check(fields.get("READY") == "1" and "STOPPING" not in fields,
           f"{name}: the first datagram is not READY=1: {fields}")
     check(pid == node.pid, f"{name}: sent by pid {pid}, not the node's "
                            f"{node.pid} (NotifyAccess=main would drop it)")
-    node.wait_listening(timeout=5)
+    node.wait_listening()
     check(fields.get("STATUS") == f"listening on 127.0.0.1:{node.port}",
           f"{name}: STATUS {fields.get('STATUS')!r}")
     # Ready means ready: the port answers now.
     check(env.ctl_ok(node.port, "get", "peer.x") == "none\n",
           f"{name}: served right after READY=1")
     node.signal(signal.SIGTERM)
-    fields, pid = receive(sock, 30)
+    fields, pid = receive(sock, 60)
     check(fields is not None and fields.get("STOPPING") == "1",
           f"{name}: no STOPPING=1 after SIGTERM: {fields}")
     check(pid == node.pid, f"{name}: STOPPING=1 from pid {pid}")
@@ -85,7 +85,7 @@ def scenario(env):
     node = env.node(f"--cursor.db-path={env.path('c.db')}", name="orphan",
                     env=dict(os.environ, NOTIFY_SOCKET=env.path("nobody.sock")))
     node.wait_listening()
-    node.wait_for(r"warning.*cannot notify systemd \(READY=1\)", timeout=5)
+    node.wait_for(r"warning.*cannot notify systemd \(READY=1\)")
     env.ctl_ok(node.port, "set", "peer.y", "1-0")
     node.signal(signal.SIGTERM)
     check(node.wait_exit() == 0, "orphan socket: clean exit")

@@ -6,7 +6,6 @@
 
 import signal
 import sqlite3
-import time
 
 from harness import check, main
 
@@ -41,36 +40,38 @@ def scenario(env):
     node.wait_for(r"NOT persisted")
     node.wait_for(r"not persisted: 'peer\.lost' = 77-7")
 
-    # 2. A second signal during a shutdown that waits on the lock.
+    # 2. A second signal during a shutdown that waits on the lock. Neither the
+    # retries (about 95 s) nor the deadline (10 min) can end this shutdown
+    # while the test waits (STOP_TIMEOUT): exit 128 + SIGINT with its line is
+    # the second signal's doing.
     slow = ["--cursor.flush-interval=0s", "--cursor.retry-max-attempts=100",
             "--cursor.retry-base-delay=100ms", "--cursor.retry-max-delay=1s"]
-    node = env.node(*slow, "--node.shutdown-timeout=60s", db="two.db",
+    node = env.node(*slow, "--node.shutdown-timeout=600s", db="two.db",
                     name="second_signal").wait_listening()
     env.ctl_ok(node.port, "set", "peer.x", "1-1")
     release = hold_write_lock(env, env.path("two.db"))
     node.signal(signal.SIGTERM)
     node.wait_for(r"received SIGTERM")  # the shutdown runs, stuck on the lock
-    start = time.monotonic()
     node.signal(signal.SIGINT)
-    code = node.wait_exit(timeout=10)
-    elapsed = time.monotonic() - start
+    code = node.wait_exit()
     release()
     check(code == 128 + signal.SIGINT, f"second signal: exit code {code}")
-    check(elapsed < 5, f"second signal: exit took {elapsed:.1f}s")
     node.wait_for(r"second signal \(SIGINT\) during shutdown: exiting now")
 
-    # 3. The shutdown deadline.
+    # 3. The shutdown deadline (1s), while the lock would keep the retries
+    # going for about 95 s (and then end in exit 3, "final flush failed"). A
+    # timeout that must fire: exit 4 with the deadline's lines is the event.
+    # The wait for it (STOP_TIMEOUT, 60 s) is generous but shorter than the
+    # retries. No bound on the elapsed time: the node means to exit by the
+    # deadline, so it gives the flush only part of it.
     node = env.node(*slow, "--node.shutdown-timeout=1s", db="three.db",
                     name="deadline").wait_listening()
     env.ctl_ok(node.port, "set", "peer.y", "2-2")
     release = hold_write_lock(env, env.path("three.db"))
-    start = time.monotonic()
     node.signal(signal.SIGTERM)
-    code = node.wait_exit(timeout=20)
-    elapsed = time.monotonic() - start
+    code = node.wait_exit()
     release()
     check(code == 4, f"deadline: exit code {code}, expected 4")
-    check(elapsed < 5, f"deadline 1s: exit took {elapsed:.1f}s")
     node.wait_for(r"final flush did not finish within the shutdown deadline")
     node.wait_for(r"not persisted: 'peer\.y' = 2-2")
 

@@ -17,7 +17,7 @@ FetchContent_Declare(cursor_actor
   GIT_REPOSITORY https://git.example.invalid/cursor_actor.git
   GIT_TAG v0.2.0)
 FetchContent_MakeAvailable(cursor_actor)
-foreach(target cursor_node cursorctl cursor_cli cursor_unit_tests cursor_bench
+foreach(target cursor_node cursorctl cursor_cli cursor_tests cursor_bench
                embedded_tailer cursor_peer_client)
   if(TARGET ${target})
     message(FATAL_ERROR "the subproject defines ${target}")

@@ -6,13 +6,13 @@ PRAGMA integrity_check is ok; for every peer the recovered value is at least
 the last acknowledged one, is a value that was really sent, and never lower
 than what an earlier restart recovered.
 
-CI runs a bounded number of cycles; by hand:
+It runs a fixed number of cycles (CI: 60, 20 under the sanitizers), however
+long they take, so what it proves does not depend on the machine; by hand:
     test_crash_loop.py --node ... --cycles 1000
 prints cycles, acknowledged values checked, losses, regressions."""
 
 import random
 import signal
-import time
 
 from rharness import TestFailure, check, integrity, main, parse_sid
 import harness
@@ -22,8 +22,6 @@ PEERS = 64
 
 def add_args(p):
     p.add_argument("--cycles", type=int, default=60)
-    p.add_argument("--seconds", type=float, default=150.0,
-                   help="stop starting new cycles after this long")
     p.add_argument("--seed", type=int, default=None)
 
 
@@ -38,11 +36,7 @@ def scenario(env):
     recovered_before = {}
     totals = {"cycles": 0, "checked": 0, "losses": 0, "regressions": 0,
               "phantoms": 0, "acks": 0}
-    started = time.monotonic()
     for cycle in range(1, args.cycles + 1):
-        if time.monotonic() - started > args.seconds:
-            print(f"time budget reached after {cycle - 1} cycles", flush=True)
-            break
         interval = rng.choice(["0s", "5ms", "20ms", "100ms"])
         threshold = rng.choice([0, 0, 8, 32])
         node = env.node(f"--cursor.flush-interval={interval}",
@@ -57,14 +51,14 @@ def scenario(env):
         # Kill at a random point of the client's progress: after a random
         # number of its output lines (TRY before each set, ACK after flushes).
         kill_at = rng.randint(1, 3000)
-        work.wait_lines(kill_at, timeout=60)
+        work.wait_lines(kill_at, timeout=120)
         node.proc.kill()
         check(node.wait_exit() == -signal.SIGKILL, "node killed")
         # The client learns of the death only when its requests time out;
         # no acknowledgement can come any more, so end it now. Lines it wrote
         # before are still read from the pipe.
         work.kill()
-        work.wait_exit(timeout=30)
+        work.wait_exit(timeout=60)
         for line in work.lines:
             parts = line.split()
             if len(parts) != 3:
@@ -109,7 +103,8 @@ def scenario(env):
     print("crash loop: cycles={cycles} acknowledged_values_checked={checked} "
           "acks={acks} losses={losses} regressions={regressions} "
           "phantoms={phantoms}".format(**totals), flush=True)
-    check(totals["cycles"] >= min(args.cycles, 5), "too few cycles ran")
+    check(totals["cycles"] == args.cycles,
+          f"{totals['cycles']} of {args.cycles} cycles ran")
     check(totals["acks"] > 0, "no flush was ever acknowledged")
     check(totals["losses"] == 0, f"{totals['losses']} acknowledged values lost")
     check(totals["regressions"] == 0, f"{totals['regressions']} regressions")

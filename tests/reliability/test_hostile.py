@@ -30,8 +30,8 @@ def status_kib(pid, field):
 
 
 def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.settimeout(10)
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.settimeout(60)
     return s
 
 
@@ -85,30 +85,30 @@ def scenario(env):
 
     # 4. A header announcing a huge payload. CAF 0.17.6 resizes its receive
     # buffer to the announced size before any handshake, on the middleman's
-    # thread: the node stalls while it zero-fills ~4 GiB. Wait (bounded)
-    # until its resident size stops growing, record the peak, hang up, and
-    # only then expect it to serve again.
+    # one thread: the node stalls while it zero-fills ~4 GiB. The events:
+    # its peak resident size grows by a GiB (it took the header), then, once
+    # we hung up, a client is served again (the middleman is done with the
+    # buffer, so the peak read afterwards is the whole of it). Both waits are
+    # generous: ASan zero-fills and poisons several times slower.
+    payload = 0xFFFFFFF0
     hwm_before = status_kib(node.pid, "VmHWM")
     s = connect(p)
-    s.sendall(basp_header(1, 0xFFFFFFF0))
-    last, still = -1, 0
-    for _ in range(600):
-        rss = status_kib(node.pid, "VmRSS")
-        still = still + 1 if rss == last else 0
-        if still >= 10 and rss > hwm_before + 1024:
-            break
-        last = rss
-        harness.threading.Event().wait(0.05)
-    hwm_after = status_kib(node.pid, "VmHWM")
+    s.sendall(basp_header(1, payload))
+    harness.wait_until(
+        lambda: status_kib(node.pid, "VmHWM") > hwm_before + (1 << 20), 300,
+        "the node's peak memory did not grow by 1 GiB after a header "
+        "announcing 4 GiB (CAF no longer allocates it up front? then "
+        "docs/RELIABILITY.md is wrong)")
     s.close()
     code, out, err, elapsed = env.ctl(p, "get", "hostile.peer",
-                                      timeout="60s", limit=90)
+                                      timeout="5m", limit=360)
     check(code == 0 and out == "77-7\n",
-          f"served again after the huge header ({elapsed:.1f}s)")
+          f"served again after the huge header ({elapsed:.1f}s): {err!r}")
+    hwm_after = status_kib(node.pid, "VmHWM")
     still_serving(env, p, before, "a huge BASP header")
     print(f"huge header: node VmHWM {hwm_before // 1024} MiB before, "
-          f"{hwm_after // 1024} MiB after; first answer after hanging up "
-          f"took {elapsed:.1f}s", flush=True)
+          f"{hwm_after // 1024} MiB after ({payload >> 20} MiB announced); "
+          f"first answer after hanging up took {elapsed:.1f}s", flush=True)
 
     # 5. caf::error and exit messages to the published actor: strays and
     # exit(user_shutdown) are survived; exit(kill) kills the front and the

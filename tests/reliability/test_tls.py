@@ -11,7 +11,8 @@ by the first, a client certificate signed by the second and a self-signed one
 - a client with no certificate, a self-signed one, or one from the other CA
   is refused, and so is a client that does not trust the node's CA;
 - a plain (non-TLS) cursorctl and peer client are refused without hanging
-  (exit 2 within their timeout), and a TLS cursorctl against a plain node too;
+  (exit 2 with the refusal's line, not a timeout), and a TLS cursorctl
+  against a plain node too;
 - the huge BASP header attack (32 bytes announcing 0xFFFFFFF0 bytes of
   payload), sent raw to the TLS port or inside a TLS connection without a
   client certificate, never reaches BASP: the node's VmHWM stays small (it is
@@ -33,7 +34,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import time
 
 from rharness import check, main
 import harness
@@ -119,19 +119,17 @@ def listing(env, port, pki):
             json.loads(ctl_ok(env, port, pki, "list", "--json"))]
 
 
-def refused(env, port, args, what, timeout="3s", seconds=3.0, needle=None):
-    """cursorctl must exit 2 with one line, within its timeout."""
-    code, out, err, elapsed = env.ctl(port, *args, timeout=timeout)
+def refused(env, port, args, what, needle):
+    """cursorctl must exit 2 with one line naming the refusal. Its timeout is
+    longer than the harness waits for it, so a client that hung until the
+    timeout fails here, and the refusal's own line (not "no answer from")
+    is the event."""
+    code, out, err, elapsed = env.ctl(port, *args, timeout="10m")
     check(code == 2, f"{what}: exit {code}, expected 2")
     line = harness.one_line_error(err, what)
     check(out == "", f"{what}: unexpected stdout {out!r}")
-    if needle:
-        check(needle in line, f"{what}: {needle!r} not in {line!r}")
-    # The timeout bounds the connection; process start and exit add a little.
-    check(elapsed < seconds + 2.0, f"{what}: took {elapsed:.2f}s with a "
-                                   f"{timeout} timeout")
+    check(needle in line, f"{what}: {needle!r} not in {line!r}")
     print(f"refused as expected: {what} ({elapsed:.2f}s): {line}", flush=True)
-    return elapsed
 
 
 def peer_client(env, mode, port, *tls, limit=60):
@@ -156,7 +154,7 @@ def tls_probe(pki, port, cert=None, key=None, payload=b""):
     ctx.load_verify_locations(pki["ca.pem"])
     if cert:
         ctx.load_cert_chain(pki[cert], pki[key])
-    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=60)
     try:
         conn = ctx.wrap_socket(raw)
         if payload:
@@ -189,7 +187,7 @@ def closed_by_node(sock):
         return got
     except socket.timeout:
         raise harness.TestFailure("the node kept a raw connection with "
-                                  "garbage open for 10s")
+                                  "garbage open for 60s")
 
 
 def run_refusing(env, cmd, what, needle, cwd=None):
@@ -397,7 +395,7 @@ def scenario(env):
     check(ctl_ok(env, p, pki, "get", "tls.b") == "20-1\n",
           "served after the node's certificate files were deleted")
 
-    # 2. Refused clients: exit 2 with one line, within the timeout.
+    # 2. Refused clients: exit 2 with one line naming the refusal.
     refused(env, p, ["get", "tls.a"], "plain cursorctl against the TLS node",
             needle="closed the connection")
     refused(env, p, ctl_tls(pki, cert="self.pem", key="self.key")
@@ -433,7 +431,7 @@ def scenario(env):
     # certificate. The node answers each with a TLS alert or a close.
     hwm_before = status_kib(node.pid, "VmHWM")
     header = basp_header(1, 0xFFFFFFF0)
-    s = socket.create_connection(("127.0.0.1", p), timeout=10)
+    s = socket.create_connection(("127.0.0.1", p), timeout=60)
     s.sendall(header)
     said = closed_by_node(s)
     s.close()
@@ -443,7 +441,7 @@ def scenario(env):
     # idles (as any connection that never handshakes); otherwise TLS fails.
     rng = random.Random(20261125)
     for size in (1, 32, 1000, 65536):
-        s = socket.create_connection(("127.0.0.1", p), timeout=10)
+        s = socket.create_connection(("127.0.0.1", p), timeout=60)
         try:
             s.sendall(bytes(rng.getrandbits(8) for _ in range(size)))
         except OSError:
@@ -477,7 +475,7 @@ def scenario(env):
     node.signal(15)
     check(node.wait_exit() == 0, "the TLS node stops cleanly")
 
-    # 5. A TLS cursorctl against a plain node is refused within its timeout.
+    # 5. A TLS cursorctl against a plain node is refused (not timed out).
     plain = env.node("--cursor.flush-interval=0s", db="plain.db",
                      name="plain").wait_listening()
     plain_hwm = status_kib(plain.pid, "VmHWM")

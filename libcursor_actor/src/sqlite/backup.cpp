@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cursor_actor/error.hpp"
+#include "sqlite/directory_of.hpp"
 #include "sqlite/result_code.hpp"
 #include "sqlite/statement.hpp"
 
@@ -67,15 +68,6 @@ caf::error errno_error(int err, const std::string& path) {
     default:
       return caf::make_error(errc::storage_error, what);
   }
-}
-
-std::string directory_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  if (slash == 0)
-    return "/";
-  return path.substr(0, slash);
 }
 
 bool same_file(int fd, const std::string& path) {

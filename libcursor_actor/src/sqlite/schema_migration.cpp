@@ -11,6 +11,7 @@
 
 #include "cursor_actor/error.hpp"
 #include "logger.hpp"
+#include "sqlite/directory_of.hpp"
 #include "sqlite/result_code.hpp"
 #include "sqlite/statement.hpp"
 
@@ -81,15 +82,6 @@ std::string mib(uint64_t bytes) {
   auto tenths = (bytes * 10 + (1 << 19)) >> 20;
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10)
          + " MiB";
-}
-
-std::string directory_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos)
-    return ".";
-  if (slash == 0)
-    return "/";
-  return path.substr(0, slash);
 }
 
 bool is_without_rowid(std::string sql) {
