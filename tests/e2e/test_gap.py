@@ -6,12 +6,16 @@ tailer.allow-gaps the peer stops and the target gets nothing after the
 cursor; the other peer keeps running. With tailer.allow-gaps=true the gap is
 reported the same way and the peer continues with what is left. The mirror
 case, a target that lost what the cursor says was applied, stops the peer
-too."""
+too. Then the two reports of issue 16: a source deleted and recreated while
+the tailer was down, a target deleted while it runs: both stop the peer,
+and nothing is written over the loss. Last, a source replayed with one
+entry changed behind the tailer's position: found when that entry is read
+again after a restart and compared with the target's (diverged)."""
 
 import signal
 
 from eharness import (PEER_NAMES, STARTED, check, compare_streams, fill, main,
-                      read_cursors, read_metrics, tailer_config,
+                      parse_sid, read_cursors, read_metrics, tailer_config,
                       wait_caught_up)
 
 
@@ -114,10 +118,97 @@ def scenario(env):
     tc.call("DEL", ta)
     t = env.tailer(only_a, name="behind")
     t.wait_for(rf"peer '{a}' stopped: target_behind: the target "
-               rf"127\.0\.0\.1:{target.port} stream '{ta}' does not exist "
-               rf"but the cursor of peer '{a}' says {cursor} was applied")
+               rf"127\.0\.0\.1:{target.port} stream '{ta}': the stream does "
+               rf"not exist but the cursor says {cursor} was applied")
     check(t.wait_exit() == 5, "the run ended by a target behind exits 5")
     check(tc.xinfo(ta) is None, "nothing written to the lost target")
+
+    # 6. Issue 16, first report: 100 entries copied, the tailer stopped, 50
+    # more added, the stream deleted and 200 written with higher IDs. The
+    # restarted tailer must not copy the 200 over the 50 it never saw.
+    sc = env.redis("sourceC")
+    c = PEER_NAMES[2]
+    cc, tcc = sc.client(), f"events:{c}"
+    only_c = env.write_config("c.ini", tailer_config(
+        [(c, sc, "events")], target, db=db, extra_tailer=extra))
+    fill(cc, "events", 100, env.rng)
+    t = env.tailer(only_c, name="copy100")
+    t.wait_for(STARTED)
+    wait_caught_up([(cc, "events", tc, tcc)])
+    t.signal(signal.SIGTERM)
+    check(t.wait_exit() == 0, "clean stop after 100")
+    fill(cc, "events", 50, env.rng, start=100)
+    last_old = cc.last_id("events")
+    cc.call("DEL", "events")
+    ms = parse_sid(last_old)[0] + 1000
+    cc.pipeline([["XADD", "events", f"{ms + i}-0", "n", str(i)]
+                 for i in range(200)])
+    t = env.tailer(only_c, name="recreated")
+    t.wait_for(rf"peer '{c}' stopped: source_replaced: peer '{c}': source "
+               rf".*: the stream is not the one position \S+ came from: every "
+               rf"entry up to the position is gone .* but only 0 entries were "
+               rf"ever removed, fewer than the 100 it had up to the position")
+    check(t.wait_exit() == 5, "a replaced source exits 5")
+    check(tc.xlen(tcc) == 100, f"the target keeps the 100, got {tc.xlen(tcc)}")
+    mm = read_metrics(metrics)
+    check(mm[f'replication_tailer_peer_fault{{peer="{c}",'
+             f'reason="source_replaced"}}'] == 1, "the fault is a metric")
+
+    # 7. Issue 16, second report: the target stream deleted while the tailer
+    # runs. The next batch must not recreate it with the new entries only.
+    sd = env.redis("sourceD")
+    d = PEER_NAMES[3]
+    cd, tcd = sd.client(), f"events:{d}"
+    only_d = env.write_config("d.ini", tailer_config(
+        [(d, sd, "events")], target, db=db, extra_tailer=extra))
+    fill(cd, "events", 20, env.rng)
+    t = env.tailer(only_d, name="running")
+    t.wait_for(STARTED)
+    wait_caught_up([(cd, "events", tc, tcd)])
+    tc.call("DEL", tcd)
+    fill(cd, "events", 3, env.rng, start=20)
+    t.wait_for(rf"peer '{d}' stopped: target_behind: the target .* stream "
+               rf"'{tcd}': the stream does not exist, but the tailer wrote 20 "
+               rf"entries up to \S+ to it")
+    check(t.wait_exit() == 5, "a lost target exits 5")
+    check(tc.xinfo(tcd) is None, "the lost target was not recreated")
+
+    # 8. The entries read again after a restart are compared with the
+    # target's: a source replayed with the same IDs, the same entry at the
+    # target's end and the same count, but one entry before it changed,
+    # passes the source check (Redis cannot tell it from the old stream) and
+    # is caught there (diverged).
+    se = env.redis("sourceE")
+    e = "nl.node.amsterdam-5"
+    ce, tce = se.client(), f"events:{e}"
+    slow = env.write_config("e.ini", tailer_config(
+        [(e, se, "events")], target, db=db, extra_tailer=extra,
+        extra_cursor="flush-interval=1h\n"))
+    entries = [[f"{100 + i}-0", "n", str(i)] for i in range(20)]
+    ce.pipeline([["XADD", "events"] + x for x in entries[:10]])
+    t = env.tailer(slow, name="first10")
+    t.wait_for(STARTED)
+    wait_caught_up([(ce, "events", tc, tce)])
+    t.signal(signal.SIGTERM)
+    check(t.wait_exit() == 0, "clean stop after 10")
+    check(read_cursors(db)[e] == "109-0", "cursor after the first 10")
+    ce.pipeline([["XADD", "events"] + x for x in entries[10:]])
+    t = env.tailer(slow, name="next10")
+    t.wait_for(STARTED)
+    wait_caught_up([(ce, "events", tc, tce)])
+    t.signal(signal.SIGKILL)  # before the 1 h flush: the cursor stays 109-0
+    t.wait_exit()
+    check(read_cursors(db)[e] == "109-0", "the cursor was not flushed")
+    entries[14] = ["114-0", "n", "changed"]
+    ce.call("DEL", "events")
+    ce.pipeline([["XADD", "events"] + x for x in entries])
+    t = env.tailer(slow, name="replayed")
+    t.wait_for(rf"peer '{e}' stopped: diverged: the target .*: the entry "
+               rf"114-0, read again from the source after a restart, has "
+               rf"other fields in the target")
+    check(t.wait_exit() == 5, "diverged exits 5")
+    check(tc.xlen(tce) == 20, "the target unchanged")
+
 
 if __name__ == "__main__":
     main(scenario, "gap")
