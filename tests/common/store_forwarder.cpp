@@ -210,6 +210,12 @@ struct fixture : test_coordinator_fixture<config> {
     return **slot;
   }
 
+  // Sends (xs...) to the forwarder from a fresh client (see send_to).
+  template <class T, class... Ts>
+  std::shared_ptr<std::optional<caf::expected<T>>> send(Ts... xs) {
+    return send_to<T>(caf::actor_cast<cursor_actor>(fwd), xs...);
+  }
+
   // An untyped request (messages outside the typed interface).
   caf::error ask_untyped(caf::message msg) {
     auto slot = std::make_shared<std::optional<caf::error>>();
@@ -254,6 +260,17 @@ T value(caf::expected<T> x) {
     CAF_FAIL("expected a value, got " << render(x.error()));
   T result = std::move(*x);
   return result;
+}
+
+// The error of a reply that came.
+template <class T>
+caf::error
+error_of(const std::shared_ptr<std::optional<caf::expected<T>>>& slot) {
+  if (!slot->has_value())
+    CAF_FAIL("no answer");
+  if (**slot)
+    CAF_FAIL("expected an error, got a value");
+  return (*slot)->error();
 }
 
 bool context_has(const caf::error& err, const std::string& needle) {
@@ -623,10 +640,8 @@ CAF_TEST(a connection step holds requests until it is done then they follow in
   start_remote(true, scripted_steps(sp));
   CAF_REQUIRE_EQUAL(sp->got.size(), 1u);
   // The step's own request went through; the others wait for the step.
-  auto dirty
-      = send_to<uint64_t>(caf::actor_cast<cursor_actor>(fwd), dirty_atom_v);
-  auto flush
-      = send_to<uint64_t>(caf::actor_cast<cursor_actor>(fwd), flush_atom_v);
+  auto dirty = send<uint64_t>(dirty_atom_v);
+  auto flush = send<uint64_t>(flush_atom_v);
   drain();
   CAF_CHECK_EQUAL(s->seen, std::vector<std::string>{"batch 2"});
   CAF_CHECK(!dirty->has_value());
@@ -655,8 +670,7 @@ CAF_TEST(a connection step that fails is a failed connection) {
   auto sp = std::make_shared<step_script>();
   s->hold = true;
   start_remote(true, scripted_steps(sp));
-  auto flush
-      = send_to<uint64_t>(caf::actor_cast<cursor_actor>(fwd), flush_atom_v);
+  auto flush = send<uint64_t>(flush_atom_v);
   drain();
   // No answer within the request timeout: the step gets CAF's error,
   // unmapped, and fails.
@@ -664,8 +678,7 @@ CAF_TEST(a connection step that fails is a failed connection) {
   drain();
   CAF_REQUIRE_EQUAL(sp->answers.size(), 1u);
   CAF_CHECK(sp->answers.front() == caf::sec::request_timeout);
-  CAF_REQUIRE(flush->has_value());
-  auto err = (*flush)->error();
+  auto err = error_of(flush);
   CAF_CHECK(is(err, errc::unavailable));
   CAF_CHECK(context_has(err, "connected to the cursor node at 127.0.0.1:4242, "
                              "but the replay failed; the request was not "
@@ -693,8 +706,7 @@ CAF_TEST(a connection lost during the step fails the held requests and the old
   auto sp = std::make_shared<step_script>();
   s->hold = true;
   start_remote(true, scripted_steps(sp));
-  auto flush
-      = send_to<uint64_t>(caf::actor_cast<cursor_actor>(fwd), flush_atom_v);
+  auto flush = send<uint64_t>(flush_atom_v);
   drain();
   // The node dies during the step; a new one listens at once, and holds
   // the new step's batch too.
@@ -712,16 +724,14 @@ CAF_TEST(a connection lost during the step fails the held requests and the old
   };
   caf::anon_send_exit(store, caf::exit_reason::kill);
   drain();
-  CAF_REQUIRE(flush->has_value());
-  auto err = (*flush)->error();
+  auto err = error_of(flush);
   CAF_CHECK(is(err, errc::unavailable));
   CAF_CHECK(context_has(err, "lost the connection to the cursor node at "
                              "127.0.0.1:4242 before the request was sent"));
   // Reconnected at once, with a step of its own that holds requests.
   CAF_CHECK_EQUAL(c->attempts.size(), 2u);
   CAF_REQUIRE_EQUAL(sp->got.size(), 2u);
-  auto dirty
-      = send_to<uint64_t>(caf::actor_cast<cursor_actor>(fwd), dirty_atom_v);
+  auto dirty = send<uint64_t>(dirty_atom_v);
   drain();
   CAF_CHECK(!dirty->has_value());
   CAF_CHECK_EQUAL(s2->seen, std::vector<std::string>{"batch 2"});
