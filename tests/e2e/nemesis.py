@@ -36,7 +36,15 @@ SIGTERM. The checker, per peer:
   exit code 5 say so; the reason is one a fault of this history can cause
   (a stop without such a fault is a false alarm); the target holds a prefix
   of the history of one incarnation of the source (nothing after the fault,
-  nothing foreign), or exactly what the last fault on the target left.
+  nothing foreign), or exactly what the last fault on the target left, or,
+  that fault an XSETID moving the target's last ID up, what it left and one
+  run of a source incarnation's entries above it (the part of the batch on
+  its way that Redis accepted: target_hole, TAILER.md T6).
+
+Each fault step reads the state its key is in (no key, a stream, possibly
+empty, or a string) and runs only where it is valid; otherwise it is noted
+as skipped and changes nothing. Any other exception of a step is a harness
+error: the history fails, never passes.
 """
 
 import collections
