@@ -36,7 +36,15 @@ SIGTERM. The checker, per peer:
   exit code 5 say so; the reason is one a fault of this history can cause
   (a stop without such a fault is a false alarm); the target holds a prefix
   of the history of one incarnation of the source (nothing after the fault,
-  nothing foreign), or exactly what the last fault on the target left.
+  nothing foreign), or exactly what the last fault on the target left, or,
+  that fault an XSETID moving the target's last ID up, what it left and one
+  run of a source incarnation's entries above it (the part of the batch on
+  its way that Redis accepted: target_hole, TAILER.md T6).
+
+Each fault step reads the state its key is in (no key, a stream, possibly
+empty, or a string) and runs only where it is valid; otherwise it is noted
+as skipped and changes nothing. Any other exception of a step is a harness
+error: the history fails, never passes.
 """
 
 import collections
@@ -69,6 +77,12 @@ REASONS = {
     "restart": SOURCE_REASONS,
     "failover": SOURCE_REASONS,
     "target": TARGET_REASONS,
+    # An XSETID that moved the target's last ID up, while a batch was on its
+    # way (between the tailer's last check and its EXEC: Redis 7.0's WATCH
+    # does not see an XSETID): the batch's XADDs up to the new last ID fail
+    # inside EXEC, the later ones succeed. The target then misses entries
+    # below entries the tailer wrote: target_hole (TAILER.md, T6).
+    "target_xsetid_up": TARGET_REASONS | {"target_hole"},
 }
 
 STOP_LINE = re.compile(r"peer '([^']+)' stopped: (\w+): ")
@@ -300,11 +314,25 @@ class History:
                            "recreate", "recreate", "xsetid", "xsetid",
                            "wrongtype", "flushall", "restart", "failover"])
         pos = self.position(i)
-        if src.wrong_type and kind in ("xdel", "trim", "trim_at", "xsetid",
-                                       "wrongtype"):
-            c.close()
-            return
         try:
+            # The key's state, as this harness made it: a string after a
+            # 'wrongtype' step (until the key is deleted or written again),
+            # a stream while an incarnation lives (possibly empty: every
+            # entry deleted or trimmed), otherwise no key. Only this harness
+            # writes the sources, so Redis must agree.
+            state = c.call("TYPE", KEY)
+            model = "string" if src.wrong_type else (
+                "stream" if src.current is not None else "none")
+            check(state == model, f"history {self.seed} step {self.step}: "
+                                  f"source {i} holds a {state}, the model "
+                                  f"a {model}")
+            if (state == "string" and kind in ("xdel", "trim", "trim_at",
+                                               "xsetid", "wrongtype")) or (
+                    state == "none" and kind in ("xdel", "trim", "trim_at",
+                                                 "xsetid")):
+                self.note(f"source {i}: {kind} skipped (the key is "
+                          f"{'a string' if state == 'string' else 'missing'})")
+                return
             if kind == "xdel":
                 entries = c.call("XRANGE", KEY, "-", "+")
                 if not entries:
@@ -340,6 +368,7 @@ class History:
             elif kind == "del":
                 c.call("DEL", KEY)
                 src.current = None
+                src.wrong_type = False
                 self.note(f"source {i}: DEL (tailer at {pos})", "source DEL")
             elif kind == "recreate":
                 old = src.current or (src.incarnations[-1]
@@ -459,6 +488,15 @@ class History:
         self.note("snapshots of every stream (for a later failover)")
 
     def target_fault(self):
+        """One fault on one peer's target stream, or on the whole target
+        Redis. The key can be in any of three states when the step runs: no
+        key (nothing applied yet, or deleted, flushed, restarted), a stream
+        (possibly empty: every entry deleted or trimmed), or a string (a
+        'wrongtype' step, or a failover to a copy taken while it was one).
+        The tailer only ever makes a missing key a stream, so the state read
+        here can only move from 'none' to 'stream' before the fault runs.
+        Each kind runs only in the states it is valid in and is otherwise
+        skipped, and noted as such: a skipped step changes nothing."""
         rng = self.rng
         srv = self.world.target
         i = rng.randrange(2)
@@ -467,14 +505,26 @@ class History:
                            "wrongtype", "xsetid", "flushall", "restart",
                            "failover"])
         c = srv.client()
+        fault = "target"
         try:
+            state = c.call("TYPE", key)
+            check(state in ("none", "stream", "string"),
+                  f"history {self.seed} step {self.step}: target key {key} "
+                  f"is a {state}")
             one = None
-            if c.call("TYPE", key) not in ("stream", "none") \
-                    and kind not in ("flushall", "restart", "failover"):
+            if kind in ("xadd", "xdel", "trim", "xsetid") \
+                    and state == "string":
+                self.note(f"target of peer {i}: {kind} skipped (the key "
+                          "holds a string)")
                 return
             if kind == "wrongtype":
-                c.pipeline([["MULTI"], ["DEL", key], ["SET", key, "x"],
-                            ["EXEC"]])
+                if state == "string":
+                    self.note(f"target of peer {i}: wrongtype skipped (the "
+                              "key holds a string already)")
+                    return
+                r = c.pipeline([["MULTI"], ["DEL", key], ["SET", key, "x"],
+                                ["EXEC"]])[-1]
+                exec_failed(r, f"target of peer {i}: DEL, SET")
                 self.target_after[i] = []
                 self.target_faults[i].append((self.step, "target"))
                 self.note(f"target of peer {i}: DEL, SET (another type)",
@@ -485,27 +535,32 @@ class History:
             elif kind == "xdel":
                 entries = c.call("XRANGE", key, "-", "+")
                 if not entries:
+                    self.note(f"target of peer {i}: xdel skipped (no entry)")
                     return
                 one = ["XDEL", key, rng.choice(entries)[0]]
             elif kind == "trim":
                 n = c.call("XLEN", key)
                 if n == 0:
+                    self.note(f"target of peer {i}: trim skipped (no entry)")
                     return
                 one = ["XTRIM", key, "MAXLEN", rng.randrange(n)]
-            elif kind == "del":
-                one = ["DEL", key]
-            elif kind == "recreate":
+            elif kind in ("del", "recreate"):
                 one = ["DEL", key]
             elif kind == "xsetid":
                 info = c.xinfo(key)
                 if info is None:
+                    self.note(f"target of peer {i}: xsetid skipped (no "
+                              "stream)")
                     return
                 last = info["last-generated-id"].decode()
-                one = rng.choice([
+                how = rng.randrange(3)
+                one = [
                     ["XSETID", key, f"{sid(last)[0] + 5}-0"],
                     ["XSETID", key, last, "ENTRIESADDED",
                      info["entries-added"] + 1],
-                    ["XSETID", key, last, "MAXDELETEDID", "0-9"]])
+                    ["XSETID", key, last, "MAXDELETEDID", "0-9"]][how]
+                if how == 0:
+                    fault = "target_xsetid_up"
             if one is not None:
                 # The fault and what it left, atomically.
                 cmds = [one]
@@ -514,12 +569,21 @@ class History:
                     cmds.append(["XADD", key, "*", "foreign", "writer"])
                 r = c.pipeline([["MULTI"]] + cmds
                                + [["XRANGE", key, "-", "+"], ["EXEC"]])[-1]
+                what = f"target of peer {i}: {' '.join(map(str, one[:3]))}"
+                refused = exec_failed(r, what,
+                                      refusable=int(kind == "xsetid"))
+                if refused:
+                    # The tailer wrote between the XINFO above and the
+                    # transaction (XSETID below the new last entry): the
+                    # fault did not happen, and nothing else changed.
+                    self.note(f"{what}: refused ({refused}), nothing changed")
+                    return
                 self.target_after[i] = entries_of(r[len(cmds)])
-                self.target_faults[i].append((self.step, "target"))
-                self.note(f"target of peer {i}: {' '.join(map(str, one[:3]))}",
-                          f"target {kind}")
+                self.target_faults[i].append((self.step, fault))
+                self.note(what, f"target {kind}")
                 return
             if kind == "failover" and self.target_snapshot is None:
+                self.note("target: failover skipped (no copy taken yet)")
                 return
             c.close()
             if kind == "flushall":
@@ -530,12 +594,13 @@ class History:
                 srv.start()
                 c = srv.client()
                 if kind == "failover":
+                    # The copy holds each key as it was then: missing, a
+                    # stream or a string.
                     for k, dump in zip(self.tkeys, self.target_snapshot):
                         if dump is not None:
                             c.call("RESTORE", k, 0, dump, "REPLACE")
             for j, k in enumerate(self.tkeys):
-                self.target_after[j] = entries_of(
-                    c.call("XRANGE", k, "-", "+"))
+                self.target_after[j] = stream_entries(c, k)
                 self.target_faults[j].append((self.step, "target"))
             self.note(f"target: {kind}", f"target {kind}")
         finally:
@@ -653,6 +718,24 @@ class History:
             self.node.wait_exit()
             self.node_up = False
 
+    def written_after_xsetid(self, i, target):
+        """Whether `target` is what the last target fault of peer i, an
+        XSETID moving its last ID up, left, followed by one run of a source
+        incarnation's entries above it: the part of the batch on its way
+        that Redis accepted (the XADDs above the new last ID; WATCH does not
+        see an XSETID in 7.0), written before the tailer saw the fault."""
+        faults = self.target_faults[i]
+        if not faults or faults[-1][1] != "target_xsetid_up":
+            return False
+        after = self.target_after[i]
+        if target[:len(after)] != after:
+            return False
+        run = target[len(after):]
+        if after and run and sid(run[0][0]) <= sid(after[-1][0]):
+            return False
+        return any(is_run_of(run, inc.entries)
+                   for inc in self.sources[i].incarnations)
+
     def judge(self):
         """Returns (verdicts, problems): per peer 'copied' or 'stopped:
         <reason>', and every violation found."""
@@ -664,8 +747,7 @@ class History:
         t = self.world.target.client()
         any_stopped = False
         for i, peer in enumerate(self.peers):
-            target = entries_of(t.call("XRANGE", self.tkeys[i], "-", "+")) \
-                if t.call("TYPE", self.tkeys[i]) == "stream" else []
+            target = stream_entries(t, self.tkeys[i])
             cursor = cursors.get(peer, "0")
             reason = self.stopped_in_run(i)
             src = self.sources[i]
@@ -706,11 +788,14 @@ class History:
                 problems.append(f"{where}: no peer_fault metric for {reason}")
             prefix = any(target == inc.entries[:len(target)]
                          for inc in src.incarnations) or not target
-            if not prefix and target != self.target_after[i]:
+            if not prefix and target != self.target_after[i] \
+                    and not self.written_after_xsetid(i, target):
                 problems.append(
                     f"{where}: stopped ({reason}) but the target "
                     f"{summary(target)} is neither a prefix of a source "
-                    "stream's history nor what the last target fault left")
+                    "stream's history nor what the last target fault left"
+                    " (nor, after an XSETID, that and one run of the "
+                    "source's entries above it)")
             # A target that lost entries may end before the cursor.
             if target and not self.target_faults[i] \
                     and sid(cursor if cursor != "0" else "0-0") \
@@ -725,8 +810,44 @@ class History:
         return verdicts, problems
 
 
+def is_run_of(run, entries):
+    """Whether `run` is a contiguous, non-empty slice of `entries`."""
+    if not run:
+        return False
+    ids = [e[0] for e in entries]
+    try:
+        k = ids.index(run[0][0])
+    except ValueError:
+        return False
+    return entries[k:k + len(run)] == run
+
+
 def entries_of(reply):
     return [(e[0].decode(), list(e[1] or [])) for e in (reply or [])]
+
+
+def stream_entries(c, key):
+    """Every entry of `key`; none when it is missing or holds another type
+    (what the tailer's target check sees as no stream of its own)."""
+    reply = c.pipeline([["MULTI"], ["TYPE", key], ["XRANGE", key, "-", "+"],
+                        ["EXEC"]])[-1]
+    if reply[0] != "stream":
+        return []
+    return entries_of(reply[1])
+
+
+def exec_failed(reply, what, refusable=0):
+    """Checks the replies of a MULTI ... EXEC. The first `refusable` commands
+    may be refused by Redis for a reason of the moment (they are then
+    returned as the refusal: nothing was changed by them); an error in any
+    other command is a fault of this harness, raised as such."""
+    check(isinstance(reply, list), f"{what}: EXEC answered {reply!r}")
+    for n, r in enumerate(reply):
+        if isinstance(r, RedisError):
+            check(n < refusable, f"{what}: command {n} of the transaction "
+                                 f"failed: {r}")
+            return str(r)
+    return None
 
 
 def summary(entries):

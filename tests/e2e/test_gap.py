@@ -10,9 +10,12 @@ too. Then the two reports of issue 16: a source deleted and recreated while
 the tailer was down, a target deleted while it runs: both stop the peer,
 and nothing is written over the loss. Last, a source replayed with one
 entry changed behind the tailer's position: found when that entry is read
-again after a restart and compared with the target's (diverged)."""
+again after a restart and compared with the target's (diverged). And another
+client's XSETID moving the target's last ID into the next batch's IDs: the
+part of the batch above it is written, the peer stops (target_hole)."""
 
 import signal
+import threading
 
 from eharness import (PEER_NAMES, STARTED, check, compare_streams, fill, main,
                       parse_sid, read_cursors, read_metrics, tailer_config,
@@ -208,6 +211,71 @@ def scenario(env):
                rf"other fields in the target")
     check(t.wait_exit() == 5, "diverged exits 5")
     check(tc.xlen(tce) == 20, "the target unchanged")
+
+    # 9. Another client's XSETID moves the target's last ID up into the IDs
+    # of the next batch (TAILER.md, T6; nemesis seed 160314). Redis 7.0's
+    # WATCH does not see an XSETID, so the batch goes through EXEC: its
+    # XADDs up to the new last ID fail there, the later ones succeed. The
+    # tailer cannot prevent the hole; it must stop the peer and name it
+    # (target_hole), without recording the batch. The tailer waits in one
+    # long XREAD BLOCK (block=1min) after catching up, so nothing of it
+    # looks at the target between the XSETID and the batch: the order is
+    # fixed by events, not by timing.
+    sg = env.redis("sourceG")
+    g = "es.node.madrid-6"
+    cg, tcg = sg.client(), f"events:{g}"
+    hole = env.write_config("g.ini", tailer_config(
+        [(g, sg, "events")], target, db=db,
+        extra_tailer=f'metrics-file="{metrics}"\nmetrics-interval=100ms\n'
+                     "block=1min\nbatch-size=50\n"))
+    cg.pipeline([["XADD", "events", f"{1000 + i}-0", "n", str(i)]
+                 for i in range(20)])
+    t = env.tailer(hole, name="hole")
+    t.wait_for(STARTED)
+    wait_caught_up([(cg, "events", tc, tcg)])
+    # The batch's EXEC is followed, in the same round trip, by the WATCH and
+    # the XINFO STREAM that guard the next batch: wait for that XINFO to
+    # have run (the writer's connection's last command).
+    me = tc.call("CLIENT", "ID")
+    pause = threading.Event()
+    watched = False
+    for _ in range(3000):  # bounded: 30 s
+        for line in tc.call("CLIENT", "LIST").decode().splitlines():
+            f = dict(x.split("=", 1) for x in line.split(" ") if "=" in x)
+            if int(f["id"]) != me and f.get("cmd") == "xinfo|stream":
+                watched = True
+        if watched:
+            break
+        pause.wait(0.01)
+    check(watched, "the writer's WATCH and XINFO after the batch")
+    tc.call("XSETID", tcg, "1024-0")
+    # The next 10 entries come in one transaction: the waiting read wakes
+    # after EXEC and takes all of them as one batch.
+    cg.pipeline([["MULTI"]]
+                + [["XADD", "events", f"{1020 + i}-0", "n", str(20 + i)]
+                   for i in range(10)] + [["EXEC"]])
+    t.wait_for(rf"peer '{g}' stopped: target_hole: the target "
+               rf"127\.0\.0\.1:{target.port} stream '{tcg}': inside the "
+               rf"transaction of a batch: .*equal or smaller than the target "
+               rf"stream top item.*, while a later command of the batch "
+               rf"succeeded: the target misses an entry")
+    t.wait_for("every peer stopped: ending the run")
+    # The reader waits in XREAD BLOCK for up to a minute and CAF 0.17 cannot
+    # interrupt it (TAILER.md, "Limits"): an entry ends its wait, so that
+    # the run ends before the shutdown deadline (10 s).
+    cg.call("XADD", "events", "1030-0", "n", "30")
+    code = t.wait_exit()
+    check(code == 5, f"a hole in the target exits 5, got {code}")
+    ids = [x[0].decode() for x in tc.call("XRANGE", tcg, "-", "+")]
+    check(ids == [f"{1000 + i}-0" for i in range(20)]
+          + [f"{1025 + i}-0" for i in range(5)],
+          f"the target holds the 20, then the batch's entries above 1024-0 "
+          f"only: {ids}")
+    check(read_cursors(db)[g] == "1019-0",
+          f"the batch with the hole is not recorded: {read_cursors(db)[g]}")
+    mm = read_metrics(metrics)
+    check(mm[f'replication_tailer_peer_fault{{peer="{g}",'
+             f'reason="target_hole"}}'] == 1, "the fault is a metric")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 import random
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -73,6 +74,7 @@ def scenario(env):
     endings = collections.Counter()
     failed = []
     divergences = 0
+    harness_errors = []
     started = time.monotonic()
     for n, seed in enumerate(seeds, start=1):
         world.reset()
@@ -84,6 +86,15 @@ def scenario(env):
             verdicts, problems = h.judge()
         except TestFailure as e:
             verdicts, problems = [], [f"history {seed}: {e}"]
+        except Exception as e:  # noqa: BLE001
+            # A step this harness could not carry out (a Redis error, a
+            # lost connection): never a pass. The history fails with its
+            # steps and the traceback, the others still run.
+            verdicts = []
+            problems = [f"history {seed}: HARNESS ERROR at step {h.step}: "
+                        f"{type(e).__name__}: {e}\n"
+                        + traceback.format_exc()]
+            harness_errors.append(seed)
         finally:
             # Nothing of this history may outlive it.
             for p in env.nodes:
@@ -96,10 +107,12 @@ def scenario(env):
               f"{'remote node' if h.remote else 'embedded store'}, "
               f"{h.runs} tailer runs, {time.monotonic() - began:.1f} s: "
               f"{', '.join(verdicts) or '-'}: {status}", flush=True)
+        if problems or args.history is not None:
+            # A replayed history shows its steps whatever its outcome.
+            print("  history:\n    " + "\n    ".join(h.log), flush=True)
         if problems:
             divergences += sum("SILENT DIVERGENCE" in p for p in problems)
             failed.append(seed)
-            print("  history:\n    " + "\n    ".join(h.log), flush=True)
             for p in problems:
                 print(f"  PROBLEM: {p}", flush=True)
     elapsed = time.monotonic() - started
@@ -108,7 +121,8 @@ def scenario(env):
                                    sorted(faults.items())), flush=True)
     print("  peers: " + ", ".join(f"{k} {v}" for k, v in
                                   sorted(endings.items())), flush=True)
-    print(f"  silent divergences: {divergences}; failed histories: "
+    print(f"  silent divergences: {divergences}; harness errors: "
+          f"{harness_errors or 'none'}; failed histories: "
           f"{failed or 'none'}", flush=True)
     if failed:
         raise TestFailure(f"{len(failed)} of {len(seeds)} histories failed "

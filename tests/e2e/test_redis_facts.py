@@ -16,7 +16,8 @@ the checks wrong in silence:
 - WATCH makes EXEC write nothing after XADD, XDEL, XTRIM, DEL, FLUSHALL or
   an expiry by another client; an XSETID by another client between WATCH
   and EXEC shows in the XINFO STREAM inside that EXEC (7.0 does not count it
-  as a write for WATCH);
+  as a write for WATCH); one moving the last ID up into a batch's IDs makes
+  the XADDs at or below it fail inside EXEC and the later ones succeed;
 - XADD NOMKSTREAM on a missing key writes nothing;
 - a replica, and a DUMP/RESTORE copy, report the same XINFO STREAM."""
 
@@ -154,6 +155,31 @@ def scenario(env):
         check(added == 8, f"the XINFO inside EXEC shows the XSETID: {added}")
         print("XSETID does not abort a WATCHed transaction; the XINFO inside "
               "EXEC shows it", flush=True)
+
+    # An XSETID moving the last ID up between WATCH and EXEC, into the IDs
+    # of a batch: the XADDs at or below the new last ID fail inside EXEC,
+    # the later ones succeed, and the stream misses the failed ones below
+    # the written ones (the tailer's target_hole, TAILER.md T6).
+    c.call("DEL", "w")
+    c.call("XADD", "w", "1-0", "f", "v")
+    c.pipeline([["WATCH", "w"]])
+    other.call("XSETID", "w", "3-0")
+    r = c.pipeline([["MULTI"]]
+                   + [["XADD", "w", "NOMKSTREAM", f"{k}-0", "f", "v"]
+                      for k in range(2, 6)] + [["EXEC"]])[-1]
+    if r is None:
+        print("XSETID aborts a WATCHed batch on this Redis: no hole",
+              flush=True)
+    else:
+        check(all(isinstance(x, RedisError)
+                  and "equal or smaller than the target stream top item"
+                  in str(x) for x in r[:2]),
+              f"the XADDs at or below the new last ID fail: {r[:2]}")
+        check(r[2:] == [b"4-0", b"5-0"], f"the later ones succeed: {r[2:]}")
+        check([e[0] for e in c.call("XRANGE", "w", "-", "+")]
+              == [b"1-0", b"4-0", b"5-0"], "the stream has a hole")
+        print("XSETID up between WATCH and EXEC: the batch is written with "
+              "a hole", flush=True)
 
     # A replica and a DUMP/RESTORE copy report the same XINFO STREAM.
     c.call("DEL", "r")
