@@ -488,7 +488,8 @@ CAF_TEST(a published forwarder survives exit and stray messages) {
   auto forged = caf::down_msg{caf::actor_cast<caf::actor_addr>(store),
                               caf::exit_reason::kill};
   caf::anon_send(raw, forged);
-  sys.spawn([=](caf::event_based_actor* other) { other->send(raw, forged); });
+  test::spawn_client(
+      sys, [=](caf::event_based_actor* other) { other->send(raw, forged); });
   drain();
   CAF_CHECK(!terminated(fwd));
   CAF_CHECK_EQUAL(value(ask<uint64_t>(dirty_atom_v)), 4u);
