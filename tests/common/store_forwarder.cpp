@@ -717,10 +717,11 @@ CAF_TEST(a connection lost during the step fails the held requests and the old
   auto store2 = sys.spawn(mock_store, s2);
   c->store = caf::actor_cast<caf::actor>(store2);
   // The old step's end, called in the new step's hook, does nothing.
-  sp->on_start = [sp](size_t k) {
+  // (Not the shared pointer: the script would own itself.)
+  sp->on_start = [raw = sp.get()](size_t k) {
     if (k == 1) {
-      sp->got[0].done();
-      sp->got[0].fail("stale");
+      raw->got[0].done();
+      raw->got[0].fail("stale");
     }
   };
   caf::anon_send_exit(store, caf::exit_reason::kill);
