@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything (library, node, CLI, examples,
-# benchmarks, tests) and runs every test with CTest.
+# benchmarks, tests) and runs every test with CTest but the soak label (500
+# nemesis histories, of which e2e.nemesis runs a CI-sized share; run it on
+# its own: ctest --test-dir build -L soak).
 #   scripts/test.sh                      normal build in build/
 #   CURSOR_SANITIZE=ON scripts/test.sh   ASan + UBSan build in build-asan/
 #   scripts/test.sh --build-only | --test-only   one half (CI overlaps them)
@@ -58,5 +60,5 @@ if [ "$build" = 1 ]; then
 fi
 
 if [ "$test" = 1 ]; then
-  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j"$jobs" "$@"
+  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j"$jobs" -LE soak "$@"
 fi

@@ -233,10 +233,13 @@ bool host_service::refreshes() const {
   return !opts.metrics_file.empty() || opts.http_address.has_value();
 }
 
-void host_service::refresh() {
+// While serving, a slow answer is skipped (the next refresh comes soon).
+// The last one at the shutdown waits longer for the program's part, which
+// says how the run ended (the tailer's stopped peers and their reasons).
+void host_service::refresh(std::optional<caf::timespan> program_wait) {
   const auto& opts = ctx_.options();
   auto timeout = std::min(opts.request_timeout, opts.metrics_interval);
-  auto text = program_.metrics(ctx_, timeout);
+  auto text = program_.metrics(ctx_, program_wait.value_or(timeout));
   std::string not_ready;
   if (opts.store) {
     if (!ctx_.store_) {
@@ -292,7 +295,7 @@ int host_service::shut_down() {
   program_.stop(ctx_, deadline - reserve_);
   close_store(deadline - reserve_);
   if (refreshes())
-    refresh();
+    refresh(host_context::until(deadline - reserve_));
   program_.release(ctx_);
   stop_store(deadline - reserve_ / 2);
   return program_.exit_code(ctx_, ctx_.exit_code());

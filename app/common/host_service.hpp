@@ -4,6 +4,7 @@
 // shutdown, on the calling thread (host.hpp runs it on the main thread).
 
 #include <memory>
+#include <optional>
 
 #include <caf/fwd.hpp>
 
@@ -36,7 +37,9 @@ class status_board;
 ///    terminates (exit 3), or when the program ends the run;
 /// 4. shuts down within `<group>.shutdown-timeout`: STOPPING=1, the
 ///    program stops taking work, the store's final flush (close), the
-///    metrics once more, the program's actors released, the store stopped
+///    metrics once more (the program's waited for up to the deadline, so
+///    that the last file holds its final state), the program's actors
+///    released, the store stopped
 ///    (killed at the deadline, naming every change not persisted: exit 4).
 /// Every actor it or the program spawned has terminated when it returns, so
 /// the caller can destroy `sys` without hanging. The caller bounds the
@@ -58,7 +61,9 @@ private:
   void stop_store_quietly();
   void serve();
   bool refreshes() const;
-  void refresh();
+  /// `program_wait`: how long the program's metrics may take; by default
+  /// the refresh's own bound (see refresh()).
+  void refresh(std::optional<caf::timespan> program_wait = std::nullopt);
   void close_store(host_context::clock::time_point deadline);
   void stop_store(host_context::clock::time_point deadline);
   void log_unpersisted(caf::timespan timeout);

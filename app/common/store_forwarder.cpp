@@ -4,6 +4,7 @@
 #include <random>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
@@ -39,6 +40,13 @@ struct forwarder_state {
   caf::timespan delay{0};
   uint64_t token = 0;
   std::minstd_rand rng{std::random_device{}()};
+  /// Counts connections: a connection step's calls and answers that carry
+  /// an older one are stale.
+  uint64_t connection = 0;
+  /// While the connection step runs (hooks.on_connect), requests wait here,
+  /// in order: called with no error to forward them, else to fail them.
+  bool stepping = false;
+  std::vector<std::function<void(const caf::error&)>> held;
 
   static inline const char* name = "store_forwarder";
 };
@@ -60,6 +68,8 @@ caf::error not_connected(forwarder_pointer self) {
 // -- connecting (remote only) -------------------------------------------------
 
 void connect(forwarder_pointer self);
+
+void start_step(forwarder_pointer self);
 
 void schedule_reconnect(forwarder_pointer self) {
   auto& st = self->state;
@@ -86,6 +96,9 @@ void on_connected(forwarder_pointer self, cursor_actor node) {
   st.unreachable_logged = false;
   st.failures = 0;
   st.delay = caf::timespan{0};
+  ++st.connection;
+  if (st.opts.hooks.on_connect)
+    start_step(self);
 }
 
 void on_connect_failed(forwarder_pointer self, const std::string& why) {
@@ -151,6 +164,73 @@ void connect(forwarder_pointer self) {
           });
 }
 
+// -- the connection step (hooks.on_connect) -----------------------------------
+
+bool step_live(forwarder_pointer self, uint64_t connection) {
+  auto& st = self->state;
+  return st.stepping && st.connection == connection && st.target;
+}
+
+// Ends a running step: the held requests go on (no error) or fail with
+// `err`. Later calls and answers of the step are stale (step_live).
+void end_step(forwarder_pointer self, const caf::error& err) {
+  auto& st = self->state;
+  if (!st.stepping)
+    return;
+  st.stepping = false;
+  auto held = std::move(st.held);
+  st.held.clear();
+  for (auto& f : held)
+    f(err);
+}
+
+// The step failed: a failed connection (the next attempt after the
+// backoff, which runs the step again).
+void fail_step(forwarder_pointer self, const std::string& why) {
+  auto& st = self->state;
+  self->demonitor(st.target.address());
+  st.target = nullptr;
+  end_step(self, caf::make_error(errc::unavailable,
+                                 "connected to " + st.opts.store_name + ", but "
+                                     + why + "; the request was not sent"));
+  on_connect_failed(self, why);
+}
+
+void start_step(forwarder_pointer self) {
+  auto& st = self->state;
+  st.stepping = true;
+  auto connection = st.connection;
+  connection_step step;
+  step.send_set
+      = [self, connection](std::vector<std::string> peers,
+                           std::vector<std::string> ids,
+                           std::function<void(const caf::error&)> then) {
+          if (!step_live(self, connection))
+            return;
+          auto& st = self->state;
+          self->request(st.target, st.opts.request_timeout, set_atom_v,
+                        std::move(peers), std::move(ids))
+              .then(
+                  [self, connection, then](ok_atom) {
+                    if (step_live(self, connection))
+                      then(caf::error{});
+                  },
+                  [self, connection, then](caf::error& err) {
+                    if (step_live(self, connection))
+                      then(err);
+                  });
+        };
+  step.done = [self, connection] {
+    if (step_live(self, connection))
+      end_step(self, caf::error{});
+  };
+  step.fail = [self, connection](const std::string& why) {
+    if (step_live(self, connection))
+      fail_step(self, why);
+  };
+  st.opts.hooks.on_connect(std::move(step));
+}
+
 void on_down(forwarder_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   // The forwarder monitors its target only, and CAF sends a monitor's down
@@ -185,29 +265,30 @@ void on_down(forwarder_pointer self, const caf::down_msg& msg) {
                                    "may not have taken effect");
   for (auto& kvp : pending)
     kvp.second(err);
+  end_step(self, caf::make_error(errc::unavailable,
+                                 what + " before the request was sent"));
   if (st.opts.remote)
     connect(self);
 }
 
 // -- forwarding ---------------------------------------------------------------
 
-// Forwards (xs...) to the store and answers through a promise.
-template <class Result, class... Ts>
-caf::result<Result> forward(forwarder_pointer self, Ts... xs) {
+// Sends (xs...) to the store and answers through `rp`; `on_ok` runs when
+// the store answered a value, before the requester gets it.
+template <class Result, class OnOk, class... Ts>
+void relay(forwarder_pointer self, caf::typed_response_promise<Result> rp,
+           OnOk on_ok, Ts... xs) {
   auto& st = self->state;
-  // Remote: while disconnected, an attempt is running or scheduled (after a
-  // loss, at start, after each failure); requests do not add attempts.
-  if (!st.target)
-    return not_connected(self);
-  auto rp = self->make_response_promise<Result>();
   auto id = ++st.next_request;
   st.pending.emplace(id,
                      [rp](const caf::error& err) mutable { rp.deliver(err); });
   self->request(st.target, st.opts.request_timeout, std::move(xs)...)
       .then(
-          [self, rp, id](Result& x) mutable {
-            if (self->state.pending.erase(id) > 0)
+          [self, rp, id, on_ok](Result& x) mutable {
+            if (self->state.pending.erase(id) > 0) {
+              on_ok();
               rp.deliver(std::move(x));
+            }
           },
           [self, rp, id](caf::error& err) mutable {
             auto& st = self->state;
@@ -215,7 +296,60 @@ caf::result<Result> forward(forwarder_pointer self, Ts... xs) {
               rp.deliver(forwarded_error(err, st.opts.store_name,
                                          st.opts.request_timeout));
           });
+}
+
+// Forwards (xs...) to the store, after the connection step when one runs,
+// and answers through a promise.
+template <class Result, class OnOk, class... Ts>
+caf::result<Result> forward_then(forwarder_pointer self, OnOk on_ok, Ts... xs) {
+  auto& st = self->state;
+  // Remote: while disconnected, an attempt is running or scheduled (after a
+  // loss, at start, after each failure); requests do not add attempts.
+  if (!st.target)
+    return not_connected(self);
+  auto rp = self->make_response_promise<Result>();
+  if (st.stepping) {
+    st.held.emplace_back(
+        [self, rp, on_ok, xs...](const caf::error& err) mutable {
+          if (err)
+            rp.deliver(err);
+          else
+            relay<Result>(self, rp, std::move(on_ok), std::move(xs)...);
+        });
+    return rp;
+  }
+  relay<Result>(self, rp, std::move(on_ok), std::move(xs)...);
   return rp;
+}
+
+template <class Result, class... Ts>
+caf::result<Result> forward(forwarder_pointer self, Ts... xs) {
+  return forward_then<Result>(
+      self, [] {}, std::move(xs)...);
+}
+
+// A plain set, reported to hooks.on_acked_set once acknowledged.
+caf::result<ok_atom> forward_set(forwarder_pointer self,
+                                 std::vector<std::string> peers,
+                                 std::vector<std::string> ids) {
+  auto& hook = self->state.opts.hooks.on_acked_set;
+  if (!hook)
+    return forward<ok_atom>(self, set_atom_v, std::move(peers), std::move(ids));
+  auto on_ok
+      = [self, peers, ids] { self->state.opts.hooks.on_acked_set(peers, ids); };
+  return forward_then<ok_atom>(self, std::move(on_ok), set_atom_v,
+                               std::move(peers), std::move(ids));
+}
+
+caf::result<ok_atom> forward_set(forwarder_pointer self, std::string peer,
+                                 std::string id) {
+  auto& hook = self->state.opts.hooks.on_acked_set;
+  if (!hook)
+    return forward<ok_atom>(self, set_atom_v, std::move(peer), std::move(id));
+  auto on_ok
+      = [self, peer, id] { self->state.opts.hooks.on_acked_set({peer}, {id}); };
+  return forward_then<ok_atom>(self, std::move(on_ok), set_atom_v,
+                               std::move(peer), std::move(id));
 }
 
 caf::result<uint64_t> forward_backup(forwarder_pointer self,
@@ -279,14 +413,14 @@ forwarder(forwarder_pointer self, cursor_actor store, forwarder_options opts,
   using strings = std::vector<std::string>;
   using std::string;
   return {
-      [self](set_atom a, string& peer, string& id) {
-        return forward<ok_atom>(self, a, std::move(peer), std::move(id));
+      [self](set_atom, string& peer, string& id) {
+        return forward_set(self, std::move(peer), std::move(id));
       },
       [self](set_atom a, force_atom f, string& peer, string& id) {
         return forward<ok_atom>(self, a, f, std::move(peer), std::move(id));
       },
-      [self](set_atom a, strings& peers, strings& ids) {
-        return forward<ok_atom>(self, a, std::move(peers), std::move(ids));
+      [self](set_atom, strings& peers, strings& ids) {
+        return forward_set(self, std::move(peers), std::move(ids));
       },
       [self](set_atom a, force_atom f, strings& peers, strings& ids) {
         return forward<ok_atom>(self, a, f, std::move(peers), std::move(ids));
@@ -323,6 +457,16 @@ forwarder(forwarder_pointer self, cursor_actor store, forwarder_options opts,
         }
         if (st.opts.remote && token == st.token)
           connect(self);
+        return caf::unit;
+      },
+      [self](forget_atom, const string& peer) -> caf::result<void> {
+        auto& st = self->state;
+        if (!st.opts.hooks.forget) {
+          st.log->debug("refused a forget message");
+          return caf::make_error(caf::sec::unexpected_message,
+                                 "forget is not a message of this store");
+        }
+        st.opts.hooks.forget(peer);
         return caf::unit;
       },
   };

@@ -10,7 +10,11 @@
 // What differs between them is configuration (`forwarder_options`): where
 // the store is (a handle, or a node to connect to), how a backup name
 // becomes a path, whether `close` is refused, whether exit messages are
-// survived. The forwarding, the error mapping and the refusals are one code.
+// survived, and the hooks (`forwarder_hooks`: a step at each connection that
+// holds requests until it ends, a call for each acknowledged set, what
+// `forget` does), with which the tailer's link replays acknowledged
+// positions to a node that restarted; the node's front sets none. The
+// forwarding, the error mapping and the refusals are one code.
 //
 // Errors a requester gets (the table: docs/PROTOCOL.md, "Errors through a
 // forwarder"):
@@ -36,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -54,16 +59,21 @@ class logger;
 namespace cursor::app {
 
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 constexpr reconnect_atom reconnect_atom_v = reconnect_atom{};
+constexpr forget_atom forget_atom_v = forget_atom{};
 
 /// The forwarder's own type: the store's public interface plus its
-/// reconnection timer. A host hands it out (or publishes it) as a
-/// `cursor_actor`; the timer message is accepted from the forwarder itself
+/// reconnection timer and `forget`. A host hands it out (or publishes it) as
+/// a `cursor_actor`; the timer message is accepted from the forwarder itself
 /// only, anyone else gets `sec::unexpected_message`.
 using store_forwarder_actor = cursor_actor::extend<
     /// reconnect(token): the delayed next connection attempt; a stale token
     /// does nothing.
-    caf::reacts_to<reconnect_atom, uint64_t>>;
+    caf::reacts_to<reconnect_atom, uint64_t>,
+    /// forget(peer): handed to `forwarder_hooks::forget`; without that hook
+    /// refused with `sec::unexpected_message` (the node's front).
+    caf::reacts_to<forget_atom, std::string>>;
 
 /// A cursor node to connect to, instead of a store handle.
 struct remote_store {
@@ -78,6 +88,49 @@ struct remote_store {
   /// middleman's (app::middleman_handle, the openssl manager's with TLS).
   /// Tests put a scripted one here.
   caf::io::middleman_actor connector;
+};
+
+/// What a connection step (`forwarder_hooks::on_connect`) can do with the
+/// store it runs against. Every function is called in the forwarder's
+/// context (from the hook or from a `then` it got), never later than the
+/// connection: once it is lost, or the step ended, they do nothing and
+/// answers still to come are dropped.
+struct connection_step {
+  /// Sends set(peers, ids) (one batch: all or nothing) to the store, bounded
+  /// by `request_timeout`; `then` gets no error when the store acknowledged
+  /// it, else the error as CAF reported it (not mapped: a timeout is
+  /// `sec::request_timeout`). Not reported to `on_acked_set`.
+  std::function<void(std::vector<std::string> peers,
+                     std::vector<std::string> ids,
+                     std::function<void(const caf::error&)> then)>
+      send_set;
+  /// Ends the step: the requests held meanwhile are forwarded, in order.
+  std::function<void()> done;
+  /// Ends the step as a failed connection: the store is dropped, the held
+  /// requests fail with errc::unavailable (not sent) naming `why`, and the
+  /// next attempt follows the backoff (it runs the step again).
+  std::function<void(const std::string& why)> fail;
+};
+
+/// Additions to the forwarding, for a configuration that keeps state about
+/// what went through (the tailer's link replays acknowledged positions with
+/// them: tailer/store_link.hpp). Each is optional; the node's front sets
+/// none.
+struct forwarder_hooks {
+  /// Remote only: runs at each connection (the first too), before anything
+  /// is forwarded to the store; requests that arrive until the step ends
+  /// wait, in order. It must end the step (`done` or `fail`), at once or
+  /// from an answer. Null: requests are forwarded at once.
+  std::function<void(connection_step)> on_connect;
+  /// Called with each plain set (one peer: vectors of one) the store
+  /// acknowledged, before the requester gets the answer. Forced sets are
+  /// not reported.
+  std::function<void(const std::vector<std::string>& peers,
+                     const std::vector<std::string>& ids)>
+      on_acked_set;
+  /// forget(peer): what the configuration does when a peer no longer
+  /// concerns it. Null: the message is refused.
+  std::function<void(const std::string& peer)> forget;
 };
 
 struct forwarder_options {
@@ -108,6 +161,7 @@ struct forwarder_options {
   /// any peer can send them). Stray error messages, and down messages not
   /// sent by the target itself, are always ignored.
   bool survive_exit_messages = false;
+  forwarder_hooks hooks;
 };
 
 /// The one error mapping of a forwarded request that failed with `err` (see

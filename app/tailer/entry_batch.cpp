@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "tailer/stream_reply.hpp"
+
 namespace cursor::tailer {
 
 entry_batch::entry_batch(std::shared_ptr<const redisReply> owner,
@@ -27,6 +29,10 @@ size_t entry_batch::field_count(size_t i) const {
 std::string_view entry_batch::field(size_t i, size_t j) const {
   const auto* x = entries_->element[i]->element[1]->element[j];
   return {x->str, x->len};
+}
+
+std::string entry_batch::fields_key(size_t i) const {
+  return tailer::fields_key(*entries_->element[i]->element[1]);
 }
 
 } // namespace cursor::tailer

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -38,6 +39,11 @@ public:
 
   /// Field or value `j` of entry `i`; binary-safe.
   std::string_view field(size_t i, size_t j) const;
+
+  /// The fields and values of entry `i` as one string, equal for two
+  /// entries exactly when their fields and values are (fields_key() in
+  /// stream_reply.hpp).
+  std::string fields_key(size_t i) const;
 
 private:
   std::shared_ptr<const redisReply> owner_;

@@ -32,6 +32,18 @@ std::string to_string(errc code) {
       return "store_unavailable";
     case errc::no_gap_detection:
       return "no_gap_detection";
+    case errc::source_replaced:
+      return "source_replaced";
+    case errc::source_ambiguous:
+      return "source_ambiguous";
+    case errc::target_removed:
+      return "target_removed";
+    case errc::target_foreign:
+      return "target_foreign";
+    case errc::diverged:
+      return "diverged";
+    case errc::target_unchecked:
+      return "target_unchecked";
   }
   return "unknown_error";
 }
@@ -65,6 +77,26 @@ std::string describe(const caf::error& err) {
 bool is(const caf::error& err, errc code) {
   return err.category() == caf::atom("tailer")
          && err.code() == static_cast<uint8_t>(code);
+}
+
+bool stops_peer(const caf::error& err) {
+  if (err.category() != caf::atom("tailer"))
+    return false;
+  switch (static_cast<errc>(err.code())) {
+    case errc::gap:
+    case errc::source_behind:
+    case errc::target_behind:
+    case errc::target_hole:
+    case errc::no_gap_detection:
+    case errc::source_replaced:
+    case errc::source_ambiguous:
+    case errc::target_removed:
+    case errc::target_foreign:
+    case errc::diverged:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void register_error_category(caf::actor_system_config& cfg) {

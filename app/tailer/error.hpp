@@ -50,8 +50,32 @@ enum class errc : uint8_t {
   /// itself reports `cursor::errc::unavailable` / `timeout`).
   store_unavailable,
   /// The source Redis does not report `max-deleted-entry-id` (Redis < 7.0),
-  /// so gaps cannot be detected. Stops the peer unless `tailer.allow-gaps`.
+  /// so gaps cannot be detected, or the target does not (it cannot be
+  /// checked). Stops the peer unless `tailer.allow-gaps` (source only).
   no_gap_detection,
+  /// The source stream is not the one the tailer's position came from:
+  /// recreated, rolled back, its counters rewritten (or, after a restart,
+  /// another writer wrote the target). Context: the evidence. Stops the peer
+  /// unless `tailer.allow-gaps`.
+  source_replaced,
+  /// Every source entry up to the position is gone and exactly as many were
+  /// removed as existed up to it: a trim that ended at the position, or a
+  /// recreated stream; Redis cannot tell. Stops the peer unless
+  /// `tailer.allow-gaps`.
+  source_ambiguous,
+  /// Entries were removed from the target stream (XDEL, XTRIM). Stops the
+  /// peer.
+  target_removed,
+  /// Someone else wrote the target stream: entries or IDs beyond the
+  /// tailer's, its counters rewritten (XSETID), another type. Stops the peer.
+  target_foreign,
+  /// An entry read again after a restart is missing from the target or
+  /// differs from the target's entry with the same ID. Stops the peer.
+  diverged,
+  /// The last check of the target at the stop could not run (the target
+  /// unreachable): the position is recorded, but the tailer cannot say that
+  /// the target is as it left it. Exit code 3.
+  target_unchecked,
 };
 
 /// Returns the enumerator's name, e.g. `"gap"`.
@@ -63,6 +87,11 @@ std::string describe(const caf::error& err);
 
 /// Returns whether `err` belongs to the `tailer` category and has `code`.
 bool is(const caf::error& err, errc code);
+
+/// Returns whether `err` stops a peer for good (a fault of the model in
+/// docs/TAILER.md: a gap, a source or target not as the tailer left it, a
+/// hole, no counters) rather than being retried.
+bool stops_peer(const caf::error& err);
 
 /// Announces the `tailer` error category to CAF, so that CAF's own rendering
 /// of an error (e.g. an exit reason) is readable too.

@@ -77,8 +77,8 @@ std::string render_metrics(const std::vector<peer_stats>& peers) {
            "Entries written to the target stream.",
            [](const peer_stats& x) { return to_string(x.applied); });
   per_peer(out, peers, "replication_tailer_duplicates_total", "counter",
-           "Entries the target refused as already applied (re-read after a "
-           "restart).",
+           "Entries found in the target already (read again after a restart, "
+           "compared with the target's).",
            [](const peer_stats& x) { return to_string(x.duplicates); });
   per_peer(out, peers, "replication_tailer_gaps_total", "counter",
            "Gaps: source entries deleted before the tailer read them.",
@@ -95,6 +95,13 @@ std::string render_metrics(const std::vector<peer_stats>& peers) {
       "1 once the peer stopped for good (gap, source or target behind, "
       "target hole, cursor moved elsewhere).",
       [](const peer_stats& x) { return std::string{x.failed ? "1" : "0"}; });
+  header(out, "replication_tailer_peer_fault", "gauge",
+         "1 for the reason a stopped peer stopped for (docs/TAILER.md, "
+         "\"Stopped peers\"); no sample while the peer runs.");
+  for (const auto& x : peers)
+    if (x.failed && !x.fault.empty())
+      out += "replication_tailer_peer_fault{peer=\"" + escape_label(x.peer)
+             + "\",reason=\"" + escape_label(x.fault) + "\"} 1\n";
   per_party(out, peers, "replication_tailer_errors_total", "counter",
             "Failed attempts to reach the source, the target or the cursor "
             "store (each retried with backoff).",

@@ -16,7 +16,8 @@
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/stream_id.hpp"
 #include "tailer/error.hpp"
-#include "tailer/gap_check.hpp"
+#include "tailer/source_check.hpp"
+#include "tailer/target_check.hpp"
 
 namespace cursor::tailer {
 
@@ -55,20 +56,35 @@ struct pipeline_state {
   std::shared_ptr<spdlog::logger> log;
 
   phase ph = phase::resolving;
-  /// The last entry known to be in the target (applied or refused there as
-  /// a duplicate): everything up to it, in order.
+  /// The last entry known to be in the target (written, or found there and
+  /// compared after a restart): everything up to it, in order.
   stream_id applied;
   /// The last entry read from the source (>= applied).
   stream_id read_pos;
   /// The last position the store acknowledged.
   stream_id recorded;
-  /// The target's last ID when it was probed: every source entry up to it
-  /// reached the target (only this tailer writes it).
-  stream_id target_floor;
+  /// The target's last entry at start-up, with the source's count up to it
+  /// and its fields: every source entry up to it reached the target.
+  source_position floor_pos;
+  /// What the tailer knows about `applied` (its count and fields, when
+  /// known).
+  source_position applied_pos;
   /// The highest deleted ID reported as a gap already (allow-gaps).
   stream_id gap_reported;
-  /// The gap check's knowledge of the source (gap_check.hpp).
+  /// The source check's knowledge of the source (source_check.hpp).
   source_position gap_pos;
+  /// The state the target stream is in, as the tailer left it
+  /// (target_check.hpp); known once the target was checked at start-up.
+  target_state expected;
+  bool target_known = false;
+  /// The state the target is in if the apply whose answer was lost went
+  /// through, and what it applied: a reconnection accepts either.
+  std::optional<target_state> target_doubt;
+  source_position doubt_end;
+  /// Entries read again after the start-up (at or below `floor_pos`), until
+  /// the applied position passes it.
+  uint64_t reread = 0;
+  bool reread_pending = false;
   /// The source's last ID at the last read (for the lag).
   stream_id source_last;
   /// Bumped whenever what was read is dropped: an older read's answer is
@@ -78,19 +94,35 @@ struct pipeline_state {
   bool reading = false;
   bool applying = false;
   bool recording = false;
-  /// A batch read and waiting for the writer.
+  bool verifying = false;
+  /// The target was checked once more at the stop.
+  bool final_verified = false;
+  /// A batch read and waiting for the writer, and the position after it.
   entry_batch pending;
+  source_position pending_end;
   bool has_pending = false;
+  /// The position after the batch being applied.
+  source_position applying_end;
 
   party source;
   party target;
   party store_party;
   bool record_refused = false;
+  /// A read of this run found the source stream (`source_last` is its last
+  /// ID then).
+  bool source_seen = false;
   bool missing_warned = false;
+  /// The first read of this run passed the checks, and the log said so.
+  bool checked_logged = false;
   bool no_gap_warned = false;
 
   bool stopping = false;
   caf::error stop_error;
+  /// Why the peer stopped for good; the stop answers it, so that the exit
+  /// code says so even when the supervisor had no time to hear of it.
+  caf::error fault;
+  /// The check at the stop could not run (errc::target_unchecked).
+  caf::error unchecked;
   std::vector<caf::typed_response_promise<std::string>> stop_waiters;
 
   peer_stats stats;
@@ -105,10 +137,7 @@ void pump(pipeline_pointer self);
 void probe(pipeline_pointer self);
 void record(pipeline_pointer self);
 void check_stop(pipeline_pointer self);
-
-stream_id max_id(stream_id a, stream_id b) {
-  return a < b ? b : a;
-}
+void target_failed(pipeline_pointer self, const caf::error& err);
 
 void update_lag(pipeline_state& st) {
   st.stats.lag_ms
@@ -209,11 +238,9 @@ void drop_read(pipeline_state& st) {
   st.has_pending = false;
   st.read_pos = st.applied;
   ++st.read_gen;
-  // Entries read but not applied are no longer safe: the gap check starts
-  // over from what is applied (or in the target).
-  auto safe = max_id(st.applied, st.target_floor);
-  if (safe != st.gap_pos.safe)
-    st.gap_pos = source_position{safe, std::nullopt};
+  // Entries read but not applied are no longer safe: the source check
+  // starts over from what is applied (or in the target).
+  st.gap_pos = st.floor_pos.safe < st.applied ? st.applied_pos : st.floor_pos;
 }
 
 void fail(pipeline_pointer self, caf::error err) {
@@ -223,6 +250,9 @@ void fail(pipeline_pointer self, caf::error err) {
   st.ph = phase::failed;
   st.stats.failed = true;
   st.stats.last_error = describe(err);
+  if (err.category() == caf::atom("tailer"))
+    st.stats.fault = to_string(static_cast<errc>(err.code()));
+  st.fault = err;
   st.log->error("peer '{}' stopped: {}", st.opts.peer, st.stats.last_error);
   drop_read(st);
   caf::anon_send(st.supervisor, failed_atom_v, st.opts.peer, std::move(err));
@@ -280,60 +310,69 @@ void resolve(pipeline_pointer self) {
           });
 }
 
-// The target must hold everything the cursor says was applied. A target
-// that ends before the cursor lost entries (deleted and recreated, or its
-// Redis restarted without its data): writing on would hide the loss.
+// At start-up: the target must be in a state the tailer can have left it in
+// (target_check.hpp, resume_target): everything the cursor says was applied
+// is there, nothing was removed. Its last entry is where the source check
+// starts. After a reconnection: it must be exactly as the tailer left it, or
+// as the apply whose answer was lost left it.
+void adopt_probe(pipeline_pointer self, const target_observation& seen) {
+  auto& st = self->state;
+  if (st.target_known) {
+    auto verdict = check_target(st.expected, seen);
+    if (verdict && st.target_doubt && !check_target(*st.target_doubt, seen)) {
+      // The batch whose answer was lost went through.
+      st.expected = *st.target_doubt;
+      st.applied = st.doubt_end.safe;
+      st.applied_pos = st.doubt_end;
+      st.stats.applied_id = st.applied.to_string();
+      record(self);
+      verdict = target_verdict{};
+    }
+    st.target_doubt.reset();
+    if (verdict) {
+      fail(self, target_fault_error(verdict, st.opts.target_name));
+      return;
+    }
+    drop_read(st);
+    st.ph = phase::running;
+    pump(self);
+    return;
+  }
+  auto res = resume_target(seen, st.applied);
+  if (res.verdict) {
+    fail(self, target_fault_error(res.verdict, st.opts.target_name));
+    return;
+  }
+  st.expected = res.expected;
+  st.target_known = true;
+  st.floor_pos = res.position;
+  st.applied_pos
+      = st.applied == st.floor_pos.safe
+            ? st.floor_pos
+            : source_position{st.applied, std::nullopt, std::nullopt};
+  st.reread = 0;
+  st.reread_pending = st.applied < st.floor_pos.safe;
+  if (!st.reread_pending)
+    st.log->info("peer '{}': the target ends at the recorded position {}: "
+                 "read again 0 entries",
+                 st.opts.peer, st.applied.to_string());
+  drop_read(st);
+  st.ph = phase::running;
+  pump(self);
+}
+
 void probe(pipeline_pointer self) {
   auto& st = self->state;
   self->request(st.writer, st.opts.apply_timeout, probe_atom_v)
       .then(
-          [self](stream_info& info) {
+          [self](target_observation& seen) {
             auto& st = self->state;
             target_up(self);
             if (st.stopping || st.ph == phase::failed) {
               check_stop(self);
               return;
             }
-            stream_id last;
-            if (info.exists) {
-              auto id
-                  = parse_id(info.last_generated_id, "the target's last ID");
-              if (!id) {
-                fail(self, id.error());
-                return;
-              }
-              last = *id;
-            }
-            if (last < st.applied) {
-              fail(self,
-                   caf::make_error(
-                       errc::target_behind,
-                       "the target " + st.opts.target_name
-                           + (info.exists ? " ends at " + last.to_string()
-                                          : std::string{" does not exist"})
-                           + " but the cursor of peer '" + st.opts.peer
-                           + "' says " + st.applied.to_string()
-                           + " was applied: the target lost entries (the "
-                             "stream was "
-                             "deleted, or its Redis lost data); nothing was "
-                             "written "
-                             "(see docs/TAILER.md, 'The target is behind')"));
-              return;
-            }
-            st.target_floor = last;
-            // The gap check starts at the target's last ID: every source
-            // entry up to it is in the target. Redis's counter of that
-            // entry is the number of entries the target ever received
-            // (entries-added), as only this tailer writes the target and it
-            // applies entries in order; an empty target starts at 0.
-            st.gap_pos.safe = max_id(st.applied, st.target_floor);
-            st.gap_pos.counter.reset();
-            if (!info.exists)
-              st.gap_pos.counter = 0;
-            else if (info.has_entries_added && st.gap_pos.safe == last)
-              st.gap_pos.counter = info.entries_added;
-            st.ph = phase::running;
-            pump(self);
+            adopt_probe(self, seen);
           },
           [self](caf::error& err) {
             auto& st = self->state;
@@ -345,17 +384,67 @@ void probe(pipeline_pointer self) {
           });
 }
 
+// Checks that the target is as the tailer left it, while the peer idles and
+// at the stop.
+void verify(pipeline_pointer self) {
+  auto& st = self->state;
+  st.verifying = true;
+  self->request(st.writer, st.opts.apply_timeout, verify_atom_v, st.expected)
+      .then(
+          [self](ok_atom) {
+            auto& st = self->state;
+            st.verifying = false;
+            target_up(self);
+            check_stop(self);
+            pump(self);
+          },
+          [self](caf::error& err) {
+            auto& st = self->state;
+            st.verifying = false;
+            if (stops_peer(err)) {
+              fail(self, std::move(err));
+            } else if (st.stopping) {
+              // Logged by the service with the stop's answer.
+              st.unchecked = caf::make_error(
+                  errc::target_unchecked,
+                  "the target " + st.opts.target_name
+                      + " could not be checked at the stop: " + describe(err));
+              check_stop(self);
+            } else if (st.ph == phase::running) {
+              target_failed(self, err);
+            }
+            pump(self);
+          });
+}
+
 // -- read ---------------------------------------------------------------------
 
-// The gap check (gap_check.hpp) on one snapshot; false when the peer
-// stopped. With tailer.allow-gaps a gap is reported and stepped over.
-bool check_source(pipeline_pointer self, const stream_info& info,
-                  const entry_batch& entries) {
+errc fault_code(source_verdict::kind_t kind) {
+  switch (kind) {
+    case source_verdict::behind:
+      return errc::source_behind;
+    case source_verdict::replaced:
+      return errc::source_replaced;
+    case source_verdict::ambiguous:
+      return errc::source_ambiguous;
+    default:
+      return errc::gap;
+  }
+}
+
+// The source check (source_check.hpp) on one snapshot; false when the peer
+// stopped. With tailer.allow-gaps a gap, a replaced stream and an ambiguous
+// one are reported and stepped over; a stream behind the position is not.
+bool check_source(pipeline_pointer self, const read_result& r,
+                  source_position& end) {
   auto& st = self->state;
-  stream_snapshot snap;
+  const auto& info = r.info;
+  const auto& entries = r.entries;
+  source_snapshot snap;
   snap.entries_added = info.entries_added;
   snap.length = info.length;
   snap.complete = entries.size() < st.opts.batch_size;
+  snap.at_safe = r.at_position;
   auto ids = [&](const std::string& text, const char* what, stream_id& out) {
     auto id = parse_id(text, what);
     if (!id) {
@@ -377,13 +466,14 @@ bool check_source(pipeline_pointer self, const stream_info& info,
   // Entries come in ID order: count those above `safe` from the back,
   // usually all of them (parse the first and the last only then).
   auto n = entries.size();
+  stream_id last;
   if (n > 0) {
     stream_id first;
-    stream_id last;
     if (!ids(std::string{entries.id(0)}, "an entry ID", first)
         || !ids(std::string{entries.id(n - 1)}, "an entry ID", last))
       return false;
     snap.last_returned = last;
+    snap.last_returned_fields = entries.fields_key(n - 1);
     if (st.gap_pos.safe < first) {
       snap.returned_after_safe = n;
     } else {
@@ -397,44 +487,96 @@ bool check_source(pipeline_pointer self, const stream_info& info,
       }
     }
   }
-  auto verdict = check_gap(st.gap_pos, snap);
-  bool repeated = verdict.kind == gap_verdict::deleted
+  auto verdict = check_source(st.gap_pos, snap);
+  bool repeated = verdict.kind == source_verdict::deleted
                   && !(st.gap_reported < snap.max_deleted);
   if (verdict && !repeated) {
-    ++st.stats.gaps;
-    auto text = describe_gap(st.gap_pos, snap, verdict);
-    if (!st.opts.allow_gaps) {
+    auto text = describe(st.gap_pos, snap, verdict);
+    auto code = fault_code(verdict.kind);
+    if (code == errc::gap)
+      ++st.stats.gaps;
+    if (!st.opts.allow_gaps || code == errc::source_behind) {
       fail(self,
-           caf::make_error(errc::gap, "peer '" + st.opts.peer + "': source "
-                                          + st.opts.source_name + ": " + text));
+           caf::make_error(code, "peer '" + st.opts.peer + "': source "
+                                     + st.opts.source_name + ": " + text));
       return false;
     }
-    st.log->error("peer '{}': gap: source {}: {}; continuing after it "
+    st.log->error("peer '{}': {}: source {}: {}; continuing after it "
                   "(tailer.allow-gaps=true): the lost entries are missing "
                   "from the target",
-                  st.opts.peer, st.opts.source_name, text);
-    if (verdict.kind == gap_verdict::deleted)
+                  st.opts.peer, to_string(code), st.opts.source_name, text);
+    if (verdict.kind == source_verdict::deleted)
       st.gap_reported = snap.max_deleted;
   }
   st.gap_pos = advance(st.gap_pos, snap, verdict);
+  end = n > 0 && last == st.gap_pos.safe
+            ? st.gap_pos
+            : source_position{last, std::nullopt, std::nullopt};
   return true;
 }
 
 void on_read(pipeline_pointer self, read_result& r) {
   auto& st = self->state;
+  if (r.wrong_type && st.gap_pos.safe == stream_id{} && !st.source_seen) {
+    // A new peer's key of another type: retried like a failing source (the
+    // reader does not wait on it), until it is a stream.
+    source_down(self, caf::make_error(errc::redis_error,
+                                      "the key " + st.opts.source_name
+                                          + " holds another type than a "
+                                            "stream (WRONGTYPE)"));
+    schedule(self, st.source);
+    return;
+  }
   source_up(self);
   const auto& info = r.info;
   if (!info.exists) {
-    if (st.read_pos != stream_id{} && !st.missing_warned) {
-      st.log->warn("peer '{}': the source stream {} does not exist (deleted, "
-                   "or its Redis lost its data?); waiting for it",
+    // Gone (DEL, FLUSHALL, expiry, a restart without data, replaced by a
+    // key of another type). Redis keeps
+    // nothing of a deleted key: entries added after the last read may have
+    // gone with it, and a whole stream may have lived and died between two
+    // reads, so a stream the tailer had (a position, or a read of this run
+    // that saw it) is refused. Only a new peer waits for its stream.
+    const auto& p = st.gap_pos.safe;
+    if (p != stream_id{} || st.source_seen) {
+      std::string why;
+      if (st.source_seen && p < st.source_last)
+        why = "while entries up to " + st.source_last.to_string()
+              + " were unread: they are lost";
+      else if (st.source_seen)
+        why = "after the tailer's last read; entries added after that read "
+              "would have gone with it, and Redis keeps nothing of a "
+              "deleted key to tell";
+      else
+        why = "and the tailer, started since, cannot tell whether entries "
+              "after its position were lost with it";
+      fail(self,
+           caf::make_error(
+               errc::source_behind,
+               "peer '" + st.opts.peer + "': source " + st.opts.source_name
+                   + ": the stream does not exist but the tailer's position "
+                     "is "
+                   + p.to_string()
+                   + (r.wrong_type
+                          ? ": the key holds another type now (WRONGTYPE), "
+                          : ": it was deleted, flushed, or its Redis "
+                            "restarted without its data, ")
+                   + why));
+      return;
+    }
+    if (!st.missing_warned) {
+      st.log->info("peer '{}': checked: the source stream {} does not "
+                   "exist yet; waiting for it",
                    st.opts.peer, st.opts.source_name);
       st.missing_warned = true;
     }
+    // The target is checked while the peer waits, as while it idles.
+    if (!st.applying && !st.verifying && st.target_known)
+      verify(self);
     return;
   }
+  st.source_seen = true;
   if (st.missing_warned) {
-    st.log->info("peer '{}': the source stream {} exists again", st.opts.peer,
+    st.log->info("peer '{}': the source stream {} exists now", st.opts.peer,
                  st.opts.source_name);
     st.missing_warned = false;
   }
@@ -445,18 +587,7 @@ void on_read(pipeline_pointer self, read_result& r) {
   }
   st.source_last = *last;
   st.stats.source_last_id = info.last_generated_id;
-  if (*last < st.read_pos) {
-    fail(self,
-         caf::make_error(
-             errc::source_behind,
-             "the source " + st.opts.source_name + " ends at "
-                 + last->to_string() + " but peer '" + st.opts.peer
-                 + "' has read up to " + st.read_pos.to_string()
-                 + ": the stream was recreated or its Redis lost data; new "
-                   "entries with IDs up to "
-                 + st.read_pos.to_string() + " would never be read"));
-    return;
-  }
+  source_position end;
   if (!info.has_max_deleted || !info.has_entries_added) {
     if (!st.opts.allow_gaps) {
       fail(self,
@@ -475,19 +606,45 @@ void on_read(pipeline_pointer self, read_result& r) {
                    st.opts.peer, st.opts.source_name);
       st.no_gap_warned = true;
     }
-  } else if (!check_source(self, info, r.entries)) {
-    return;
-  }
-  if (!r.entries.empty()) {
-    auto id = parse_id(std::string{r.entries.id(r.entries.size() - 1)},
-                       "an entry ID");
-    if (!id) {
-      fail(self, id.error());
+    if (*last < st.read_pos) {
+      fail(self, caf::make_error(
+                     errc::source_behind,
+                     "the source " + st.opts.source_name + " ends at "
+                         + last->to_string() + " but peer '" + st.opts.peer
+                         + "' has read up to " + st.read_pos.to_string()));
       return;
     }
-    st.read_pos = *id;
+    if (!r.entries.empty()) {
+      auto id = parse_id(std::string{r.entries.id(r.entries.size() - 1)},
+                         "an entry ID");
+      if (!id) {
+        fail(self, id.error());
+        return;
+      }
+      end.safe = *id;
+    }
+  } else if (!check_source(self, r, end)) {
+    return;
+  }
+  if (!st.checked_logged) {
+    // Once per start: the source and the target passed their checks.
+    st.log->info("peer '{}': checked: the source stream holds {} entries up "
+                 "to {}, the target ends at {}; replicating after {}",
+                 st.opts.peer, info.length, info.last_generated_id,
+                 st.expected.exists ? st.expected.last_id.to_string()
+                                    : std::string{"none (no stream yet)"},
+                 st.read_pos.to_string());
+    st.checked_logged = true;
+  }
+  if (!r.entries.empty()) {
+    st.read_pos = end.safe;
     st.pending = std::move(r.entries);
+    st.pending_end = std::move(end);
     st.has_pending = true;
+  } else if (!st.applying && !st.verifying && st.target_known) {
+    // Nothing new: check that the target is still as the tailer left it
+    // (at most once per read, i.e. per tailer.block while idle).
+    verify(self);
   }
   update_lag(st);
 }
@@ -497,7 +654,7 @@ void start_read(pipeline_pointer self) {
   st.reading = true;
   auto gen = st.read_gen;
   self->request(st.reader, st.opts.read_timeout, read_atom_v,
-                st.read_pos.to_string())
+                st.read_pos.to_string(), st.gap_pos.safe.to_string())
       .then(
           [self, gen](read_result& r) {
             auto& st = self->state;
@@ -534,28 +691,75 @@ void target_failed(pipeline_pointer self, const caf::error& err) {
   schedule(self, st.target);
 }
 
-void on_apply(pipeline_pointer self, apply_result& r) {
+void on_apply(pipeline_pointer self, apply_result& r,
+              const target_state& predicted) {
   auto& st = self->state;
+  if (r.error) {
+    if (stops_peer(r.error)) {
+      fail(self, std::move(r.error));
+      return;
+    }
+    // Retried: the target holds the batch or not; a reconnection accepts
+    // either.
+    st.target_doubt = predicted;
+    st.doubt_end = st.applying_end;
+    target_failed(self, r.error);
+    return;
+  }
   st.stats.applied += r.applied;
   st.stats.duplicates += r.duplicates;
+  st.expected = r.state;
   if (!r.last_id.empty()) {
     auto id = parse_id(r.last_id, "an entry ID");
     if (id && st.applied < *id) {
       st.applied = *id;
+      st.applied_pos = st.applying_end;
       st.stats.applied_id = r.last_id;
     }
     record(self);
   }
-  if (r.error) {
-    if (is(r.error, errc::target_hole))
-      fail(self, std::move(r.error));
-    else
-      target_failed(self, r.error);
-    return;
+  if (st.reread_pending) {
+    st.reread += r.duplicates;
+    if (!(st.applied < st.floor_pos.safe)) {
+      st.reread_pending = false;
+      st.log->info("peer '{}': read again {} entries up to {} that the target "
+                   "held beyond the recorded position (applied before the "
+                   "restart; compared with the target's)",
+                   st.opts.peer, st.reread, st.floor_pos.safe.to_string());
+    }
   }
   ++st.stats.batches;
   target_up(self);
   update_lag(st);
+}
+
+// The entries of `xs` above `floor`, the last of them, and S for the target
+// after the batch (the source's count at its end minus what the target got).
+struct batch_plan {
+  uint64_t added = 0;
+  stream_id last;
+  uint64_t skipped = 0;
+};
+
+batch_plan plan(const pipeline_state& st, const entry_batch& xs) {
+  batch_plan result;
+  result.skipped = st.expected.skipped();
+  auto n = xs.size();
+  auto floor = st.expected.exists ? st.expected.last_id : stream_id{};
+  for (size_t i = n; i > 0; --i) {
+    auto id = stream_id::parse(xs.id(i - 1));
+    if (!id || !(floor < *id))
+      break;
+    if (i == n)
+      result.last = *id;
+    ++result.added;
+  }
+  const auto& end = st.applying_end;
+  auto written = st.expected.entries_added + result.added;
+  if (result.added > 0 && end.counter && end.safe == result.last
+      && *end.counter >= written)
+    result.skipped = *end.counter - written;
+  return result;
 }
 
 void start_apply(pipeline_pointer self) {
@@ -564,20 +768,25 @@ void start_apply(pipeline_pointer self) {
   st.has_pending = false;
   auto batch = std::move(st.pending);
   st.pending = entry_batch{};
+  st.applying_end = std::move(st.pending_end);
+  auto p = plan(st, batch);
+  auto predicted = after_apply(st.expected, p.added, p.last, p.skipped);
   self->request(st.writer, st.opts.apply_timeout, apply_atom_v,
-                std::move(batch))
+                std::move(batch), st.expected, p.skipped)
       .then(
-          [self](apply_result& r) {
+          [self, predicted](apply_result& r) {
             self->state.applying = false;
-            on_apply(self, r);
+            on_apply(self, r, predicted);
             check_stop(self);
             pump(self);
           },
-          [self](caf::error& err) {
+          [self, predicted](caf::error& err) {
             // No answer within the timeout: the writer may still be applying;
-            // the next apply queues behind it, and what was applied is refused
-            // as duplicates then.
-            self->state.applying = false;
+            // the probe queues behind it and finds either state.
+            auto& st = self->state;
+            st.applying = false;
+            st.target_doubt = predicted;
+            st.doubt_end = st.applying_end;
             target_failed(self, err);
             pump(self);
           });
@@ -590,7 +799,7 @@ void pump(pipeline_pointer self) {
   auto& st = self->state;
   if (st.ph != phase::running || st.stopping)
     return;
-  if (!st.applying && st.has_pending)
+  if (!st.applying && !st.verifying && st.has_pending)
     start_apply(self);
   if (!st.reading && !st.has_pending && st.source.token == 0
       && st.store_party.up)
@@ -646,12 +855,19 @@ void record(pipeline_pointer self) {
           });
 }
 
-// Answers the stop requests once nothing is in flight and the last applied
-// position is recorded (or recording it failed).
+// Answers the stop requests once nothing is in flight, the target was
+// checked once more and the last applied position is recorded (or recording
+// it failed).
 void check_stop(pipeline_pointer self) {
   auto& st = self->state;
-  if (!st.stopping || st.applying || st.recording)
+  if (!st.stopping || st.applying || st.recording || st.verifying)
     return;
+  if (st.ph == phase::running && st.target_known && !st.final_verified) {
+    // A fault found here stops the peer, and the exit code says so.
+    st.final_verified = true;
+    verify(self);
+    return;
+  }
   if (st.recorded < st.applied && !st.record_refused) {
     // Answered once the record goes through (retried with backoff while
     // the store is unavailable); the service bounds the wait.
@@ -665,6 +881,10 @@ void check_stop(pipeline_pointer self) {
                      : caf::make_error(errc::store_unavailable,
                                        "position " + st.applied.to_string()
                                            + " not recorded"));
+    else if (st.ph == phase::failed && stops_peer(st.fault))
+      rp.deliver(st.fault);
+    else if (st.unchecked)
+      rp.deliver(st.unchecked);
     else
       rp.deliver(st.recorded.to_string());
   }

@@ -13,7 +13,8 @@ struct peer_stats {
   std::string peer;
   /// Entries written to the target stream.
   uint64_t applied = 0;
-  /// Entries the target refused as already there (re-read after a restart).
+  /// Entries found in the target already (read again after a restart,
+  /// compared with the target's).
   uint64_t duplicates = 0;
   /// Gaps found in the source stream (entries deleted before being read).
   uint64_t gaps = 0;
@@ -36,9 +37,12 @@ struct peer_stats {
   /// Milliseconds between the source's last ID and the applied position
   /// (both are Unix-millisecond stamps); 0 when caught up.
   uint64_t lag_ms = 0;
-  /// True once the pipeline stopped for good (gap, source or target
-  /// behind, target hole, cursor moved by someone else).
+  /// True once the pipeline stopped for good (a fault of the model in
+  /// docs/TAILER.md, or a cursor moved by someone else).
   bool failed = false;
+  /// Why: the error code's name (`gap`, `target_foreign`, ...); empty while
+  /// running.
+  std::string fault;
   std::string last_error;
 };
 
@@ -47,7 +51,7 @@ typename Inspector::result_type inspect(Inspector& f, peer_stats& x) {
   return f(caf::meta::type_name("peer_stats"), x.peer, x.applied, x.duplicates,
            x.gaps, x.batches, x.source_errors, x.target_errors, x.store_errors,
            x.source_up, x.target_up, x.store_up, x.applied_id, x.recorded_id,
-           x.source_last_id, x.lag_ms, x.failed, x.last_error);
+           x.source_last_id, x.lag_ms, x.failed, x.fault, x.last_error);
 }
 
 } // namespace cursor::tailer

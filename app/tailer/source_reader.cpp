@@ -26,27 +26,32 @@ struct reader_state {
 
 using reader_pointer = source_reader_actor::stateful_pointer<reader_state>;
 
-// MULTI; XINFO STREAM key; XREAD COUNT n STREAMS key after; EXEC. Redis runs
-// the two inside EXEC with nothing in between, so `info` describes the very
-// stream the entries came from.
-caf::expected<read_result> snapshot(reader_state& st,
-                                    const std::string& after) {
+// MULTI; XINFO STREAM key; XRANGE key position position; XREAD COUNT n
+// STREAMS key after; EXEC. Redis runs them inside EXEC with nothing in
+// between, so `info` and the entry at the position describe the very stream
+// the entries came from.
+caf::expected<read_result> snapshot(reader_state& st, const std::string& after,
+                                    const std::string& position) {
   auto& c = *st.conn;
   if (auto err = c.set_io_timeout(st.opts.io_timeout))
     return err;
   const auto& key = st.opts.stream;
+  bool anchored = position != "0";
   c.append({"MULTI"});
   c.append({"XINFO", "STREAM", key});
+  if (anchored)
+    c.append({"XRANGE", key, position, position});
   c.append({"XREAD", "COUNT", st.count, "STREAMS", key, after});
   c.append({"EXEC"});
   caf::error refused;
-  static constexpr const char* names[] = {"MULTI", "XINFO STREAM", "XREAD"};
-  for (auto name : names) {
+  const char* names[]
+      = {"MULTI", "XINFO STREAM", anchored ? "XRANGE" : "XREAD", "XREAD"};
+  for (size_t i = 0; i < (anchored ? 4u : 3u); ++i) {
     auto reply = c.read_reply();
     if (!reply)
       return reply.error();
     if ((*reply)->type == REDIS_REPLY_ERROR && !refused)
-      refused = reply_error(**reply, name, c.where());
+      refused = reply_error(**reply, names[i], c.where());
   }
   auto exec = c.read_reply();
   if (!exec)
@@ -56,7 +61,8 @@ caf::expected<read_result> snapshot(reader_state& st,
   const auto& r = **exec;
   if (r.type == REDIS_REPLY_ERROR)
     return reply_error(r, "EXEC", c.where());
-  if (r.type != REDIS_REPLY_ARRAY || r.elements != 2)
+  size_t expected = anchored ? 3 : 2;
+  if (r.type != REDIS_REPLY_ARRAY || r.elements != expected)
     return caf::make_error(errc::redis_protocol,
                            "unexpected reply to EXEC from Redis at "
                                + c.where().to_string());
@@ -66,6 +72,11 @@ caf::expected<read_result> snapshot(reader_state& st,
   const auto& xinfo = *r.element[0];
   if (is_no_such_key(xinfo)) {
     result.info.exists = false;
+  } else if (xinfo.type == REDIS_REPLY_ERROR
+             && error_text(xinfo).rfind("WRONGTYPE", 0) == 0) {
+    // The stream is gone as surely as after a DEL; the pipeline judges.
+    result.wrong_type = true;
+    return result;
   } else if (xinfo.type == REDIS_REPLY_ERROR) {
     return reply_error(xinfo, "XINFO STREAM", c.where());
   } else {
@@ -74,7 +85,16 @@ caf::expected<read_result> snapshot(reader_state& st,
       return info.error();
     result.info = std::move(*info);
   }
-  const auto& xread = *r.element[1];
+  if (anchored && result.info.exists) {
+    const auto& xrange = *r.element[1];
+    if (xrange.type == REDIS_REPLY_ERROR)
+      return reply_error(xrange, "XRANGE", c.where());
+    auto at = parse_entry_at(xrange);
+    if (!at)
+      return at.error();
+    result.at_position = std::move(*at);
+  }
+  const auto& xread = *r.element[expected - 1];
   if (xread.type == REDIS_REPLY_ERROR)
     return reply_error(xread, "XREAD", c.where());
   auto batch = read_batch(std::move(owner), xread);
@@ -97,7 +117,8 @@ caf::expected<bool> wait_for_entry(reader_state& st, const std::string& after) {
 }
 
 caf::expected<read_result> read_after(reader_state& st,
-                                      const std::string& after) {
+                                      const std::string& after,
+                                      const std::string& position) {
   if (!st.conn || st.conn->broken()) {
     st.conn.reset();
     auto conn = redis_connection::open(st.opts.where, st.opts.connect_timeout,
@@ -106,13 +127,13 @@ caf::expected<read_result> read_after(reader_state& st,
       return conn.error();
     st.conn.emplace(std::move(*conn));
   }
-  auto result = snapshot(st, after);
-  if (result && result->entries.empty()) {
+  auto result = snapshot(st, after, position);
+  if (result && result->entries.empty() && !result->wrong_type) {
     auto came = wait_for_entry(st, after);
     if (!came)
       return came.error();
     if (*came)
-      result = snapshot(st, after);
+      result = snapshot(st, after, position);
   }
   return result;
 }
@@ -129,9 +150,10 @@ source_reader_actor::behavior_type reader(reader_pointer self,
     // A stray error message must not end the reader.
   });
   return {
-      [self](read_atom, const std::string& after) -> caf::result<read_result> {
+      [self](read_atom, const std::string& after,
+             const std::string& position) -> caf::result<read_result> {
         auto& st = self->state;
-        auto result = read_after(st, after);
+        auto result = read_after(st, after, position);
         if (!result) {
           if (st.conn && st.conn->broken())
             st.conn.reset();

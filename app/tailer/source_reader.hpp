@@ -32,17 +32,19 @@ struct source_options {
 };
 
 using source_reader_actor = caf::typed_actor<
-    /// read(after): up to `count` entries with IDs above `after` together with
-    /// the stream's state at the same instant, from one MULTI / XINFO STREAM /
-    /// XREAD / EXEC transaction, so that the state describes exactly the
-    /// stream the entries were read from (the gap check relies on it). When
-    /// there is nothing above `after`, first waits up to `block` for a new
-    /// entry (XREAD BLOCK), then reads again; the answer may be empty. A
-    /// missing stream answers `info.exists == false`. Connects (again) when
-    /// needed. Errors: redis_unreachable, redis_io (the connection is dropped
-    /// and the next read reconnects), redis_error (e.g. WRONGTYPE),
-    /// redis_protocol.
-    caf::replies_to<read_atom, std::string>::with<read_result>>;
+    /// read(after, position): up to `count` entries with IDs above `after`
+    /// together with the stream's state and its entry `position` (unless
+    /// `position` is `0`) at the same instant, from one MULTI / XINFO STREAM /
+    /// XRANGE position position / XREAD / EXEC transaction, so that the state
+    /// describes exactly the stream the entries were read from (the source
+    /// check relies on it). When there is nothing above `after`, first waits
+    /// up to `block` for a new entry (XREAD BLOCK), then reads again; the
+    /// answer may be empty. A missing stream answers `info.exists == false`,
+    /// a key of another type also `wrong_type` (at once, without waiting).
+    /// Connects (again) when needed. Errors: redis_unreachable, redis_io (the
+    /// connection is dropped and the next read reconnects), redis_error (e.g.
+    /// OOM, a command refused), redis_protocol.
+    caf::replies_to<read_atom, std::string, std::string>::with<read_result>>;
 
 /// Spawns a reader; `detached` (production) gives it its own thread. No
 /// connection is made before the first read.

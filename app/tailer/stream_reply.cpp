@@ -25,7 +25,81 @@ std::string_view text(const redisReply* x) {
   return std::string_view{x->str, x->len};
 }
 
+bool fields_ok(const redisReply& fields) {
+  if (fields.type == REDIS_REPLY_NIL)
+    return true;
+  if (fields.type != REDIS_REPLY_ARRAY)
+    return false;
+  for (size_t j = 0; j < fields.elements; ++j)
+    if (!is_text(fields.element[j]))
+      return false;
+  return true;
+}
+
+caf::expected<stream_id> parse_id(const std::string& x, const char* what) {
+  auto id = stream_id::parse(x);
+  if (!id)
+    return caf::make_error(errc::redis_protocol, std::string{"XINFO STREAM: "}
+                                                     + what + " '" + x
+                                                     + "' is not a stream ID");
+  return *id;
+}
+
 } // namespace
+
+void append_fields_key(std::string& key, std::string_view field) {
+  key += std::to_string(field.size());
+  key += ':';
+  key += field;
+}
+
+std::string fields_key(const redisReply& fields) {
+  std::string result;
+  if (fields.type == REDIS_REPLY_ARRAY)
+    for (size_t j = 0; j < fields.elements; ++j)
+      append_fields_key(result, text(fields.element[j]));
+  return result;
+}
+
+caf::expected<std::optional<std::string>>
+parse_entry_at(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ARRAY)
+    return malformed("XRANGE (entry at the position)");
+  if (reply.elements == 0)
+    return std::optional<std::string>{};
+  if (auto err = check_entries(reply))
+    return err;
+  return std::optional<std::string>{fields_key(*reply.element[0]->element[1])};
+}
+
+caf::expected<target_observation> observe_target(const stream_info& info) {
+  target_observation result;
+  auto& x = result.state;
+  x.exists = info.exists;
+  if (!info.exists)
+    return result;
+  result.has_counters = info.has_entries_added && info.has_max_deleted;
+  auto last = parse_id(info.last_generated_id, "last-generated-id");
+  if (!last)
+    return last.error();
+  x.last_id = *last;
+  if (info.has_max_deleted) {
+    auto md = parse_id(info.max_deleted_id, "max-deleted-entry-id");
+    if (!md)
+      return md.error();
+    x.max_deleted = *md;
+  }
+  x.length = info.length;
+  x.entries_added = info.entries_added;
+  if (!info.last_entry_id.empty()) {
+    auto id = parse_id(info.last_entry_id, "last-entry");
+    if (!id)
+      return id.error();
+    result.last_entry = *id;
+    result.last_entry_fields = info.last_entry_fields;
+  }
+  return result;
+}
 
 caf::error check_entries(const redisReply& reply) {
   if (reply.type != REDIS_REPLY_ARRAY)
@@ -100,6 +174,15 @@ caf::expected<stream_info> parse_xinfo(const redisReply& reply) {
         result.first_entry_id = std::string{text(value->element[0])};
       else if (value->type != REDIS_REPLY_NIL)
         return malformed("XINFO STREAM (first-entry)");
+    } else if (key == "last-entry") {
+      if (value->type == REDIS_REPLY_ARRAY && value->elements == 2
+          && is_text(value->element[0]) && value->element[1] != nullptr
+          && fields_ok(*value->element[1])) {
+        result.last_entry_id = std::string{text(value->element[0])};
+        result.last_entry_fields = fields_key(*value->element[1]);
+      } else if (value->type != REDIS_REPLY_NIL) {
+        return malformed("XINFO STREAM (last-entry)");
+      }
     }
   }
   if (!has_last)

@@ -4,6 +4,9 @@
 // tailer's types. A reply of an unexpected shape is `errc::redis_protocol`.
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -29,6 +32,24 @@ caf::expected<entry_batch> read_batch(std::shared_ptr<const redisReply> owner,
 /// `max-deleted-entry-id` and `entries-added` are optional (Redis >= 7.0
 /// sends them).
 caf::expected<stream_info> parse_xinfo(const redisReply& reply);
+
+/// A target's state from its `XINFO STREAM`: IDs parsed, the last entry's
+/// ID and fields kept. Errors: `errc::redis_protocol` for an ID that does
+/// not parse.
+caf::expected<target_observation> observe_target(const stream_info& info);
+
+/// The entry of `XRANGE <key> <id> <id>`: its fields in fields_key() form,
+/// or nothing when the reply is empty.
+caf::expected<std::optional<std::string>>
+parse_entry_at(const redisReply& reply);
+
+/// An entry's fields and values (an array of strings, or nil) as one string
+/// that is equal for two entries exactly when their fields and values are:
+/// each string as `<length>:<bytes>`.
+std::string fields_key(const redisReply& fields);
+
+/// Appends one field or value to a fields_key() string.
+void append_fields_key(std::string& key, std::string_view field);
 
 /// Whether an error reply says that the key does not exist ("ERR no such
 /// key"), which XINFO answers for a missing stream.

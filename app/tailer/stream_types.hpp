@@ -6,6 +6,7 @@
 // remote); `inspect` makes them printable for CAF.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "tailer/entry_batch.hpp"
+#include "tailer/target_check.hpp"
 
 namespace cursor::tailer {
 
@@ -26,8 +28,8 @@ struct stream_info {
   std::string last_generated_id;
   /// Whether the server reports `max-deleted-entry-id` (Redis >= 7.0).
   bool has_max_deleted = false;
-  /// `max-deleted-entry-id`: the highest ID ever removed by XDEL or a trim;
-  /// `0` when nothing was removed.
+  /// `max-deleted-entry-id`: the highest ID ever removed by XDEL (Redis 7.0
+  /// does not raise it when trimming), or what XSETID set.
   std::string max_deleted_id;
   /// The ID of the oldest entry still in the stream; empty when empty.
   std::string first_entry_id;
@@ -37,41 +39,52 @@ struct stream_info {
   bool has_entries_added = false;
   /// `entries-added`: how many entries were ever added to the stream.
   uint64_t entries_added = 0;
+  /// The ID of the newest entry still in the stream and its fields in
+  /// fields_key() form (stream_reply.hpp); empty when empty.
+  std::string last_entry_id;
+  std::string last_entry_fields;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_info& x) {
   return f(caf::meta::type_name("stream_info"), x.exists, x.last_generated_id,
            x.has_max_deleted, x.max_deleted_id, x.first_entry_id, x.length,
-           x.has_entries_added, x.entries_added);
+           x.has_entries_added, x.entries_added, x.last_entry_id,
+           x.last_entry_fields);
 }
 
-/// The answer to a read: up to `count` entries after the requested ID, and
-/// the stream's state at the same instant.
+/// The answer to a read: up to `count` entries after the requested ID, the
+/// stream's state and the entry at the requested position, all at the same
+/// instant.
 struct read_result {
   entry_batch entries;
   stream_info info;
+  /// The fields (fields_key() form) of the entry at the position the read
+  /// was asked to look at; empty when there is none (or none was asked for).
+  std::optional<std::string> at_position;
+  /// The key holds another type (WRONGTYPE); `info.exists` is then false.
+  bool wrong_type = false;
 };
 
-/// The outcome of applying a batch to the target stream, entry by entry in
-/// order. `applied + duplicates` entries, a prefix of the batch, reached the
-/// target (or were there already); `last_id` is the last of them (empty when
-/// none). `error` is set when the batch stopped early; the rest of the batch
-/// was not applied, except for `errc::target_hole`.
+/// The outcome of applying a batch to the target stream. Without `error`,
+/// the whole batch is in the target: `applied` entries written, `duplicates`
+/// found there already (read again after a restart, compared with the
+/// target's); `last_id` is the batch's last ID and `state` the target's
+/// state now. With `error` nothing of the batch was written, unless the
+/// transaction was sent and its answer lost (redis_io: the target holds the
+/// batch or not) or for `errc::target_hole`.
 struct apply_result {
   uint64_t applied = 0;
   uint64_t duplicates = 0;
   std::string last_id;
+  target_state state;
   caf::error error;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, apply_result& x) {
-  return f(caf::meta::type_name("apply_result"), x.applied, x.duplicates,
-           x.last_id, x.error);
-}
-
 } // namespace cursor::tailer
 
-// Local messages only (reader -> pipeline), never serialized.
+// Local messages only (reader -> pipeline -> writer), never serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cursor::tailer::read_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cursor::tailer::apply_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cursor::tailer::target_state)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cursor::tailer::target_observation)

@@ -39,7 +39,8 @@ void declare_tailer_options(caf::config_option_adder& group) {
       .add<caf::timespan>("retry-max-delay",
                           "longest delay between retries (5s)")
       .add<bool>("allow-gaps",
-                 "continue after a gap instead of stopping the peer (false)");
+                 "continue after a gap or a replaced source instead of "
+                 "stopping the peer (false)");
 }
 
 std::string parse_peers(const caf::config_value& value, const endpoint& target,

@@ -51,7 +51,8 @@ struct tailer_options {
   /// failure of a source, the target or the store.
   caf::timespan retry_base_delay = std::chrono::milliseconds(100);
   caf::timespan retry_max_delay = std::chrono::seconds(5);
-  /// `tailer.allow-gaps`: continue after a gap instead of stopping the peer.
+  /// `tailer.allow-gaps`: continue after a gap, a replaced or an ambiguous
+  /// source instead of stopping the peer.
   bool allow_gaps = false;
 };
 

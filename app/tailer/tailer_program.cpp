@@ -156,12 +156,23 @@ caf::message_handler tailer_program::handlers(app::host_context& ctx) {
   return {
       [this, &ctx](failed_atom, const std::string& peer, const caf::error&) {
         // The pipeline logged why.
-        failed_peers_.push_back(peer);
-        if (failed_peers_.size() == pipelines_.size()) {
+        if (note_failed(peer) && failed_peers_.size() == pipelines_.size()) {
           ctx.log().error("every peer stopped: ending the run");
           ctx.end_run();
         }
       }};
+}
+
+bool tailer_program::note_failed(const std::string& peer) {
+  if (std::find(failed_peers_.begin(), failed_peers_.end(), peer)
+      != failed_peers_.end())
+    return false;
+  failed_peers_.push_back(peer);
+  // Its cursor is the operator's now (docs/TAILER.md, "Stopped peers"): the
+  // link must not set it again after a reconnection.
+  if (link_)
+    caf::anon_send(link_, app::forget_atom_v, peer);
+  return true;
 }
 
 bool tailer_program::on_down(app::host_context& ctx, const caf::down_msg& msg) {
@@ -232,9 +243,22 @@ void tailer_program::stop(app::host_context& ctx, clock::time_point deadline) {
               ctx.log().info("peer '{}': stopped at {}", peer, id);
             },
             [&](caf::error& err) {
-              ctx.log().error("peer '{}': the last applied position was not "
-                              "recorded: {}",
-                              peer, describe(err));
+              if (stops_peer(err)) {
+                // Stopped for good (the pipeline logged why), maybe so late
+                // that its message is still in the mailbox; its position is
+                // recorded.
+                ctx.log().info("peer '{}': stopped for good ({})", peer,
+                               to_string(static_cast<errc>(err.code())));
+                note_failed(peer);
+                return;
+              }
+              if (is(err, errc::target_unchecked))
+                ctx.log().error("peer '{}': {} (its position is recorded)",
+                                peer, describe(err));
+              else
+                ctx.log().error("peer '{}': the last applied position was "
+                                "not recorded: {}",
+                                peer, describe(err));
               ctx.fail(app::exit_unclean);
             });
   }

@@ -72,6 +72,10 @@ private:
   std::vector<peer_stats> collect_stats(app::host_context& ctx,
                                         caf::timespan timeout);
 
+  /// Counts `peer` as stopped for good, once (the stop's answer and the
+  /// pipeline's message may both say so); false if it was counted already.
+  bool note_failed(const std::string& peer);
+
   app::program_traits traits_;
   tailer_options opts_;
   store_link_actor link_;

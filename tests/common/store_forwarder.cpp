@@ -10,8 +10,7 @@
 
 #define CAF_SUITE store_forwarder
 
-#define FAIL CAF_FAIL
-#include <caf/test/dsl.hpp>
+#include "test.hpp"
 
 #include <functional>
 #include <memory>
@@ -134,38 +133,7 @@ cursor_actor::behavior_type mock_store(cursor_actor::pointer self,
   };
 }
 
-// The scripted middleman of the remote flavour: answers `connect` with
-// `store` (its interface, or `wrong_iface`), or refuses while `store` is
-// null.
-struct connect_script {
-  caf::actor store;
-  bool wrong_iface = false;
-  std::vector<std::string> attempts;
-};
-
-using connect_script_ptr = std::shared_ptr<connect_script>;
-
-caf::behavior fake_middleman(caf::event_based_actor* self,
-                             connect_script_ptr c) {
-  using reply
-      = caf::result<caf::node_id, caf::strong_actor_ptr, std::set<std::string>>;
-  return {
-      [self, c](caf::connect_atom, const std::string& host,
-                uint16_t port) -> reply {
-        c->attempts.push_back(host + ":" + std::to_string(port));
-        if (!c->store)
-          return caf::make_error(caf::sec::cannot_connect_to_node,
-                                 "connection refused");
-        auto ifs
-            = c->wrong_iface
-                  ? std::set<std::string>{"caf::replies_to<@i32>::with<@i32>"}
-                  : self->system().message_types<cursor_actor>();
-        return reply{caf::node_id{},
-                     caf::actor_cast<caf::strong_actor_ptr>(c->store),
-                     std::move(ifs)};
-      },
-  };
-}
+using connect_script_ptr = std::shared_ptr<test::connect_script>;
 
 struct fixture : test_coordinator_fixture<config> {
   script_ptr s = std::make_shared<script>();
@@ -185,14 +153,14 @@ struct fixture : test_coordinator_fixture<config> {
 
   // The remote flavour: connects through a scripted middleman, which
   // answers with `store` once `c->store` is set.
-  connect_script_ptr c = std::make_shared<connect_script>();
+  connect_script_ptr c = std::make_shared<test::connect_script>();
   caf::actor mm;
 
-  void start_remote(bool reachable) {
+  void start_remote(bool reachable, app::forwarder_hooks hooks = {}) {
     store = sys.spawn(mock_store, s);
     if (reachable)
       c->store = caf::actor_cast<caf::actor>(store);
-    mm = sys.spawn(fake_middleman, c);
+    mm = sys.spawn(test::fake_middleman, c);
     app::forwarder_options opts;
     opts.store_name = "the cursor node at 127.0.0.1:4242";
     opts.request_timeout = 2s;
@@ -204,6 +172,7 @@ struct fixture : test_coordinator_fixture<config> {
     r.retry_max_delay = 400ms;
     r.connector = caf::actor_cast<caf::io::middleman_actor>(mm);
     opts.remote = std::move(r);
+    opts.hooks = std::move(hooks);
     fwd = app::spawn_store_forwarder(sys, cursor_actor{}, std::move(opts), log);
     drain();
   }
@@ -239,6 +208,12 @@ struct fixture : test_coordinator_fixture<config> {
     if (!slot->has_value())
       CAF_FAIL("no answer");
     return **slot;
+  }
+
+  // Sends (xs...) to the forwarder from a fresh client (see send_to).
+  template <class T, class... Ts>
+  std::shared_ptr<std::optional<caf::expected<T>>> send(Ts... xs) {
+    return send_to<T>(caf::actor_cast<cursor_actor>(fwd), xs...);
   }
 
   // An untyped request (messages outside the typed interface).
@@ -287,8 +262,57 @@ T value(caf::expected<T> x) {
   return result;
 }
 
+// The error of a reply that came.
+template <class T>
+caf::error
+error_of(const std::shared_ptr<std::optional<caf::expected<T>>>& slot) {
+  if (!slot->has_value())
+    CAF_FAIL("no answer");
+  if (**slot)
+    CAF_FAIL("expected an error, got a value");
+  return (*slot)->error();
+}
+
 bool context_has(const caf::error& err, const std::string& needle) {
   return caf::to_string(err.context()).find(needle) != std::string::npos;
+}
+
+// A connection step as the tests script it: the hook keeps the step, sends
+// one batch (a=1-0 b=2-0) and records its answer; the answer ends the step,
+// done when it is no error, else failed. A step's calls must come from the
+// forwarder's context: the hook and the answer are.
+struct step_script {
+  std::vector<app::connection_step> got;
+  std::vector<caf::error> answers;
+  /// After `done`, calls done and fail again (they must do nothing).
+  bool end_twice = false;
+  /// Runs in the hook, before the batch, with the step's index.
+  std::function<void(size_t)> on_start;
+};
+
+using step_script_ptr = std::shared_ptr<step_script>;
+
+app::forwarder_hooks scripted_steps(step_script_ptr sp) {
+  app::forwarder_hooks h;
+  h.on_connect = [sp](app::connection_step step) {
+    sp->got.push_back(step);
+    if (sp->on_start)
+      sp->on_start(sp->got.size() - 1);
+    step.send_set({"a", "b"}, {"1-0", "2-0"},
+                  [sp, step](const caf::error& err) mutable {
+                    sp->answers.push_back(err);
+                    if (err) {
+                      step.fail("the replay failed");
+                      return;
+                    }
+                    step.done();
+                    if (sp->end_twice) {
+                      step.done();
+                      step.fail("too late");
+                    }
+                  });
+  };
+  return h;
 }
 
 } // namespace
@@ -464,7 +488,8 @@ CAF_TEST(a published forwarder survives exit and stray messages) {
   auto forged = caf::down_msg{caf::actor_cast<caf::actor_addr>(store),
                               caf::exit_reason::kill};
   caf::anon_send(raw, forged);
-  sys.spawn([=](caf::event_based_actor* other) { other->send(raw, forged); });
+  test::spawn_client(
+      sys, [=](caf::event_based_actor* other) { other->send(raw, forged); });
   drain();
   CAF_CHECK(!terminated(fwd));
   CAF_CHECK_EQUAL(value(ask<uint64_t>(dirty_atom_v)), 4u);
@@ -606,6 +631,175 @@ CAF_TEST(a remote request without an answer in time is a timeout) {
                              "127.0.0.1:4242 within 2s"));
   // A slow node is not a lost connection: no reconnection.
   CAF_CHECK_EQUAL(c->attempts.size(), 1u);
+}
+
+CAF_TEST(a connection step holds requests until it is done then they follow in
+             order) {
+  auto sp = std::make_shared<step_script>();
+  sp->end_twice = true;
+  s->hold = true;
+  start_remote(true, scripted_steps(sp));
+  CAF_REQUIRE_EQUAL(sp->got.size(), 1u);
+  // The step's own request went through; the others wait for the step.
+  auto dirty = send<uint64_t>(dirty_atom_v);
+  auto flush = send<uint64_t>(flush_atom_v);
+  drain();
+  CAF_CHECK_EQUAL(s->seen, std::vector<std::string>{"batch 2"});
+  CAF_CHECK(!dirty->has_value());
+  CAF_CHECK(!flush->has_value());
+  // The store answers the batch (the held answer goes out first when the
+  // next request reaches it; that one comes from another client).
+  s->hold = false;
+  s->release = true;
+  auto direct = send_to<uint64_t>(store, dirty_atom_v);
+  drain();
+  CAF_REQUIRE_EQUAL(sp->answers.size(), 1u);
+  CAF_CHECK(!sp->answers.front());
+  CAF_CHECK_EQUAL(s->seen, (std::vector<std::string>{"batch 2", "dirty",
+                                                     "dirty", "flush"}));
+  CAF_CHECK_EQUAL(value(**dirty), 4u);
+  CAF_CHECK_EQUAL(value(**flush), 5u);
+  // Done once: the second done and the fail did nothing.
+  CAF_CHECK_EQUAL(value(ask<uint64_t>(dirty_atom_v)), 4u);
+  advance_time(10s);
+  drain();
+  CAF_CHECK_EQUAL(c->attempts.size(), 1u);
+  CAF_CHECK_EQUAL(sp->got.size(), 1u);
+}
+
+CAF_TEST(a connection step that fails is a failed connection) {
+  auto sp = std::make_shared<step_script>();
+  s->hold = true;
+  start_remote(true, scripted_steps(sp));
+  auto flush = send<uint64_t>(flush_atom_v);
+  drain();
+  // No answer within the request timeout: the step gets CAF's error,
+  // unmapped, and fails.
+  advance_time(2s);
+  drain();
+  CAF_REQUIRE_EQUAL(sp->answers.size(), 1u);
+  CAF_CHECK(sp->answers.front() == caf::sec::request_timeout);
+  auto err = error_of(flush);
+  CAF_CHECK(is(err, errc::unavailable));
+  CAF_CHECK(context_has(err, "connected to the cursor node at 127.0.0.1:4242, "
+                             "but the replay failed; the request was not "
+                             "sent"));
+  CAF_CHECK_EQUAL(s->seen, std::vector<std::string>{"batch 2"});
+  // Not connected until the backoff's attempt, which runs the step again.
+  auto r = ask<uint64_t>(dirty_atom_v);
+  CAF_REQUIRE(!r);
+  CAF_CHECK(context_has(r.error(), "not connected"));
+  s->hold = false;
+  advance_time(99ms);
+  drain();
+  CAF_CHECK_EQUAL(c->attempts.size(), 1u);
+  advance_time(1ms);
+  drain();
+  CAF_CHECK_EQUAL(c->attempts.size(), 2u);
+  CAF_CHECK_EQUAL(sp->got.size(), 2u);
+  CAF_CHECK_EQUAL(value(ask<uint64_t>(dirty_atom_v)), 4u);
+  CAF_CHECK_EQUAL(s->seen,
+                  (std::vector<std::string>{"batch 2", "batch 2", "dirty"}));
+}
+
+CAF_TEST(a connection lost during the step fails the held requests and the old
+             step ends nothing) {
+  auto sp = std::make_shared<step_script>();
+  s->hold = true;
+  start_remote(true, scripted_steps(sp));
+  auto flush = send<uint64_t>(flush_atom_v);
+  drain();
+  // The node dies during the step; a new one listens at once, and holds
+  // the new step's batch too.
+  s->held.clear();
+  auto s2 = std::make_shared<script>();
+  s2->hold = true;
+  auto store2 = sys.spawn(mock_store, s2);
+  c->store = caf::actor_cast<caf::actor>(store2);
+  // The old step's end, called in the new step's hook, does nothing.
+  // (Not the shared pointer: the script would own itself.)
+  sp->on_start = [raw = sp.get()](size_t k) {
+    if (k == 1) {
+      raw->got[0].done();
+      raw->got[0].fail("stale");
+    }
+  };
+  caf::anon_send_exit(store, caf::exit_reason::kill);
+  drain();
+  auto err = error_of(flush);
+  CAF_CHECK(is(err, errc::unavailable));
+  CAF_CHECK(context_has(err, "lost the connection to the cursor node at "
+                             "127.0.0.1:4242 before the request was sent"));
+  // Reconnected at once, with a step of its own that holds requests.
+  CAF_CHECK_EQUAL(c->attempts.size(), 2u);
+  CAF_REQUIRE_EQUAL(sp->got.size(), 2u);
+  auto dirty = send<uint64_t>(dirty_atom_v);
+  drain();
+  CAF_CHECK(!dirty->has_value());
+  CAF_CHECK_EQUAL(s2->seen, std::vector<std::string>{"batch 2"});
+  // The old step's answer (the dead node's) never reaches it.
+  CAF_CHECK(sp->answers.empty());
+  s2->hold = false;
+  s2->release = true;
+  auto direct = send_to<uint64_t>(store2, dirty_atom_v);
+  drain();
+  CAF_CHECK_EQUAL(sp->answers.size(), 1u);
+  CAF_CHECK_EQUAL(value(**dirty), 4u);
+  CAF_CHECK_EQUAL(s2->seen,
+                  (std::vector<std::string>{"batch 2", "dirty", "dirty"}));
+  s2->held.clear();
+  caf::anon_send_exit(store2, caf::exit_reason::kill);
+}
+
+CAF_TEST(acknowledged plain sets are reported and nothing else) {
+  using strings = std::vector<std::string>;
+  auto acked = std::make_shared<std::vector<std::string>>();
+  app::forwarder_options opts;
+  opts.hooks.on_acked_set = [acked](const strings& peers, const strings& ids) {
+    std::string line;
+    for (size_t i = 0; i < peers.size(); ++i)
+      line += (i > 0 ? " " : "") + peers[i] + "=" + ids[i];
+    acked->push_back(line);
+  };
+  // A local store: no connection, so no step.
+  opts.hooks.on_connect = [](app::connection_step) {
+    CAF_FAIL("a connection step without a remote store");
+  };
+  start(opts);
+  CAF_CHECK(ask<ok_atom>(set_atom_v, "a", "1-0"));
+  CAF_CHECK(ask<ok_atom>(set_atom_v, strings{"a", "b"}, strings{"2-0", "3-0"}));
+  CAF_CHECK(ask<ok_atom>(set_atom_v, force_atom_v, "a", "0"));
+  CAF_CHECK(ask<ok_atom>(set_atom_v, force_atom_v, strings{"a"}, strings{"0"}));
+  s->fail_with = caf::make_error(errc::regression, "cursor of 'a' is 9-0");
+  CAF_CHECK(!ask<ok_atom>(set_atom_v, "a", "4-0"));
+  CAF_CHECK(!ask<ok_atom>(set_atom_v, strings{"a"}, strings{"4-0"}));
+  CAF_CHECK_EQUAL(*acked, (strings{"a=1-0", "a=2-0 b=3-0"}));
+  CAF_CHECK_EQUAL(s->seen.size(), 6u);
+}
+
+CAF_TEST(forget goes to its hook and is refused without one) {
+  auto forgotten = std::make_shared<std::vector<std::string>>();
+  app::forwarder_options opts;
+  opts.hooks.forget
+      = [forgotten](const std::string& peer) { forgotten->push_back(peer); };
+  start(opts);
+  // As the tailer sends it: no answer is awaited.
+  caf::anon_send(fwd, app::forget_atom_v, std::string{"p"});
+  drain();
+  CAF_CHECK_EQUAL(*forgotten, std::vector<std::string>{"p"});
+  CAF_CHECK(s->seen.empty());
+  // The node's front sets no hook: a remote client's forget is refused.
+  auto first_fwd = fwd;
+  auto first_store = store;
+  start();
+  auto err
+      = ask_untyped(caf::make_message(app::forget_atom_v, std::string{"p"}));
+  CAF_CHECK(err == caf::sec::unexpected_message);
+  CAF_CHECK(context_has(err, "forget"));
+  CAF_CHECK_EQUAL(forgotten->size(), 1u);
+  CAF_CHECK(!terminated(fwd));
+  caf::anon_send_exit(first_fwd, caf::exit_reason::kill);
+  caf::anon_send_exit(first_store, caf::exit_reason::kill);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -9,6 +9,7 @@ or bounded polls of Redis state with a deadline.
 """
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -33,7 +34,8 @@ PEER_NAMES = ["uk.node.manchester-1", "de.node.frankfurt-2",
               "us.node.virginia-3", "fr.node.paris-4"]
 
 
-def parse_args():
+def argument_parser():
+    """The suite's arguments; a scenario may add its own."""
     p = argparse.ArgumentParser()
     p.add_argument("--tailer", required=True)
     p.add_argument("--node", required=True)
@@ -45,7 +47,11 @@ def parse_args():
     p.add_argument("--promtool", default=None)
     p.add_argument("--rules", default=None,
                    help="config/prometheus/cursor-actor.rules.yml")
-    return p.parse_args()
+    return p
+
+
+def parse_args():
+    return argument_parser().parse_args()
 
 
 # -- RESP client ---------------------------------------------------------------
@@ -409,24 +415,33 @@ def wait_caught_up(pairs, timeout=60.0, what="targets"):
 # Counts a stream's entries and hashes them inside Redis, so that two streams
 # of 20,000 entries compare without shipping them to Python: each chunk of
 # XRANGE's reply (IDs and fields, in stream order) is serialised with
-# cmsgpack (length-prefixed, so unambiguous) and hashed; the chunk hashes are
-# hashed together.
+# cmsgpack (length-prefixed, so unambiguous) and hashed. One call covers at
+# most 10 chunks from ARGV[1] on and returns its count, the chunk hashes and
+# where it stopped, so that no call keeps a loaded server busy long enough
+# to reach the client's socket timeout; the chunk hashes are hashed together
+# here.
 DIGEST_SCRIPT = """
-local digests, n, start = {}, 0, '-'
-while true do
+local digests, n, start = {}, 0, ARGV[1]
+for _ = 1, 10 do
   local r = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', 1000)
   n = n + #r
   digests[#digests + 1] = redis.sha1hex(cmsgpack.pack(r))
-  if #r < 1000 then break end
+  if #r < 1000 then return {n, table.concat(digests), ''} end
   start = '(' .. r[#r][1]
 end
-return {n, redis.sha1hex(table.concat(digests))}
+return {n, table.concat(digests), start}
 """
 
 
 def stream_digest(client, key):
-    n, digest = client.call("EVAL", DIGEST_SCRIPT, 1, key)
-    return n, digest
+    total, digests, start = 0, hashlib.sha1(), "-"
+    while True:
+        n, part, start = client.call("EVAL", DIGEST_SCRIPT, 1, key, start)
+        total += n
+        digests.update(part)
+        if not start:
+            return total, digests.hexdigest()
+        start = start.decode()
 
 
 def compare_streams(source, skey, target, tkey):

@@ -37,3 +37,20 @@ CAF_TEST(every peer gets its counters and gauges) {
         "# TYPE replication_tailer_lag_seconds gauge\n"})
     CAF_CHECK_NOT_EQUAL(text.find(line), std::string::npos);
 }
+
+CAF_TEST(a stopped peer names its reason and a running one has no sample) {
+  peer_stats a;
+  a.peer = "uk.node.a";
+  a.failed = true;
+  a.fault = "target_foreign";
+  peer_stats b;
+  b.peer = "uk.node.b";
+  auto text = render_metrics({a, b});
+  CAF_CHECK_NOT_EQUAL(text.find("# TYPE replication_tailer_peer_fault gauge\n"),
+                      std::string::npos);
+  CAF_CHECK_NOT_EQUAL(text.find("replication_tailer_peer_fault{peer=\"uk.node."
+                                "a\",reason=\"target_foreign\"} 1\n"),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(text.find("replication_tailer_peer_fault{peer=\"uk.node.b\""),
+                  std::string::npos);
+}

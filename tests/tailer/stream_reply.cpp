@@ -64,6 +64,48 @@ CAF_TEST(XINFO STREAM of Redis 7 gives the facts of the gap check) {
   CAF_CHECK_EQUAL(empty->first_entry_id, "");
 }
 
+CAF_TEST(XINFO STREAM of a target gives its state and its last entry) {
+  auto info = parse_xinfo(*resp(xinfo(true)));
+  CAF_REQUIRE(info);
+  CAF_CHECK_EQUAL(info->last_entry_id, "5-1");
+  auto seen = observe_target(*info);
+  CAF_REQUIRE(seen);
+  CAF_CHECK(seen->state.exists);
+  CAF_CHECK(seen->has_counters);
+  CAF_CHECK_EQUAL(seen->state.last_id, (cursor::stream_id{5, 1}));
+  CAF_CHECK_EQUAL(seen->state.max_deleted, (cursor::stream_id{2, 1}));
+  CAF_CHECK_EQUAL(seen->state.entries_added, 5u);
+  CAF_CHECK_EQUAL(seen->state.length, 2u);
+  CAF_REQUIRE(seen->last_entry);
+  CAF_CHECK_EQUAL(*seen->last_entry, (cursor::stream_id{5, 1}));
+  CAF_CHECK_EQUAL(*seen->last_entry_fields, "1:a1:b");
+  // An ID that does not parse is a protocol error, not a state.
+  auto bad = *info;
+  bad.last_generated_id = "5-x";
+  CAF_CHECK(is(observe_target(bad).error(), errc::redis_protocol));
+}
+
+CAF_TEST(fields keys tell entries apart exactly when their fields differ) {
+  // "ab" + "c" and "a" + "bc" are different entries: lengths are part of
+  // the key.
+  auto one = resp("*2\r\n" + bulk("ab") + bulk("c"));
+  auto two = resp("*2\r\n" + bulk("a") + bulk("bc"));
+  CAF_CHECK_NOT_EQUAL(fields_key(*one), fields_key(*two));
+  CAF_CHECK_EQUAL(fields_key(*one),
+                  fields_key(*resp("*2\r\n" + bulk("ab") + bulk("c"))));
+  CAF_CHECK_EQUAL(fields_key(*resp("*-1\r\n")), "");
+  // The entry at a position: its fields, or none.
+  auto at = parse_entry_at(
+      *resp("*1\r\n*2\r\n" + bulk("3-0") + "*2\r\n" + bulk("k") + bulk("v")));
+  CAF_REQUIRE(at);
+  CAF_REQUIRE(*at);
+  CAF_CHECK_EQUAL(**at, "1:k1:v");
+  auto none = parse_entry_at(*resp("*0\r\n"));
+  CAF_REQUIRE(none);
+  CAF_CHECK(!*none);
+  CAF_CHECK(is(parse_entry_at(*resp(":1\r\n")).error(), errc::redis_protocol));
+}
+
 CAF_TEST(XINFO STREAM of Redis 6 lacks the Redis 7 fields) {
   std::string r = "*6\r\n" + bulk("length") + ":1\r\n"
                   + bulk("last-generated-id") + bulk("1-0")

@@ -11,8 +11,10 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -111,6 +113,53 @@ struct reply {
   }
 };
 
+/// Sends (xs...) to `hdl` from a fresh client actor, without a timeout; the
+/// reply lands in the returned slot once the messages are processed.
+template <class T, class Handle, class... Ts>
+reply<T> request_from_client(caf::actor_system& sys, Handle hdl, Ts... xs) {
+  reply<T> result;
+  auto slot = result.slot;
+  spawn_client(sys, [=](caf::event_based_actor* client) {
+    client->request(hdl, caf::infinite, xs...)
+        .then(
+            [=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
+            [=](caf::error& err) { *slot = caf::expected<T>{std::move(err)}; });
+  });
+  return result;
+}
+
+/// The scripted middleman of a remote store forwarder
+/// (app::remote_store::connector): answers `connect` with `store` (its
+/// interface, or a foreign one with `wrong_iface`), or refuses while `store`
+/// is null. Every attempt is recorded.
+struct connect_script {
+  caf::actor store;
+  bool wrong_iface = false;
+  std::vector<std::string> attempts;
+};
+
+inline caf::behavior fake_middleman(caf::event_based_actor* self,
+                                    std::shared_ptr<connect_script> c) {
+  using result
+      = caf::result<caf::node_id, caf::strong_actor_ptr, std::set<std::string>>;
+  return {
+      [self, c](caf::connect_atom, const std::string& host,
+                uint16_t port) -> result {
+        c->attempts.push_back(host + ":" + std::to_string(port));
+        if (!c->store)
+          return caf::make_error(caf::sec::cannot_connect_to_node,
+                                 "connection refused");
+        auto ifs
+            = c->wrong_iface
+                  ? std::set<std::string>{"caf::replies_to<@i32>::with<@i32>"}
+                  : self->system().message_types<cursor::cursor_actor>();
+        return result{caf::node_id{},
+                      caf::actor_cast<caf::strong_actor_ptr>(c->store),
+                      std::move(ifs)};
+      },
+  };
+}
+
 /// A deterministic fixture: the cursor actor over a scripted mock writer, both
 /// on the test coordinator. Time only moves through advance_time().
 struct store_fixture : test_coordinator_fixture<config> {
@@ -141,16 +190,7 @@ struct store_fixture : test_coordinator_fixture<config> {
   /// returned slot once the messages are processed (call drain()).
   template <class T, class Handle, class... Ts>
   reply<T> send_to(Handle hdl, Ts... xs) {
-    reply<T> result;
-    auto slot = result.slot;
-    spawn_client(sys, [=](caf::event_based_actor* client) {
-      client->request(hdl, caf::infinite, xs...)
-          .then([=](T& x) { *slot = caf::expected<T>{std::move(x)}; },
-                [=](caf::error& err) {
-                  *slot = caf::expected<T>{std::move(err)};
-                });
-    });
-    return result;
+    return request_from_client<T>(sys, hdl, xs...);
   }
 
   template <class T, class... Ts>
