@@ -25,6 +25,7 @@
 #include "cli/output_file.hpp"
 #include "cli/peer_list.hpp"
 #include "common/describe.hpp"
+#include "common/standard_streams.hpp"
 #include "cursor_actor/backup_name.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/stream_id.hpp"
@@ -87,14 +88,16 @@ void keep_older(std::vector<cursor_entry>& xs, const cli_args& args) {
 
 // Asks the node for every cursor in peer order, page by page (`--page-size`
 // per request, so that no request costs the node more than one page), and
-// hands each page to `on_page`; returns an exit code. A peer present during
-// the whole listing is met exactly once; values are those of its page.
+// hands each page to `on_page`, which returns false to stop (its output
+// failed: exit_output); returns an exit code. A peer present during the whole
+// listing is met exactly once; values are those of its page.
 template <class OnPage>
 int for_each_page(const context& ctx, OnPage on_page) {
   std::string after;
   for (;;) {
     bool more = false;
     bool advanced = true;
+    bool keep_going = true;
     auto code = ask(
         ctx,
         [&](cursor_page& page) {
@@ -103,11 +106,13 @@ int for_each_page(const context& ctx, OnPage on_page) {
           // otherwise would make this loop forever.
           advanced = !more || page.next > after;
           after = std::move(page.next);
-          on_page(page.entries);
+          keep_going = on_page(page.entries);
         },
         list_atom_v, after, ctx.args.page_size);
     if (code != exit_ok)
       return code;
+    if (!keep_going)
+      return exit_output;
     if (!advanced) {
       ctx.err << "cursorctl: the node answered a page of list that does not "
                  "advance; stopped\n";
@@ -151,6 +156,7 @@ int cmd_list(const context& ctx) {
     keep_older(page, ctx.args);
     xs.insert(xs.end(), std::make_move_iterator(page.begin()),
               std::make_move_iterator(page.end()));
+    return true;
   });
   if (code != exit_ok)
     return code;
@@ -160,6 +166,8 @@ int cmd_list(const context& ctx) {
 
 // Writes each page as it arrives, so the CLI holds one page, not the whole
 // store. Into a file (`-o`), the file appears only once every page is written.
+// To stdout, each page is flushed: a write that fails (a full disk, a reader
+// that stopped) stops the export at that page, and main() reports it.
 int cmd_export(const context& ctx) {
   auto& sink = ctx.output != nullptr ? ctx.output->stream() : ctx.out;
   bool csv = ctx.args.format == export_format::csv;
@@ -173,6 +181,7 @@ int cmd_export(const context& ctx) {
       write_json_lines(sink, page);
     first = false;
     count += page.size();
+    return app::flush_checked(sink);
   });
   if (code != exit_ok)
     return code;
@@ -239,6 +248,7 @@ int current_cursors(const context& ctx, std::vector<cursor_entry>& out) {
   return for_each_page(ctx, [&](std::vector<cursor_entry>& page) {
     out.insert(out.end(), std::make_move_iterator(page.begin()),
                std::make_move_iterator(page.end()));
+    return true;
   });
 }
 

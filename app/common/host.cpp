@@ -23,6 +23,7 @@
 #include "common/program.hpp"
 #include "common/signal_hub.hpp"
 #include "common/signals.hpp"
+#include "common/standard_streams.hpp"
 #include "common/status_board.hpp"
 #include "common/watchdog.hpp"
 
@@ -73,14 +74,21 @@ int run_host(program& prog, int argc, char** argv) {
     std::cerr << traits.info.name << ": error: " << text << std::endl;
     return code;
   };
+  // Before anything is opened: a closed stderr would otherwise become the
+  // lock file or the database, and the log would be written into it.
+  prepare_standard_streams();
   // Before any thread exists, so that every thread inherits the mask and
   // only the watcher thread takes the signals (docs/NODE.md, "Signals").
   signal_watcher::block_signals();
   auto limit_note = raise_descriptor_limit();
   host_config cfg{prog};
   auto outcome = cfg.read(argc, argv);
-  if (outcome.printed_help)
+  if (outcome.printed_help) {
+    // The help is the whole output: it must have reached stdout.
+    if (auto err = finish_stdout(); !err.empty())
+      return refuse(exit_config, err);
     return exit_ok;
+  }
   if (!outcome.options)
     return refuse(exit_config, outcome.error);
   const auto& opts = *outcome.options;
