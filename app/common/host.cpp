@@ -48,9 +48,10 @@ std::string prepare_directory(const std::string& db_path,
 }
 
 // The checks of every file the process writes, before it writes any
-// (docs/NODE.md, "Files and locks").
-std::string check_files(const program_traits& traits,
-                        const host_options& opts) {
+// (docs/NODE.md, "Files and locks"). The same files are the ones an online
+// backup may never be written to: the store refuses them.
+std::string check_files(const program_traits& traits, const host_options& opts,
+                        std::vector<std::string>& guarded) {
   if (!opts.metrics_file.empty())
     if (auto err = check_writable_location(opts.metrics_file); !err.empty())
       return err;
@@ -63,6 +64,8 @@ std::string check_files(const program_traits& traits,
     files.push_back({traits.group + ".metrics-file", opts.metrics_file, {}});
   if (auto err = check_distinct_files(files); !err.empty())
     return "invalid configuration: " + err;
+  for (auto& x : files)
+    guarded.push_back(x.path);
   return {};
 }
 
@@ -91,9 +94,12 @@ int run_host(program& prog, int argc, char** argv) {
   }
   if (!outcome.options)
     return refuse(exit_config, outcome.error);
-  const auto& opts = *outcome.options;
-  if (auto err = check_files(traits, opts); !err.empty())
+  auto& opts = *outcome.options;
+  std::vector<std::string> guarded;
+  if (auto err = check_files(traits, opts, guarded); !err.empty())
     return refuse(exit_config, err);
+  if (opts.store)
+    opts.store->storage.protected_files = std::move(guarded);
   std::string created_dir;
   std::optional<lock_file> lock;
   std::optional<database_lock> db_lock;

@@ -1,8 +1,12 @@
 #include "sqlite/backup.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -157,15 +161,100 @@ caf::expected<uint64_t> copy_into(sqlite3* source, int fd,
   return static_cast<uint64_t>(*rows);
 }
 
+// A file as the kernel reaches it: the directory (every link, `.` and `..`
+// resolved: its device and inode) and the last name, which is not resolved
+// (a link there is a name of its own, never followed by the backup).
+struct place {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;
+};
+
+std::optional<place> place_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  auto name = slash == std::string::npos ? path : path.substr(slash + 1);
+  struct stat dir {};
+  if (name.empty() || ::stat(directory_of(path).c_str(), &dir) != 0)
+    return std::nullopt;
+  return place{dir.st_dev, dir.st_ino, std::move(name)};
+}
+
+std::string resolved(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real{
+    ::realpath(path.c_str(), nullptr), &std::free};
+  return real ? std::string{real.get()} : std::string{};
+}
+
+// The files a backup may not be written to, with what each is.
+std::vector<std::pair<std::string, std::string>>
+guarded_files(sqlite3* source, const std::vector<std::string>& extra) {
+  std::vector<std::pair<std::string, std::string>> result;
+  auto add_database = [&](const std::string& db) {
+    static constexpr const char* roles[] = {
+      "the database", "the database's WAL file",
+      "the database's shared-memory file", "the database's rollback journal"};
+    auto names = database_side_files(db);
+    for (size_t i = 0; i < names.size(); ++i)
+      result.emplace_back(names[i], roles[i]);
+  };
+  const char* main = sqlite3_db_filename(source, "main");
+  if (main != nullptr && *main != '\0') {
+    add_database(main);
+    if (auto real = resolved(main); !real.empty() && real != main)
+      add_database(real);
+  }
+  for (auto& x : extra) {
+    result.emplace_back(x, "a file of this process");
+    if (auto real = resolved(x); !real.empty() && real != x)
+      result.emplace_back(real, "a file of this process");
+  }
+  return result;
+}
+
+// Refuses `path` when it is one of the guarded files (see backup.hpp).
+caf::error refuse_guarded(sqlite3* source, const std::string& path,
+                          const std::vector<std::string>& extra) {
+  auto target = place_of(path);
+  if (!target)
+    return caf::none; // the create fails and says why
+  struct stat existing {};
+  bool exists = ::stat(path.c_str(), &existing) == 0;
+  for (auto& [file, role] : guarded_files(source, extra)) {
+    auto guarded = place_of(file);
+    bool same_name = guarded && guarded->dev == target->dev
+                     && guarded->ino == target->ino
+                     && guarded->name == target->name;
+    struct stat st {};
+    bool same_inode = exists && ::stat(file.c_str(), &st) == 0
+                      && st.st_dev == existing.st_dev
+                      && st.st_ino == existing.st_ino;
+    if (same_name || same_inode)
+      return caf::make_error(errc::invalid_backup_name,
+                             "backup " + quoted(path) + " is " + role + " ("
+                               + quoted(file)
+                               + "): a backup there would destroy it; "
+                                 "choose another name; nothing was written");
+  }
+  return caf::none;
+}
+
 } // namespace
 
-caf::expected<uint64_t> backup_to(sqlite3* source, const std::string& path) {
+std::vector<std::string> database_side_files(const std::string& db) {
+  return {db, db + "-wal", db + "-shm", db + "-journal"};
+}
+
+caf::expected<uint64_t>
+backup_to(sqlite3* source, const std::string& path,
+          const std::vector<std::string>& protected_files) {
   if (path.empty() || path.back() == '/')
     return caf::make_error(errc::invalid_backup_name,
                            "backup " + quoted(path) + " names no file");
   if (path.find('\0') != std::string::npos)
     return caf::make_error(errc::invalid_backup_name,
                            "the backup path contains a NUL byte");
+  if (auto err = refuse_guarded(source, path, protected_files))
+    return err;
   fd_closer file{::open(path.c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                         0600)};
