@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "cli/output_file.hpp"
 #include "cli/peer_list.hpp"
 #include "common/describe.hpp"
+#include "common/standard_streams.hpp"
 #include "cursor_actor/backup_name.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/stream_id.hpp"
@@ -85,29 +87,72 @@ void keep_older(std::vector<cursor_entry>& xs, const cli_args& args) {
            xs.end());
 }
 
+// One page of the paged list. The node runs at most 16 paged lists at once
+// and refuses more with invalid_list_request; the page size was checked
+// before connecting, so that is the only cause here: the page is asked again
+// with backoff (10 ms doubling to 250 ms) until --timeout has passed since
+// its first attempt (each attempt waits at most what is left of it), then
+// the refusal is reported (exit 3).
+int ask_page(const context& ctx, const std::string& after,
+             cursor_page& result) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + ctx.args.timeout;
+  auto delay = std::chrono::milliseconds{10};
+  for (;;) {
+    caf::error failure;
+    bool answered = false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - clock::now());
+    caf::scoped_actor self{ctx.sys};
+    self->request(ctx.node, std::max(left, std::chrono::milliseconds{1}),
+                  list_atom_v, after, ctx.args.page_size)
+        .receive(
+            [&](cursor_page& page) {
+              result = std::move(page);
+              answered = true;
+            },
+            [&](caf::error& e) { failure = std::move(e); });
+    if (answered)
+      return exit_ok;
+    if (!is(failure, errc::invalid_list_request)) {
+      report(ctx, failure);
+      return exit_code_for(failure);
+    }
+    if (clock::now() + delay >= deadline) {
+      ctx.err << "cursorctl: " << ctx.args.command
+              << ": the node had no free paged-list slot within "
+              << format_timeout(ctx.args.timeout)
+              << " (16 paged lists run at once; retry later or raise "
+                 "--timeout): "
+              << app::describe(failure) << '\n';
+      return exit_code_for(failure);
+    }
+    // A blocking client between two requests: nothing else to serve.
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds{250});
+  }
+}
+
 // Asks the node for every cursor in peer order, page by page (`--page-size`
 // per request, so that no request costs the node more than one page), and
-// hands each page to `on_page`; returns an exit code. A peer present during
-// the whole listing is met exactly once; values are those of its page.
+// hands each page to `on_page`, which returns false to stop (its output
+// failed: exit_output); returns an exit code. A peer present during the whole
+// listing is met exactly once; values are those of its page.
 template <class OnPage>
 int for_each_page(const context& ctx, OnPage on_page) {
   std::string after;
   for (;;) {
-    bool more = false;
-    bool advanced = true;
-    auto code = ask(
-        ctx,
-        [&](cursor_page& page) {
-          more = page.more;
-          // Each page must start after the last: a node that answers
-          // otherwise would make this loop forever.
-          advanced = !more || page.next > after;
-          after = std::move(page.next);
-          on_page(page.entries);
-        },
-        list_atom_v, after, ctx.args.page_size);
-    if (code != exit_ok)
+    cursor_page page;
+    if (auto code = ask_page(ctx, after, page); code != exit_ok)
       return code;
+    bool more = page.more;
+    // Each page must start after the last: a node that answers otherwise
+    // would make this loop forever.
+    bool advanced = !more || page.next > after;
+    after = std::move(page.next);
+    bool keep_going = on_page(page.entries);
+    if (!keep_going)
+      return exit_output;
     if (!advanced) {
       ctx.err << "cursorctl: the node answered a page of list that does not "
                  "advance; stopped\n";
@@ -151,6 +196,7 @@ int cmd_list(const context& ctx) {
     keep_older(page, ctx.args);
     xs.insert(xs.end(), std::make_move_iterator(page.begin()),
               std::make_move_iterator(page.end()));
+    return true;
   });
   if (code != exit_ok)
     return code;
@@ -160,6 +206,8 @@ int cmd_list(const context& ctx) {
 
 // Writes each page as it arrives, so the CLI holds one page, not the whole
 // store. Into a file (`-o`), the file appears only once every page is written.
+// To stdout, each page is flushed: a write that fails (a full disk, a reader
+// that stopped) stops the export at that page, and main() reports it.
 int cmd_export(const context& ctx) {
   auto& sink = ctx.output != nullptr ? ctx.output->stream() : ctx.out;
   bool csv = ctx.args.format == export_format::csv;
@@ -173,6 +221,7 @@ int cmd_export(const context& ctx) {
       write_json_lines(sink, page);
     first = false;
     count += page.size();
+    return app::flush_checked(sink);
   });
   if (code != exit_ok)
     return code;
@@ -241,6 +290,7 @@ int current_cursors(const context& ctx, std::vector<cursor_entry>& out) {
   return for_each_page(ctx, [&](std::vector<cursor_entry>& page) {
     out.insert(out.end(), std::make_move_iterator(page.begin()),
                std::make_move_iterator(page.end()));
+    return true;
   });
 }
 

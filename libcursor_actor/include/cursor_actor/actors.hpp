@@ -99,9 +99,12 @@ using cursor_actor = caf::typed_actor<
     /// is a consistent snapshot and opens as a store. `path` is any path the
     /// process may write: a host must never let a remote peer choose it (the
     /// cursor_node's published front takes a file name only and resolves it
-    /// in `node.backup-dir`; see validate_backup_name()). A failed backup
-    /// removes its partial file. Errors: backup_exists, invalid_backup_name
-    /// (the directory is missing), cannot_open, storage_error, busy, closed,
+    /// in `node.backup-dir`; see validate_backup_name()). A `path` that is
+    /// the database, its -wal, -shm or -journal, or one of
+    /// `storage_options::protected_files` (links resolved) is refused with
+    /// invalid_backup_name. A failed backup removes its partial file. Errors:
+    /// backup_exists, invalid_backup_name (the directory is missing, or the
+    /// path is one of those files), cannot_open, storage_error, busy, closed,
     /// writer_down, and those of flush.
     caf::replies_to<backup_atom, std::string>::with<uint64_t>,
     /// close: final flush, TRUNCATE checkpoint, database closed; answers with

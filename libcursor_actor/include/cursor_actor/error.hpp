@@ -58,8 +58,9 @@ enum class errc : uint8_t {
   /// An option value is out of range. Context: option name and reason.
   invalid_option,
   /// A backup file name is refused (empty, too long, a path, '..', a
-  /// leading '.', a character outside [A-Za-z0-9._+@=-]), or a backup path
-  /// whose directory is missing. Context: the reason. Nothing was written.
+  /// leading '.', a character outside [A-Za-z0-9._+@=-]), a backup path
+  /// whose directory is missing, or one that is the database, a side file of
+  /// it or a protected file. Context: the reason. Nothing was written.
   invalid_backup_name,
   /// The backup file exists already; backups never overwrite. Context: the
   /// name. Nothing was written.
