@@ -113,6 +113,27 @@ cursor_actor::behavior_type front(front_pointer self, cursor_actor store,
              std::vector<std::string>& ids) {
         return forward<ok_atom>(self, a, f, std::move(peers), std::move(ids));
       },
+      [self](set_atom a, expect_atom e, std::string& peer, std::string& want,
+             std::string& id) {
+        return forward<ok_atom>(self, a, e, std::move(peer), std::move(want),
+                                std::move(id));
+      },
+      [self](set_atom a, expect_atom e, force_atom f, std::string& peer,
+             std::string& want, std::string& id) {
+        return forward<ok_atom>(self, a, e, f, std::move(peer), std::move(want),
+                                std::move(id));
+      },
+      [self](set_atom a, expect_atom e, std::vector<std::string>& peers,
+             std::vector<std::string>& wants, std::vector<std::string>& ids) {
+        return forward<ok_atom>(self, a, e, std::move(peers), std::move(wants),
+                                std::move(ids));
+      },
+      [self](set_atom a, expect_atom e, force_atom f,
+             std::vector<std::string>& peers, std::vector<std::string>& wants,
+             std::vector<std::string>& ids) {
+        return forward<ok_atom>(self, a, e, f, std::move(peers),
+                                std::move(wants), std::move(ids));
+      },
       [self](get_atom a, std::string& peer) {
         return forward<cursor_lookup>(self, a, std::move(peer));
       },

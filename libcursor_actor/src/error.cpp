@@ -48,6 +48,8 @@ std::string to_string(errc code) {
       return "backups_disabled";
     case errc::invalid_list_request:
       return "invalid_list_request";
+    case errc::conflict:
+      return "conflict";
   }
   return "unknown_error";
 }

@@ -70,6 +70,11 @@ enum class errc : uint8_t {
   /// A paged `list` was refused: its limit is outside 1..100000, or 16 paged
   /// lists run already. Context: the reason. Nothing changed.
   invalid_list_request,
+  /// A conditional set met another state than the one it expects: the
+  /// cursor moved, appeared or was deleted since the caller read it.
+  /// Context: the peer, the expected and the found state (`no cursor` for
+  /// absent), the refused value. Nothing changed (a batch: nothing of it).
+  conflict,
 };
 
 /// Returns the enumerator's name, e.g. `"invalid_peer_id"`.
