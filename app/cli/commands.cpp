@@ -301,14 +301,17 @@ std::string lines_of(size_t first, size_t last) {
 }
 
 // Applies what `plan` changes (entries that would change nothing are not
-// sent), then commits unless --no-flush. Prints the summary line.
+// sent), each only where the peer is still as planned (conditional sets),
+// then commits unless --no-flush. Prints the summary line; an entry whose
+// peer changed since the plan is named on `err`, counted, not applied, and
+// makes the exit code exit_refused.
 int apply_plan(const context& ctx, const import_plan& plan, bool force,
                const char* done) {
   auto& cmd = ctx.args.command;
-  std::vector<file_entry> changes;
+  std::vector<planned_change> changes;
   for (auto& x : plan.changes)
     if (x.kind != change::unchanged)
-      changes.push_back(x.entry);
+      changes.push_back(x);
   auto summary = std::to_string(plan.added) + " new, "
                  + std::to_string(plan.advanced) + " advanced, "
                  + std::to_string(plan.moved_back) + " moved back, "
@@ -321,6 +324,14 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
   std::ostream* progress = ::isatty(STDERR_FILENO) == 1 ? &ctx.err : nullptr;
   auto res = set_in_chunks(ctx.sys, ctx.node, ctx.args.timeout, changes, force,
                            ctx.args.chunk_size, progress, cmd);
+  for (auto& x : res.conflicts)
+    ctx.err << "cursorctl: " << cmd << ": line " << x.line << ": '" << x.peer
+            << "' changed since it was read; not applied: " << x.message
+            << '\n';
+  std::string conflicts;
+  if (!res.conflicts.empty())
+    conflicts = "; " + std::to_string(res.conflicts.size())
+                + " changed since read, not applied";
   if (res.error) {
     std::string what;
     if (res.error == caf::sec::request_timeout)
@@ -333,7 +344,7 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
             << lines_of(res.failed_first_line, res.failed_last_line) << ")";
     if (res.refused_line > 0)
       ctx.err << " refused at line " << res.refused_line;
-    ctx.err << ": " << what << "; ";
+    ctx.err << ": " << what << conflicts << "; ";
     if (res.applied_chunks == 0)
       ctx.err << "nothing was applied";
     else
@@ -345,14 +356,14 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
     ctx.err << '\n';
     return exit_code_for(res.error);
   }
-  ctx.out << done << ": " << summary << " (" << res.applied_entries
+  ctx.out << done << ": " << summary << conflicts << " (" << res.applied_entries
           << " entries in " << res.chunks << " chunks)\n";
+  int code = res.conflicts.empty() ? exit_ok : exit_refused;
   if (ctx.args.no_flush) {
     ctx.out << "not flushed (--no-flush): the node commits the changes with "
                "its next flush\n";
-    return exit_ok;
+    return code;
   }
-  int code = exit_ok;
   caf::scoped_actor self{ctx.sys};
   self->request(ctx.node, ctx.args.timeout, flush_atom_v)
       .receive(

@@ -73,6 +73,17 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
       },
       [batch](set_atom, strs peers, strs) { return batch(peers); },
       [batch](set_atom, force_atom, strs peers, strs) { return batch(peers); },
+      [](set_atom, expect_atom, str, str, str) -> caf::result<ok_atom> {
+        return refuse();
+      },
+      [](set_atom, expect_atom, force_atom, str, str,
+         str) -> caf::result<ok_atom> { return refuse(); },
+      [batch](set_atom, expect_atom, strs peers, strs, strs) {
+        return batch(peers);
+      },
+      [batch](set_atom, expect_atom, force_atom, strs peers, strs, strs) {
+        return batch(peers);
+      },
       [](backup_atom, str) -> caf::result<uint64_t> { return refuse(); },
       [](get_atom, str) -> caf::result<cursor_lookup> { return refuse(); },
       [](get_atom, start_atom, str) -> caf::result<std::string> {
