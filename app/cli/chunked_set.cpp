@@ -29,50 +29,77 @@ long refused_index(const caf::error& err) {
 
 chunked_outcome set_in_chunks(caf::actor_system& sys, const cursor_actor& node,
                               std::chrono::milliseconds timeout,
-                              const std::vector<file_entry>& entries,
+                              const std::vector<planned_change>& changes,
                               bool force, size_t chunk_size,
                               std::ostream* progress,
                               const std::string& label) {
   chunked_outcome result;
   chunk_size = std::max<size_t>(chunk_size, 1);
-  result.chunks = (entries.size() + chunk_size - 1) / chunk_size;
+  result.chunks = (changes.size() + chunk_size - 1) / chunk_size;
   caf::scoped_actor self{sys};
+  // The chunk's entries still to send (indexes into `changes`).
+  std::vector<size_t> pending;
   std::vector<std::string> peers;
+  std::vector<std::string> wants;
   std::vector<std::string> ids;
   for (size_t k = 0; k < result.chunks; ++k) {
     auto first = k * chunk_size;
-    auto last = std::min(entries.size(), first + chunk_size);
-    peers.clear();
-    ids.clear();
-    for (auto i = first; i < last; ++i) {
-      peers.push_back(entries[i].peer);
-      ids.push_back(entries[i].stream_id);
-    }
+    auto last = std::min(changes.size(), first + chunk_size);
+    pending.clear();
+    for (auto i = first; i < last; ++i)
+      pending.push_back(i);
     caf::error failed;
-    auto on_ok = [](ok_atom) {};
-    auto on_error = [&](caf::error& e) { failed = std::move(e); };
-    if (force)
-      self->request(node, timeout, set_atom_v, force_atom_v, peers, ids)
-          .receive(on_ok, on_error);
-    else
-      self->request(node, timeout, set_atom_v, peers, ids)
-          .receive(on_ok, on_error);
+    // Each round removes one conflicting entry: at most one round per
+    // entry, plus the one that applies the rest.
+    while (!pending.empty()) {
+      peers.clear();
+      wants.clear();
+      ids.clear();
+      for (auto i : pending) {
+        peers.push_back(changes[i].entry.peer);
+        wants.push_back(changes[i].current);
+        ids.push_back(changes[i].entry.stream_id);
+      }
+      auto on_ok = [](ok_atom) {};
+      auto on_error = [&](caf::error& e) { failed = std::move(e); };
+      if (force)
+        self->request(node, timeout, set_atom_v, expect_atom_v, force_atom_v,
+                      peers, wants, ids)
+            .receive(on_ok, on_error);
+      else
+        self->request(node, timeout, set_atom_v, expect_atom_v, peers, wants,
+                      ids)
+            .receive(on_ok, on_error);
+      if (!failed)
+        break;
+      auto index = refused_index(failed);
+      if (!is(failed, errc::conflict) || index < 0
+          || static_cast<size_t>(index) >= pending.size())
+        break;
+      auto at = pending.begin() + index;
+      auto& x = changes[*at];
+      result.conflicts.push_back(
+          conflict_note{x.entry.line, x.entry.peer, render(failed)});
+      pending.erase(at);
+      failed = caf::error{};
+    }
     if (failed) {
       result.error = std::move(failed);
       result.failed_chunk = k + 1;
-      result.failed_first_line = entries[first].line;
-      result.failed_last_line = entries[last - 1].line;
+      result.failed_first_line = changes[first].entry.line;
+      result.failed_last_line = changes[last - 1].entry.line;
       auto index = refused_index(result.error);
-      if (index >= 0 && static_cast<size_t>(index) < last - first)
-        result.refused_line = entries[first + static_cast<size_t>(index)].line;
+      if (index >= 0 && static_cast<size_t>(index) < pending.size())
+        result.refused_line
+            = changes[pending[static_cast<size_t>(index)]].entry.line;
       break;
     }
     result.applied_chunks += 1;
-    result.applied_entries += last - first;
+    result.applied_entries += pending.size();
     if (progress != nullptr)
       *progress << '\r' << label << ": " << result.applied_chunks << " of "
                 << result.chunks << " chunks, " << result.applied_entries
-                << " of " << entries.size() << " entries" << std::flush;
+                << " of " << changes.size() << " entries" << std::flush;
   }
   if (progress != nullptr && result.applied_chunks > 0)
     *progress << '\n' << std::flush;

@@ -3,9 +3,15 @@
 // Applying many cursor changes through the store's batched set, in chunks:
 // the shared path of `cursorctl import` and `cursorctl rewind`.
 //
-// Each chunk is one batched set (the forced one with `force`): the store
-// applies it all or nothing. Chunks go one after the other, each after the
-// previous one was answered; the first refused or failed chunk stops the
+// Each chunk is one conditional batched set (the forced one with `force`):
+// every entry carries the state it was planned from (the value read, or ""
+// for no cursor), and the store applies the chunk all or nothing. An entry
+// whose peer changed since it was read (deleted, moved, created) is refused
+// with `conflict`: it is never applied, is reported with the store's
+// message, and the chunk is sent again without it (its other entries are
+// still conditional), so a peer deleted meanwhile is never brought back and
+// a newer value never overwritten. Chunks go one after the other, each after
+// the previous one was answered; any other refusal or failure stops the
 // run. Chunks answered before it stay applied (in the store's memory,
 // committed by its next flush like any set): a failure in chunk k leaves
 // chunks 1..k-1 applied and k.. untouched. Re-running the same input is
@@ -21,9 +27,18 @@
 #include <caf/fwd.hpp>
 
 #include "cli/cursor_file.hpp"
+#include "cli/import_plan.hpp"
 #include "cursor_actor/actors.hpp"
 
 namespace cursor::cli {
+
+/// An entry refused because its peer changed between the plan and the set.
+struct conflict_note {
+  size_t line = 0;
+  std::string peer;
+  /// The store's error, rendered (`conflict: cursor of 'p': expected ...`).
+  std::string message;
+};
 
 struct chunked_outcome {
   /// Empty when every chunk was applied; otherwise the store's (or the
@@ -39,15 +54,18 @@ struct chunked_outcome {
   size_t failed_first_line = 0;
   size_t failed_last_line = 0;
   size_t refused_line = 0;
+  /// The entries refused with `conflict` (not applied), in order.
+  std::vector<conflict_note> conflicts;
 };
 
-/// Sends `entries` in chunks of `chunk_size` (>= 1), waiting at most
-/// `timeout` for each answer. With `progress` set (a terminal), rewrites one
-/// line `LABEL: K of N chunks, X of Y entries` after each chunk and ends it
-/// with a newline.
+/// Sets every `changes[k].entry` from `changes[k].current` ("" for no
+/// cursor) in chunks of `chunk_size` (>= 1), waiting at most `timeout` for
+/// each answer. With `progress` set (a terminal), rewrites one line
+/// `LABEL: K of N chunks, X of Y entries` after each chunk and ends it with
+/// a newline.
 chunked_outcome set_in_chunks(caf::actor_system& sys, const cursor_actor& node,
                               std::chrono::milliseconds timeout,
-                              const std::vector<file_entry>& entries,
+                              const std::vector<planned_change>& changes,
                               bool force, size_t chunk_size,
                               std::ostream* progress, const std::string& label);
 

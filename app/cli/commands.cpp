@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "cli/output_file.hpp"
 #include "cli/peer_list.hpp"
 #include "common/describe.hpp"
+#include "common/standard_streams.hpp"
 #include "cursor_actor/backup_name.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/stream_id.hpp"
@@ -85,29 +87,72 @@ void keep_older(std::vector<cursor_entry>& xs, const cli_args& args) {
            xs.end());
 }
 
+// One page of the paged list. The node runs at most 16 paged lists at once
+// and refuses more with invalid_list_request; the page size was checked
+// before connecting, so that is the only cause here: the page is asked again
+// with backoff (10 ms doubling to 250 ms) until --timeout has passed since
+// its first attempt (each attempt waits at most what is left of it), then
+// the refusal is reported (exit 3).
+int ask_page(const context& ctx, const std::string& after,
+             cursor_page& result) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + ctx.args.timeout;
+  auto delay = std::chrono::milliseconds{10};
+  for (;;) {
+    caf::error failure;
+    bool answered = false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - clock::now());
+    caf::scoped_actor self{ctx.sys};
+    self->request(ctx.node, std::max(left, std::chrono::milliseconds{1}),
+                  list_atom_v, after, ctx.args.page_size)
+        .receive(
+            [&](cursor_page& page) {
+              result = std::move(page);
+              answered = true;
+            },
+            [&](caf::error& e) { failure = std::move(e); });
+    if (answered)
+      return exit_ok;
+    if (!is(failure, errc::invalid_list_request)) {
+      report(ctx, failure);
+      return exit_code_for(failure);
+    }
+    if (clock::now() + delay >= deadline) {
+      ctx.err << "cursorctl: " << ctx.args.command
+              << ": the node had no free paged-list slot within "
+              << format_timeout(ctx.args.timeout)
+              << " (16 paged lists run at once; retry later or raise "
+                 "--timeout): "
+              << app::describe(failure) << '\n';
+      return exit_code_for(failure);
+    }
+    // A blocking client between two requests: nothing else to serve.
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds{250});
+  }
+}
+
 // Asks the node for every cursor in peer order, page by page (`--page-size`
 // per request, so that no request costs the node more than one page), and
-// hands each page to `on_page`; returns an exit code. A peer present during
-// the whole listing is met exactly once; values are those of its page.
+// hands each page to `on_page`, which returns false to stop (its output
+// failed: exit_output); returns an exit code. A peer present during the whole
+// listing is met exactly once; values are those of its page.
 template <class OnPage>
 int for_each_page(const context& ctx, OnPage on_page) {
   std::string after;
   for (;;) {
-    bool more = false;
-    bool advanced = true;
-    auto code = ask(
-        ctx,
-        [&](cursor_page& page) {
-          more = page.more;
-          // Each page must start after the last: a node that answers
-          // otherwise would make this loop forever.
-          advanced = !more || page.next > after;
-          after = std::move(page.next);
-          on_page(page.entries);
-        },
-        list_atom_v, after, ctx.args.page_size);
-    if (code != exit_ok)
+    cursor_page page;
+    if (auto code = ask_page(ctx, after, page); code != exit_ok)
       return code;
+    bool more = page.more;
+    // Each page must start after the last: a node that answers otherwise
+    // would make this loop forever.
+    bool advanced = !more || page.next > after;
+    after = std::move(page.next);
+    bool keep_going = on_page(page.entries);
+    if (!keep_going)
+      return exit_output;
     if (!advanced) {
       ctx.err << "cursorctl: the node answered a page of list that does not "
                  "advance; stopped\n";
@@ -151,6 +196,7 @@ int cmd_list(const context& ctx) {
     keep_older(page, ctx.args);
     xs.insert(xs.end(), std::make_move_iterator(page.begin()),
               std::make_move_iterator(page.end()));
+    return true;
   });
   if (code != exit_ok)
     return code;
@@ -160,6 +206,8 @@ int cmd_list(const context& ctx) {
 
 // Writes each page as it arrives, so the CLI holds one page, not the whole
 // store. Into a file (`-o`), the file appears only once every page is written.
+// To stdout, each page is flushed: a write that fails (a full disk, a reader
+// that stopped) stops the export at that page, and main() reports it.
 int cmd_export(const context& ctx) {
   auto& sink = ctx.output != nullptr ? ctx.output->stream() : ctx.out;
   bool csv = ctx.args.format == export_format::csv;
@@ -173,6 +221,7 @@ int cmd_export(const context& ctx) {
       write_json_lines(sink, page);
     first = false;
     count += page.size();
+    return app::flush_checked(sink);
   });
   if (code != exit_ok)
     return code;
@@ -241,6 +290,7 @@ int current_cursors(const context& ctx, std::vector<cursor_entry>& out) {
   return for_each_page(ctx, [&](std::vector<cursor_entry>& page) {
     out.insert(out.end(), std::make_move_iterator(page.begin()),
                std::make_move_iterator(page.end()));
+    return true;
   });
 }
 
@@ -251,14 +301,17 @@ std::string lines_of(size_t first, size_t last) {
 }
 
 // Applies what `plan` changes (entries that would change nothing are not
-// sent), then commits unless --no-flush. Prints the summary line.
+// sent), each only where the peer is still as planned (conditional sets),
+// then commits unless --no-flush. Prints the summary line; an entry whose
+// peer changed since the plan is named on `err`, counted, not applied, and
+// makes the exit code exit_refused.
 int apply_plan(const context& ctx, const import_plan& plan, bool force,
                const char* done) {
   auto& cmd = ctx.args.command;
-  std::vector<file_entry> changes;
+  std::vector<planned_change> changes;
   for (auto& x : plan.changes)
     if (x.kind != change::unchanged)
-      changes.push_back(x.entry);
+      changes.push_back(x);
   auto summary = std::to_string(plan.added) + " new, "
                  + std::to_string(plan.advanced) + " advanced, "
                  + std::to_string(plan.moved_back) + " moved back, "
@@ -271,6 +324,14 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
   std::ostream* progress = ::isatty(STDERR_FILENO) == 1 ? &ctx.err : nullptr;
   auto res = set_in_chunks(ctx.sys, ctx.node, ctx.args.timeout, changes, force,
                            ctx.args.chunk_size, progress, cmd);
+  for (auto& x : res.conflicts)
+    ctx.err << "cursorctl: " << cmd << ": line " << x.line << ": '" << x.peer
+            << "' changed since it was read; not applied: " << x.message
+            << '\n';
+  std::string conflicts;
+  if (!res.conflicts.empty())
+    conflicts = "; " + std::to_string(res.conflicts.size())
+                + " changed since read, not applied";
   if (res.error) {
     std::string what;
     if (res.error == caf::sec::request_timeout)
@@ -283,7 +344,7 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
             << lines_of(res.failed_first_line, res.failed_last_line) << ")";
     if (res.refused_line > 0)
       ctx.err << " refused at line " << res.refused_line;
-    ctx.err << ": " << what << "; ";
+    ctx.err << ": " << what << conflicts << "; ";
     if (res.applied_chunks == 0)
       ctx.err << "nothing was applied";
     else
@@ -295,14 +356,14 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
     ctx.err << '\n';
     return exit_code_for(res.error);
   }
-  ctx.out << done << ": " << summary << " (" << res.applied_entries
+  ctx.out << done << ": " << summary << conflicts << " (" << res.applied_entries
           << " entries in " << res.chunks << " chunks)\n";
+  int code = res.conflicts.empty() ? exit_ok : exit_refused;
   if (ctx.args.no_flush) {
     ctx.out << "not flushed (--no-flush): the node commits the changes with "
                "its next flush\n";
-    return exit_ok;
+    return code;
   }
-  int code = exit_ok;
   caf::scoped_actor self{ctx.sys};
   self->request(ctx.node, ctx.args.timeout, flush_atom_v)
       .receive(

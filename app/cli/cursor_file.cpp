@@ -1,6 +1,8 @@
 #include "cli/cursor_file.hpp"
 
 #include <map>
+#include <set>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -127,9 +129,27 @@ file_contents read_json_lines(std::istream& in) {
       return fail("longer than " + std::to_string(max_line_size) + " bytes");
     if (blank(line))
       continue;
-    auto obj = nlohmann::json::parse(line, nullptr, false);
+    // nlohmann keeps the last of two equal keys: `{"stream_id":"9-0",
+    // "stream_id":"5-0"}` would import 5-0 silently. The parser's callback
+    // sees every key of the line's object (depth 1) and names the first one
+    // given twice.
+    std::set<std::string> keys;
+    std::string repeated;
+    auto obj = nlohmann::json::parse(
+        line,
+        [&](int depth, nlohmann::json::parse_event_t event,
+            nlohmann::json& parsed) {
+          if (event == nlohmann::json::parse_event_t::key && depth == 1
+              && !keys.insert(parsed.get<std::string>()).second
+              && repeated.empty())
+            repeated = parsed.get<std::string>();
+          return true;
+        },
+        false);
     if (obj.is_discarded())
       return fail("not valid JSON");
+    if (!repeated.empty())
+      return fail("the field '" + repeated + "' is given twice");
     if (!obj.is_object())
       return fail("not a JSON object");
     file_entry entry;

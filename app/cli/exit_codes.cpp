@@ -15,6 +15,7 @@ int exit_code_for(const caf::error& err) {
     case errc::invalid_peer_id:
     case errc::invalid_stream_id:
     case errc::regression:
+    case errc::conflict:
     case errc::invalid_option:
     case errc::invalid_backup_name:
     case errc::backup_exists:

@@ -23,6 +23,11 @@ constexpr int exit_refused = 1;
 /// store is gone (`unavailable`). A request answered this way may or may not
 /// have taken effect.
 constexpr int exit_unreachable = 2;
+/// The output could not be written: a failed write, flush or close of
+/// stdout (a full disk, `/dev/full`, a reader that stopped early, a closed
+/// stdout) or of export's file. Shares 1 with exit_refused: a local
+/// problem, whatever the node did.
+constexpr int exit_output = 1;
 /// The store could not do it: busy after every retry, storage error, read
 /// only, writer down, checkpoint incomplete, store closed or stopping.
 constexpr int exit_storage = 3;

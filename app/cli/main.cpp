@@ -1,6 +1,7 @@
 // cursorctl: reads and repairs the cursors of a running cursor_node. See
 // docs/CLI.md.
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -13,23 +14,51 @@
 #include "cli/connect.hpp"
 #include "cli/exit_codes.hpp"
 #include "common/defaults.hpp"
+#include "common/standard_streams.hpp"
 #include "common/tls.hpp"
 
 namespace {
+
+// Every exit goes through here: what was written on stdout must have
+// reached it (docs/CLI.md, "Exit codes"). A failed output turns success into
+// exit_output with one line; a command that failed already keeps its code.
+int checked_exit(int code) {
+  auto error = cursor::app::finish_stdout();
+  if (error.empty())
+    return code;
+  std::cerr << "cursorctl: " << error << '\n';
+  return code == cursor::cli::exit_ok ? cursor::cli::exit_output : code;
+}
 
 // Leaves without destroying the actor system: after a timeout the middleman
 // may still wait on a silent peer, and its shutdown must not stretch the
 // promised deadline. cursorctl holds no state worth a clean teardown.
 [[noreturn]] void leave_now(int code) {
-  std::cout.flush();
+  code = checked_exit(code);
   std::cerr.flush();
   std::fflush(nullptr);
   std::_Exit(code);
 }
 
+int run(int argc, char** argv);
+
 } // namespace
 
 int main(int argc, char** argv) {
+  // First: a closed stdout would otherwise become the first socket opened.
+  if (cursor::app::prepare_standard_streams().out) {
+    std::cerr << "cursorctl: stdout is closed; nothing was done\n";
+    return cursor::cli::exit_output;
+  }
+  // A reader that stops early (`| head -1`) makes the write fail with EPIPE,
+  // reported like any failed output, instead of a silent death by SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  return checked_exit(run(argc, argv));
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   using namespace cursor::cli;
   cli_args args;
   std::string tls_warning;
@@ -89,3 +118,5 @@ int main(int argc, char** argv) {
   }
   return code;
 }
+
+} // namespace

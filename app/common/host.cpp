@@ -25,6 +25,7 @@
 #include "common/program.hpp"
 #include "common/signal_hub.hpp"
 #include "common/signals.hpp"
+#include "common/standard_streams.hpp"
 #include "common/status_board.hpp"
 #include "common/watchdog.hpp"
 
@@ -49,9 +50,10 @@ std::string prepare_directory(const std::string& db_path,
 }
 
 // The checks of every file the process writes, before it writes any
-// (docs/NODE.md, "Files and locks").
-std::string check_files(const program_traits& traits,
-                        const host_options& opts) {
+// (docs/NODE.md, "Files and locks"). The same files are the ones an online
+// backup may never be written to: the store refuses them.
+std::string check_files(const program_traits& traits, const host_options& opts,
+                        std::vector<std::string>& guarded) {
   if (!opts.metrics_file.empty())
     if (auto err = check_writable_location(opts.metrics_file); !err.empty())
       return err;
@@ -64,6 +66,8 @@ std::string check_files(const program_traits& traits,
     files.push_back({traits.group + ".metrics-file", opts.metrics_file, {}});
   if (auto err = check_distinct_files(files); !err.empty())
     return "invalid configuration: " + err;
+  for (auto& x : files)
+    guarded.push_back(x.path);
   return {};
 }
 
@@ -118,19 +122,29 @@ int run_host(program& prog, int argc, char** argv) {
     std::cerr << traits.info.name << ": error: " << text << std::endl;
     return code;
   };
+  // Before anything is opened: a closed stderr would otherwise become the
+  // lock file or the database, and the log would be written into it.
+  prepare_standard_streams();
   // Before any thread exists, so that every thread inherits the mask and
   // only the watcher thread takes the signals (docs/NODE.md, "Signals").
   signal_watcher::block_signals();
   auto limit_note = raise_descriptor_limit();
   host_config cfg{prog};
   auto outcome = cfg.read(argc, argv);
-  if (outcome.printed_help)
+  if (outcome.printed_help) {
+    // The help is the whole output: it must have reached stdout.
+    if (auto err = finish_stdout(); !err.empty())
+      return refuse(exit_config, err);
     return exit_ok;
+  }
   if (!outcome.options)
     return refuse(exit_config, outcome.error);
-  const auto& opts = *outcome.options;
-  if (auto err = check_files(traits, opts); !err.empty())
+  auto& opts = *outcome.options;
+  std::vector<std::string> guarded;
+  if (auto err = check_files(traits, opts, guarded); !err.empty())
     return refuse(exit_config, err);
+  if (opts.store)
+    opts.store->storage.protected_files = std::move(guarded);
   std::string created_dir;
   std::optional<lock_file> lock;
   std::optional<database_lock> db_lock;

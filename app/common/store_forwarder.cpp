@@ -425,6 +425,26 @@ forwarder(forwarder_pointer self, cursor_actor store, forwarder_options opts,
       [self](set_atom a, force_atom f, strings& peers, strings& ids) {
         return forward<ok_atom>(self, a, f, std::move(peers), std::move(ids));
       },
+      [self](set_atom a, expect_atom e, string& peer, string& want,
+             string& id) {
+        return forward<ok_atom>(self, a, e, std::move(peer), std::move(want),
+                                std::move(id));
+      },
+      [self](set_atom a, expect_atom e, force_atom f, string& peer,
+             string& want, string& id) {
+        return forward<ok_atom>(self, a, e, f, std::move(peer), std::move(want),
+                                std::move(id));
+      },
+      [self](set_atom a, expect_atom e, strings& peers, strings& wants,
+             strings& ids) {
+        return forward<ok_atom>(self, a, e, std::move(peers), std::move(wants),
+                                std::move(ids));
+      },
+      [self](set_atom a, expect_atom e, force_atom f, strings& peers,
+             strings& wants, strings& ids) {
+        return forward<ok_atom>(self, a, e, f, std::move(peers),
+                                std::move(wants), std::move(ids));
+      },
       [self](get_atom a, string& peer) {
         return forward<cursor_lookup>(self, a, std::move(peer));
       },

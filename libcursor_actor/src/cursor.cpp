@@ -343,6 +343,15 @@ caf::error parse_update(const std::string& peer, const std::string& text,
   return caf::none;
 }
 
+// An invalid expected stream ID: same code, says which of the two it was.
+caf::error in_expected(const caf::error& err) {
+  auto& ctx = err.context();
+  auto reason = ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
+                                                  : caf::to_string(ctx);
+  return caf::make_error(static_cast<errc>(err.code()),
+                         "expected value: " + reason);
+}
+
 // An error of entry `index` of a batch of `size`: same code, the index and
 // the entry's reason as context.
 caf::error in_batch(const caf::error& err, size_t index, size_t size) {
@@ -358,7 +367,35 @@ caf::error in_batch(const caf::error& err, size_t index, size_t size) {
                              + "; nothing in the batch was applied");
 }
 
+// A conditional set's expected state: "" is no cursor, anything else must be
+// a stream ID.
+caf::error parse_expected(const std::string& text, expected_value& out) {
+  if (text.empty()) {
+    out.reset();
+    return caf::none;
+  }
+  auto x = stream_id::parse(text);
+  if (!x)
+    return in_expected(x.error());
+  out = *x;
+  return caf::none;
+}
+
+std::string state_of(const expected_value& x) {
+  return x ? x->to_string() : std::string{"no cursor"};
+}
+
+caf::error conflict_error(const std::string& peer, const expected_value& want,
+                          const expected_value& found, stream_id refused) {
+  return caf::make_error(errc::conflict,
+                         "cursor of '" + printable(peer) + "': expected "
+                             + state_of(want) + ", found " + state_of(found)
+                             + "; not set to " + refused.to_string());
+}
+
+// A set, plain or forced; conditional when `expected_text` is given.
 caf::result<ok_atom> on_set(cursor_pointer self, const std::string& peer,
+                            const std::string* expected_text,
                             const std::string& text, bool force) {
   auto& st = self->state;
   if (st.shutdown.refuses_writes())
@@ -366,18 +403,29 @@ caf::result<ok_atom> on_set(cursor_pointer self, const std::string& peer,
   stream_id id;
   if (auto err = parse_update(peer, text, id))
     return err;
-  stream_id current;
-  switch (st.table.set(peer, id, wall_clock_ms(), force, &current)) {
+  expected_value want;
+  if (expected_text != nullptr)
+    if (auto err = parse_expected(*expected_text, want))
+      return err;
+  expected_value found;
+  auto out
+      = expected_text != nullptr
+            ? st.table.set_if(peer, want, id, wall_clock_ms(), force, &found)
+            : st.table.set(peer, id, wall_clock_ms(), force, &found.emplace());
+  switch (out) {
     case set_outcome::unchanged:
       return ok_atom_v;
     case set_outcome::regression:
-      return regression_error(peer, current, id);
+      return regression_error(peer, *found, id);
+    case set_outcome::conflict:
+      return conflict_error(peer, want, found, id);
     case set_outcome::changed:
       break;
   }
   if (debug_enabled())
-    log()->debug("set '{}' = {}{}", printable(peer), id.to_string(),
-                 force ? " (forced)" : "");
+    log()->debug("set '{}' = {}{}{}", printable(peer), id.to_string(),
+                 force ? " (forced)" : "",
+                 expected_text != nullptr ? " (conditional)" : "");
   st.writes.changed();
   return ok_atom_v;
 }
@@ -385,34 +433,47 @@ caf::result<ok_atom> on_set(cursor_pointer self, const std::string& peer,
 // The batched set: all entries or none (see actors.hpp). Validation and
 // parsing first, without touching the table; then the table applies the
 // entries in order, undoing them all at the first refusal. `force` (the
-// forced batched set) lets entries move cursors backwards.
-caf::result<ok_atom> on_set_batch(cursor_pointer self,
-                                  const std::vector<std::string>& peers,
-                                  const std::vector<std::string>& texts,
-                                  bool force) {
+// forced batched set) lets entries move cursors backwards; `expected_texts`
+// (the conditional batched set) holds each entry's expected state.
+caf::result<ok_atom>
+on_set_batch(cursor_pointer self, const std::vector<std::string>& peers,
+             const std::vector<std::string>* expected_texts,
+             const std::vector<std::string>& texts, bool force) {
   auto& st = self->state;
   if (st.shutdown.refuses_writes())
     return closed_error(st.shutdown.phase());
   auto n = peers.size();
-  if (texts.size() != n)
+  if (texts.size() != n || (expected_texts && expected_texts->size() != n)) {
+    auto what = std::to_string(n) + " peers but " + std::to_string(texts.size())
+                + " stream IDs";
+    if (expected_texts != nullptr)
+      what += " and " + std::to_string(expected_texts->size())
+              + " expected values";
     return caf::make_error(errc::invalid_stream_id,
-                           "the batch has " + std::to_string(n) + " peers but "
-                               + std::to_string(texts.size())
-                               + " stream IDs; nothing was applied");
+                           "the batch has " + what + "; nothing was applied");
+  }
   std::vector<stream_id> ids(n);
-  for (size_t k = 0; k < n; ++k)
+  std::vector<expected_value> wanted(expected_texts != nullptr ? n : 0);
+  for (size_t k = 0; k < n; ++k) {
     if (auto err = parse_update(peers[k], texts[k], ids[k]))
       return in_batch(err, k, n);
-  stream_id current;
-  size_t changed = 0;
-  auto refused
-      = st.table.set_all(peers, ids, wall_clock_ms(), current, changed, force);
-  if (refused < n)
-    return in_batch(regression_error(peers[refused], current, ids[refused]),
-                    refused, n);
+    if (expected_texts != nullptr)
+      if (auto err = parse_expected((*expected_texts)[k], wanted[k]))
+        return in_batch(err, k, n);
+  }
+  auto out = st.table.set_all(peers, ids, wall_clock_ms(), force,
+                              expected_texts != nullptr ? &wanted : nullptr);
+  if (out.refused < n) {
+    auto k = out.refused;
+    if (out.reason == set_outcome::conflict)
+      return in_batch(conflict_error(peers[k], wanted[k], out.found, ids[k]), k,
+                      n);
+    return in_batch(regression_error(peers[k], *out.found, ids[k]), k, n);
+  }
   if (debug_enabled())
-    log()->debug("set batch of {} entries, {} changed{}", n, changed,
-                 force ? " (forced)" : "");
+    log()->debug("set batch of {} entries, {} changed{}{}", n, out.changed,
+                 force ? " (forced)" : "",
+                 expected_texts != nullptr ? " (conditional)" : "");
   st.writes.changed();
   return ok_atom_v;
 }
@@ -706,16 +767,29 @@ cursor_actor_internal::behavior_type cursor_behavior(cursor_pointer self,
   using std::string;
   return {
       [self](set_atom, const string& peer, const string& id) {
-        return on_set(self, peer, id, false);
+        return on_set(self, peer, nullptr, id, false);
       },
       [self](set_atom, force_atom, const string& peer, const string& id) {
-        return on_set(self, peer, id, true);
+        return on_set(self, peer, nullptr, id, true);
       },
       [self](set_atom, const strings& peers, const strings& ids) {
-        return on_set_batch(self, peers, ids, false);
+        return on_set_batch(self, peers, nullptr, ids, false);
       },
       [self](set_atom, force_atom, const strings& peers, const strings& ids) {
-        return on_set_batch(self, peers, ids, true);
+        return on_set_batch(self, peers, nullptr, ids, true);
+      },
+      [self](set_atom, expect_atom, const string& peer, const string& want,
+             const string& id) { return on_set(self, peer, &want, id, false); },
+      [self](set_atom, expect_atom, force_atom, const string& peer,
+             const string& want,
+             const string& id) { return on_set(self, peer, &want, id, true); },
+      [self](set_atom, expect_atom, const strings& peers, const strings& wants,
+             const strings& ids) {
+        return on_set_batch(self, peers, &wants, ids, false);
+      },
+      [self](set_atom, expect_atom, force_atom, const strings& peers,
+             const strings& wants, const strings& ids) {
+        return on_set_batch(self, peers, &wants, ids, true);
       },
       [self](get_atom, const string& peer) { return on_get(self, peer); },
       [self](get_atom, start_atom, const string& peer) {

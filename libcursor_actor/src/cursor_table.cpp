@@ -86,64 +86,118 @@ void cursor_table::mark_dirty(const node_type& node, bool erase) {
 set_outcome cursor_table::set(const std::string& peer, stream_id id,
                               int64_t updated_at, bool force,
                               stream_id* current) {
-  // One hash lookup finds or makes the entry. A set refused below never
-  // holds a new entry, so nothing needs undoing.
+  expected_value found;
+  auto out = apply(peer, nullptr, id, updated_at, force, found);
+  if (out == set_outcome::regression && current != nullptr)
+    *current = *found;
+  return out;
+}
+
+set_outcome cursor_table::set_if(const std::string& peer,
+                                 const expected_value& expected, stream_id id,
+                                 int64_t updated_at, bool force,
+                                 expected_value* found) {
+  expected_value met;
+  auto out = apply(peer, &expected, id, updated_at, force, met);
+  if (found != nullptr)
+    *found = met;
+  return out;
+}
+
+set_outcome cursor_table::apply(const std::string& peer,
+                                const expected_value* expected, stream_id id,
+                                int64_t updated_at, bool force,
+                                expected_value& found) {
+  // One hash lookup finds or makes the entry; a refusal removes an entry it
+  // made (only a conditional set expecting a value can refuse a new peer).
   auto [i, added] = cursors_.try_emplace(peer);
   auto& node = *i;
-  if (!added && !is_erased(node)) {
-    if (node.second.id == id)
-      return set_outcome::unchanged;
-    if (!force && id < node.second.id) {
-      if (current != nullptr)
-        *current = node.second.id;
-      return set_outcome::regression;
-    }
+  bool present = !added && !is_erased(node);
+  auto out = decide(present ? &node.second.id : nullptr, id, force, expected);
+  if (out == set_outcome::changed) {
+    node.second = cursor_value{id, updated_at};
+    mark_dirty(node, false);
+    return out;
   }
-  node.second = cursor_value{id, updated_at};
-  mark_dirty(node, false);
+  if (present)
+    found = node.second.id;
+  if (added)
+    cursors_.erase(i);
+  return out;
+}
+
+set_outcome cursor_table::decide(const stream_id* current, stream_id id,
+                                 bool force, const expected_value* expected) {
+  if (expected != nullptr) {
+    bool met = current == nullptr
+                   ? !expected->has_value()
+                   : expected->has_value() && **expected == *current;
+    if (!met)
+      return set_outcome::conflict;
+  }
+  if (current == nullptr)
+    return set_outcome::changed;
+  if (*current == id)
+    return set_outcome::unchanged;
+  if (!force && id < *current)
+    return set_outcome::regression;
   return set_outcome::changed;
 }
 
-size_t cursor_table::set_all(const std::vector<std::string>& peers,
-                             const std::vector<stream_id>& ids,
-                             int64_t updated_at, stream_id& current,
-                             size_t& changed, bool force) {
+batch_outcome
+cursor_table::set_all(const std::vector<std::string>& peers,
+                      const std::vector<stream_id>& ids, int64_t updated_at,
+                      bool force, const std::vector<expected_value>* expected) {
   struct undo {
     node_type* node;
     bool added;
     cursor_value old;
   };
+  batch_outcome result;
   auto n = peers.size();
   std::vector<undo> applied;
   applied.reserve(n);
+  // Marks change only once the whole batch passed, so a peer hidden by a
+  // pending delete still looks erased after an earlier entry of this batch
+  // set it; these are the peers for which that is so: present from then on.
+  std::unordered_set<const node_type*> revived;
   for (size_t k = 0; k < n; ++k) {
     auto [i, added] = cursors_.try_emplace(peers[k]);
     auto& node = *i;
-    if (!added && !is_erased(node)) {
-      if (node.second.id == ids[k])
-        continue;
-      if (!force && ids[k] < node.second.id) {
-        current = node.second.id;
-        // Undo in reverse order: a peer set twice gets its first old value
-        // back last, and an entry this batch added is removed.
-        for (auto u = applied.rbegin(); u != applied.rend(); ++u) {
-          if (u->added)
-            cursors_.erase(cursors_.find(u->node->first));
-          else
-            u->node->second = u->old;
-        }
-        changed = 0;
-        return k;
+    bool hidden = !added && is_erased(node) && revived.count(&node) == 0;
+    bool present = !added && !hidden;
+    auto out = decide(present ? &node.second.id : nullptr, ids[k], force,
+                      expected != nullptr ? &(*expected)[k] : nullptr);
+    if (out == set_outcome::unchanged)
+      continue;
+    if (out != set_outcome::changed) {
+      result.refused = k;
+      result.reason = out;
+      if (present)
+        result.found = node.second.id;
+      if (added)
+        cursors_.erase(i);
+      // Undo in reverse order: a peer set twice gets its first old value
+      // back last, and an entry this batch added is removed.
+      for (auto u = applied.rbegin(); u != applied.rend(); ++u) {
+        if (u->added)
+          cursors_.erase(cursors_.find(u->node->first));
+        else
+          u->node->second = u->old;
       }
+      return result;
     }
+    if (hidden)
+      revived.insert(&node);
     applied.push_back(undo{&node, added, node.second});
     node.second = cursor_value{ids[k], updated_at};
   }
   // Only now, when every entry passed, are they marked dirty.
   for (auto& u : applied)
     mark_dirty(*u.node, false);
-  changed = applied.size();
-  return n;
+  result.refused = n;
+  result.changed = applied.size();
+  return result;
 }
 
 erase_outcome cursor_table::erase(const std::string& peer) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cursor_actor/stream_id.hpp"
@@ -49,6 +50,29 @@ enum class set_outcome {
   /// The value is lower than the current one and not forced: refused,
   /// nothing changed.
   regression,
+  /// A conditional set met another state than the one it expects: refused,
+  /// nothing changed.
+  conflict,
+};
+
+/// What a conditional set expects to find: the value the caller planned
+/// from, or `std::nullopt` for "no cursor" (an unknown peer or a pending
+/// delete).
+using expected_value = std::optional<stream_id>;
+
+/// What a batched set did (`cursor_table::set_all`).
+struct batch_outcome {
+  /// The index of the first refused entry, or the batch's size when every
+  /// entry was applied.
+  size_t refused = 0;
+  /// Why entry `refused` was refused: `regression` or `conflict`;
+  /// `changed` when nothing was refused.
+  set_outcome reason = set_outcome::changed;
+  /// The state the refused entry met: the value earlier entries left or the
+  /// table held, `std::nullopt` for no cursor.
+  expected_value found;
+  /// The number of entries that changed a value (0 when refused).
+  size_t changed = 0;
 };
 
 /// What an `erase` did.
@@ -101,15 +125,25 @@ public:
   set_outcome set(const std::string& peer, stream_id id, int64_t updated_at,
                   bool force, stream_id* current = nullptr);
 
-  /// Sets `peers[k]` to `ids[k]` in order, all or nothing, each checked
-  /// against the state the earlier ones left. Returns the index of the first
-  /// refused entry (a regression; `current` then holds the value it met),
-  /// with every earlier entry undone; or `peers.size()` when all were
-  /// applied. `changed` receives the number of entries that changed a value.
-  /// With `force` (the forced batched set) no entry is a regression.
-  size_t set_all(const std::vector<std::string>& peers,
-                 const std::vector<stream_id>& ids, int64_t updated_at,
-                 stream_id& current, size_t& changed, bool force = false);
+  /// The conditional set: as `set`, but only if the peer's state is still
+  /// `expected` (its value, or no cursor); otherwise refuses with `conflict`,
+  /// changing nothing. The condition is checked first: an entry that meets
+  /// another state is a conflict even if it would also be a regression.
+  /// `*found` (if given) receives the state met on any refusal.
+  set_outcome set_if(const std::string& peer, const expected_value& expected,
+                     stream_id id, int64_t updated_at, bool force,
+                     expected_value* found = nullptr);
+
+  /// The batched set: exactly the sequence of `set`s (or, with `expected`,
+  /// of `set_if`s with `(*expected)[k]`) of `peers[k]` to `ids[k]` in order,
+  /// each checked against the state the earlier ones left (a pending delete
+  /// is absent until an entry sets the peer), but all or nothing: at the
+  /// first refused entry every earlier one is undone and nothing is marked
+  /// dirty. `peers`, `ids` and `*expected` have the same size.
+  batch_outcome set_all(const std::vector<std::string>& peers,
+                        const std::vector<stream_id>& ids, int64_t updated_at,
+                        bool force,
+                        const std::vector<expected_value>* expected = nullptr);
 
   /// Hides `peer` and marks its delete dirty.
   erase_outcome erase(const std::string& peer);
@@ -207,6 +241,15 @@ private:
     // The change is a delete.
     bool erase = false;
   };
+
+  // Applies one set; `found` receives the state a refused set met.
+  set_outcome apply(const std::string& peer, const expected_value* expected,
+                    stream_id id, int64_t updated_at, bool force,
+                    expected_value& found);
+  // The rule every set follows, given the state it meets (`current` null:
+  // no cursor) and, for a conditional set, the state it expects.
+  static set_outcome decide(const stream_id* current, stream_id id, bool force,
+                            const expected_value* expected);
 
   const mark* mark_of(const node_type& node) const;
   bool is_erased(const node_type& node) const;

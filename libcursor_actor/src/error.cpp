@@ -52,6 +52,8 @@ std::string to_string(errc code) {
       return "timeout";
     case errc::unavailable:
       return "unavailable";
+    case errc::conflict:
+      return "conflict";
   }
   return "unknown_error";
 }

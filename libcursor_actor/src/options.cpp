@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <memory>
 #include <string_view>
+
+#include <unistd.h>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/config_option_adder.hpp>
@@ -49,6 +53,60 @@ caf::timespan retry_policy::delay_after(uint32_t attempt) const {
   return std::min(delay, max_delay);
 }
 
+namespace {
+
+// SQLite's unix VFS opens names of at most 512 bytes (its mxPathname), as an
+// absolute path, and appends "-journal" to the database's name.
+constexpr size_t sqlite_max_pathname = 512;
+constexpr size_t journal_suffix = 8; // "-journal"
+constexpr size_t max_name = 255;     // NAME_MAX of Linux file systems
+
+// A db-path SQLite cannot open, refused before anything is created: the
+// host would otherwise create the directory, the lock file and an empty
+// database file, and then fail with SQLite's "unable to open".
+caf::error check_db_path_length(const std::string& db_path) {
+  auto slash = db_path.rfind('/');
+  auto name = slash == std::string::npos ? db_path : db_path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..")
+    return bad("db-path", "'" + db_path
+                              + "' names a directory, not a file (give the "
+                                "database's file name, e.g. "
+                              + (name.empty() ? db_path : db_path + "/")
+                              + "cursors.db)");
+  size_t start = 0;
+  while (start < db_path.size()) {
+    auto end = db_path.find('/', start);
+    if (end == std::string::npos)
+      end = db_path.size();
+    auto limit = end == db_path.size() ? max_name - journal_suffix : max_name;
+    if (end - start > limit)
+      return bad("db-path", "a part of '" + db_path + "' has "
+                                + std::to_string(end - start)
+                                + " bytes; a file system allows "
+                                + std::to_string(max_name)
+                                + " (the file name at most "
+                                + std::to_string(max_name - journal_suffix)
+                                + ", for its -journal)");
+    start = end + 1;
+  }
+  auto absolute = db_path;
+  if (db_path.front() != '/') {
+    std::unique_ptr<char, decltype(&std::free)> cwd{::getcwd(nullptr, 0),
+                                                    &std::free};
+    absolute = std::string{cwd ? cwd.get() : ""} + "/" + db_path;
+  }
+  if (absolute.size() + journal_suffix > sqlite_max_pathname)
+    return bad("db-path",
+               "'" + db_path + "' is " + std::to_string(absolute.size())
+                   + " bytes long as an absolute path; SQLite opens "
+                     "at most "
+                   + std::to_string(sqlite_max_pathname - journal_suffix)
+                   + " (512 with '-journal' appended)");
+  return caf::none;
+}
+
+} // namespace
+
 caf::error storage_options::validate() const {
   if (db_path.empty())
     return bad("db-path", "must not be empty");
@@ -63,6 +121,8 @@ caf::error storage_options::validate() const {
                               + "' is a SQLite URI; URIs are refused (give a "
                                 "plain path, e.g. ./"
                               + db_path + " for a file of that name)");
+  if (auto err = check_db_path_length(db_path))
+    return err;
   if (!one_of(journal_mode, {"wal", "delete", "truncate", "persist"}))
     return bad("journal-mode", "'" + journal_mode
                                    + "' is not one of wal, delete, truncate, "

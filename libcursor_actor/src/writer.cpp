@@ -68,7 +68,12 @@ writer(writer_actor::stateful_pointer<writer_state> self,
         auto& st = self->state;
         if (!st.db)
           return not_open();
-        auto rows = sqlite::backup_to(st.db->handle(), path);
+        // The database as configured is guarded too: SQLite may have opened
+        // it under its resolved name.
+        auto guarded = sqlite::database_side_files(st.opts.db_path);
+        guarded.insert(guarded.end(), st.opts.protected_files.begin(),
+                       st.opts.protected_files.end());
+        auto rows = sqlite::backup_to(st.db->handle(), path, guarded);
         if (!rows) {
           log()->error("backup to '{}' failed: {}", path, render(rows.error()));
           return std::move(rows.error());

@@ -118,6 +118,26 @@ CAF_TEST(the first bad json line is named and nothing is returned) {
                   "line 1: longer than 65536 bytes");
 }
 
+// Issue 17: the last of two equal keys used to win silently.
+CAF_TEST(a json line that gives a field twice is refused naming the field) {
+  auto bad = [](const std::string& text) {
+    auto x = json_lines(text);
+    CAF_CHECK(x.entries.empty());
+    return x.error;
+  };
+  const std::string ok = "{\"peer\":\"a\",\"stream_id\":\"1-0\"}\n";
+  CAF_CHECK_EQUAL(
+      bad(ok
+          + "{\"peer\":\"b\",\"stream_id\":\"9-0\",\"stream_id\":\"5-0\"}\n"),
+      "line 2: the field 'stream_id' is given twice");
+  CAF_CHECK_EQUAL(
+      bad("{\"peer\":\"b\",\"peer\":\"c\",\"stream_id\":\"1-0\"}\n"),
+      "line 1: the field 'peer' is given twice");
+  CAF_CHECK_EQUAL(bad("{\"peer\":\"b\",\"stream_id\":\"1-0\",\"durable\":true,"
+                      "\"durable\":false}\n"),
+                  "line 1: the field 'durable' is given twice");
+}
+
 CAF_TEST(entries are checked as the store checks them) {
   auto error = [](const std::string& peer, const std::string& id) {
     return json_lines("{\"peer\":\"ok\",\"stream_id\":\"1-0\"}\n"

@@ -77,6 +77,14 @@ caf::result<T> respond(cursor_actor::pointer self, script& s, std::string what,
   return value;
 }
 
+// The expected states of a conditional batch, "" shown as "-".
+std::string joined(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : ",") + (x.empty() ? std::string{"-"} : x);
+  return out;
+}
+
 cursor_actor::behavior_type mock_store(cursor_actor::pointer self,
                                        script_ptr s) {
   using str = const std::string&;
@@ -94,6 +102,27 @@ cursor_actor::behavior_type mock_store(cursor_actor::pointer self,
       },
       [=](set_atom, force_atom, strs peers, strs) {
         return respond(self, *s, "batch force " + std::to_string(peers.size()),
+                       ok_atom_v);
+      },
+      [=](set_atom, expect_atom, str peer, str want, str id) {
+        return respond(self, *s, "set expect " + peer + " " + want + " " + id,
+                       ok_atom_v);
+      },
+      [=](set_atom, expect_atom, force_atom, str peer, str want, str id) {
+        return respond(self, *s,
+                       "set expect force " + peer + " " + want + " " + id,
+                       ok_atom_v);
+      },
+      [=](set_atom, expect_atom, strs peers, strs wants, strs) {
+        return respond(self, *s,
+                       "batch expect " + std::to_string(peers.size()) + " "
+                           + joined(wants),
+                       ok_atom_v);
+      },
+      [=](set_atom, expect_atom, force_atom, strs peers, strs wants, strs) {
+        return respond(self, *s,
+                       "batch expect force " + std::to_string(peers.size())
+                           + " " + joined(wants),
                        ok_atom_v);
       },
       [=](get_atom, str peer) {
@@ -353,6 +382,43 @@ CAF_TEST(every public message is relayed with its answer) {
                                        "stats",     "backup /some/path.db",
                                        "close"};
   CAF_CHECK_EQUAL(s->seen, want);
+}
+
+CAF_TEST(conditional sets are relayed with their expected states) {
+  start();
+  using strings = std::vector<std::string>;
+  CAF_CHECK(ask<ok_atom>(set_atom_v, expect_atom_v, "a", "", "1-0"));
+  CAF_CHECK(
+      ask<ok_atom>(set_atom_v, expect_atom_v, force_atom_v, "a", "5-0", "0"));
+  CAF_CHECK(ask<ok_atom>(set_atom_v, expect_atom_v, strings{"a", "b"},
+                         strings{"1-0", ""}, strings{"2-0", "3-0"}));
+  CAF_CHECK(ask<ok_atom>(set_atom_v, expect_atom_v, force_atom_v, strings{"a"},
+                         strings{""}, strings{"0"}));
+  auto want = std::vector<std::string>{
+      "set expect a  1-0", "set expect force a 5-0 0", "batch expect 2 1-0,-",
+      "batch expect force 1 -"};
+  CAF_CHECK_EQUAL(s->seen, want);
+  // A conflict is the store's answer: unchanged, so the client can name
+  // the peer; no answer in time is a timeout (it may apply later).
+  s->fail_with = caf::make_error(errc::conflict, "cursor of 'a': expected "
+                                                 "1-0, found no cursor");
+  auto r = ask<ok_atom>(set_atom_v, expect_atom_v, strings{"a"}, strings{"1-0"},
+                        strings{"2-0"});
+  CAF_REQUIRE(!r);
+  CAF_CHECK(r.error() == s->fail_with);
+  s->fail_with = caf::error{};
+  s->hold = true;
+  auto slot = send_to<ok_atom>(caf::actor_cast<cursor_actor>(fwd), set_atom_v,
+                               expect_atom_v, strings{"a"}, strings{"1-0"},
+                               strings{"2-0"});
+  drain();
+  CAF_CHECK(!slot->has_value());
+  advance_time(2s);
+  drain();
+  CAF_REQUIRE(slot->has_value());
+  auto late = **slot;
+  CAF_REQUIRE(!late);
+  CAF_CHECK(is(late.error(), errc::timeout));
 }
 
 CAF_TEST(errors of the store reach the requester unchanged) {

@@ -9,6 +9,13 @@
 //                              every later one refused (a regression at its
 //                              entry 1, as a peer that moved meanwhile):
 //                              import's report of a failed later chunk
+//   cursor_fake_node lists-busy
+//                              every paged list refused with
+//                              invalid_list_request, as when 16 paged lists
+//                              run (cursorctl's retry gives up in time)
+//   cursor_fake_node lists-busy-3
+//                              the first 3 paged lists refused so, then
+//                              answered with one cursor (cursorctl retries)
 //
 // Publishes the cursor interface on 127.0.0.1 (any free port) with the
 // node's application identifier, prints `listening on 127.0.0.1:PORT` and
@@ -21,6 +28,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -45,6 +53,7 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
   using str = const std::string&;
   using strs = const std::vector<std::string>&;
   auto batches = std::make_shared<int>(0);
+  auto lists = std::make_shared<int>(0);
   auto batch = [mode, batches](strs peers) -> caf::result<ok_atom> {
     if (mode != "second-chunk")
       return refuse();
@@ -64,6 +73,17 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
       },
       [batch](set_atom, strs peers, strs) { return batch(peers); },
       [batch](set_atom, force_atom, strs peers, strs) { return batch(peers); },
+      [](set_atom, expect_atom, str, str, str) -> caf::result<ok_atom> {
+        return refuse();
+      },
+      [](set_atom, expect_atom, force_atom, str, str,
+         str) -> caf::result<ok_atom> { return refuse(); },
+      [batch](set_atom, expect_atom, strs peers, strs, strs) {
+        return batch(peers);
+      },
+      [batch](set_atom, expect_atom, force_atom, strs peers, strs, strs) {
+        return batch(peers);
+      },
       [](backup_atom, str) -> caf::result<uint64_t> { return refuse(); },
       [](get_atom, str) -> caf::result<cursor_lookup> { return refuse(); },
       [](get_atom, start_atom, str) -> caf::result<std::string> {
@@ -74,9 +94,16 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
           return std::vector<cursor_entry>{};
         return refuse();
       },
-      [mode](list_atom, str, uint32_t) -> caf::result<cursor_page> {
+      [mode, lists](list_atom, str, uint32_t) -> caf::result<cursor_page> {
         if (mode == "second-chunk")
           return cursor_page{};
+        if (mode == "lists-busy" || (mode == "lists-busy-3" && ++*lists <= 3))
+          return caf::make_error(errc::invalid_list_request,
+                                 "16 paged lists run already; retry later "
+                                 "(fake node)");
+        if (mode == "lists-busy-3")
+          return cursor_page{
+              {cursor_entry{"p", "5-0", 1714557600123, true}}, "p", false};
         return refuse();
       },
       [](dirty_atom) -> caf::result<uint64_t> { return refuse(); },
@@ -110,11 +137,13 @@ cursor_actor::behavior_type fake_store(cursor_actor::pointer,
 } // namespace
 
 int main(int argc, char** argv) {
-  static const std::set<std::string> modes{"closed", "stopped", "unavailable",
-                                           "timeout", "second-chunk"};
+  static const std::set<std::string> modes{
+      "closed",       "stopped",    "unavailable", "timeout",
+      "second-chunk", "lists-busy", "lists-busy-3"};
   if (argc != 2 || modes.count(argv[1]) == 0) {
     std::cerr << "usage: cursor_fake_node "
-                 "closed|stopped|unavailable|timeout|second-chunk\n";
+                 "closed|stopped|unavailable|timeout|second-chunk|"
+                 "lists-busy|lists-busy-3\n";
     return 64;
   }
   // Blocked in every thread; taken below with sigwait.

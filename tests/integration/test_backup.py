@@ -12,7 +12,13 @@
   a symlink (its target untouched);
 - without node.backup-dir a backup is refused with a clear error;
 - a backup-dir that does not exist or is a file keeps the node from
-  starting (exit 1).
+  starting (exit 1);
+- with backup-dir = the database's directory (also through a symlinked
+  directory), in WAL and in rollback-journal mode, a backup named like the
+  database, its -wal, -shm, -journal, the lock file or the metrics file is
+  refused (`invalid_backup_name`, exit 1), nothing is written, and the
+  database restarts with every cursor (issue 17: `c.db-journal` was deleted
+  as a hot journal at the next start, `c.db-wal` adopted as the WAL).
 
 Every wait is bounded; nothing sleeps to synchronise."""
 
@@ -110,6 +116,8 @@ def scenario(env):
           f"nothing else written: {os.listdir(backups)}")
     check(not os.path.exists(env.path("escape.db")), "nothing escaped")
 
+    database_names(env)
+
     # Without node.backup-dir: refused, clearly.
     plain = env.node("--cursor.flush-interval=0s", db="plain.db",
                      name="plain").wait_listening()
@@ -124,6 +132,47 @@ def scenario(env):
         check(n.wait_exit() == 1, "exit 1: configuration refused")
         check(any("node.backup-dir" in l and needle in l for l in n.lines),
               f"the refusal names node.backup-dir: {n.output()}")
+
+
+def database_names(env):
+    """backup-dir = the database's directory: the database's own names are
+    refused, in both journal modes, directly and through a linked dir."""
+    data = env.path("data")
+    os.mkdir(data)
+    os.symlink(data, env.path("data-link"))
+    for mode in ("wal", "delete"):
+        db = f"data/{mode}.db"
+        for backup_dir in (data, env.path("data-link")):
+            n = env.node("--cursor.flush-interval=0s",
+                         f"--cursor.journal-mode={mode}",
+                         f"--node.backup-dir={backup_dir}",
+                         f"--node.metrics-file={data}/{mode}.prom",
+                         db=db, name=f"names-{mode}").wait_listening()
+            env.ctl_ok(n.port, "set", "p", "5-0", "--force")
+            env.ctl_ok(n.port, "flush")
+            before = sorted(os.listdir(data))
+            for name, what in [(f"{mode}.db", "is the database ("),
+                               (f"{mode}.db-wal", "WAL file"),
+                               (f"{mode}.db-shm", "shared-memory file"),
+                               (f"{mode}.db-journal", "rollback journal"),
+                               (f"{mode}.db.lock", "a file of this process"),
+                               (f"{mode}.prom", "a file of this process")]:
+                refused(env, n.port, ["backup", name], what)
+                # The metrics file may be rewritten meanwhile; nothing else
+                # may appear or go.
+                now = sorted(os.listdir(data))
+                check(now == before, f"backup {name} changed {before} -> {now}")
+            env.ctl_ok(n.port, "set", "p", "6-0")
+            env.ctl_ok(n.port, "flush")
+            n.signal(signal.SIGTERM)
+            check(n.wait_exit() == 0, f"{mode}: clean stop")
+            again = env.node("--cursor.flush-interval=0s",
+                             f"--cursor.journal-mode={mode}", db=db,
+                             name=f"names-{mode}-again").wait_listening()
+            out = env.ctl_ok(again.port, "get", "p")
+            check(out == "6-0\n", f"{mode}: the database lost 'p': {out!r}")
+            again.signal(signal.SIGTERM)
+            check(again.wait_exit() == 0, f"{mode}: clean stop")
 
 
 if __name__ == "__main__":

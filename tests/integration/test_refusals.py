@@ -8,13 +8,17 @@
 - `close` sent through the front is answered with an error saying it is not
   a remote operation; the store stays open and writable;
 - a stream ID with a trailing or leading blank is refused naming the blank,
-  not as a "leading zero"."""
+  not as a "leading zero";
+- (issue 17) a db-path ending in '/' or longer than SQLite opens is refused
+  with one clear line and exit 1, and nothing is created (no directory, no
+  lock file, no empty database); an import line giving a field twice is
+  refused naming it, nothing changed."""
 
 import os
 import signal
 import sqlite3
 
-from harness import check, main, read_rows
+from harness import check, main, one_line_error, read_rows
 from ops import make_db, read_bytes, run_refused
 
 PEER = '{id="uk.node.leeds-2", source="127.0.0.1:1", stream="events"}'
@@ -139,7 +143,39 @@ def close_and_stream_ids(env):
           "the writes after the refused close are persisted")
 
 
+def bad_db_paths(env):
+    long_path = env.path("d" * 200, "e" * 200, "x" * 200 + ".db")
+    for path, needle in [(env.path("slash") + "/", "names a directory"),
+                         (long_path, "SQLite opens at most 504")]:
+        before = sorted(os.listdir(env.dir))
+        n = env.node(db=path, name="bad-path")
+        check(n.wait_exit() == 1, f"{path[:40]}: exit 1 expected")
+        lines = [l for l in n.lines if "error" in l]
+        check(len(lines) == 1 and needle in lines[0] and "db-path" in lines[0],
+              f"{path[:40]}: {n.output()}")
+        after = sorted(os.listdir(env.dir))
+        check(after == before, f"{path[:40]}: created {set(after) - set(before)}")
+
+
+def duplicate_json_key(env):
+    node = env.node("--cursor.flush-interval=0s", db="dupkey.db",
+                    name="dup").wait_listening()
+    env.ctl_ok(node.port, "set", "p", "9-0")
+    path = env.path("dupkey.jsonl")
+    with open(path, "w") as f:
+        f.write('{"peer":"p","stream_id":"9-0","stream_id":"5-0"}\n')
+    code, out, err, _ = env.ctl(node.port, "import", path, "--force")
+    check(code == 1, f"import with a repeated key: exit {code}")
+    line = one_line_error(err, "import")
+    check("line 1: the field 'stream_id' is given twice" in line, line)
+    check(env.ctl_ok(node.port, "get", "p") == "9-0\n", "p changed")
+    node.signal(signal.SIGTERM)
+    check(node.wait_exit() == 0, "clean stop")
+
+
 def scenario(env):
+    bad_db_paths(env)
+    duplicate_json_key(env)
     foreign_files(env)
     duplicates(env)
     close_and_stream_ids(env)

@@ -202,6 +202,28 @@ CAF_TEST(a batch over a pending delete sets the peer anew or changes nothing) {
   CAF_CHECK_EQUAL(dirty_count(), 0u);
 }
 
+// Issue 17: with p's delete pending, [p: 5-0, p: 3-0] left p at 3-0 while
+// two plain sets refuse the second.
+CAF_TEST(a batch over a pending delete refuses what two plain sets refuse) {
+  CAF_CHECK(!set("p", "10-0"));
+  ask<uint64_t>(flush_atom_v).value();
+  script->hold_writes = true;
+  auto deleted = send<bool>(delete_atom_v, std::string{"p"});
+  drain();
+  CAF_REQUIRE(!get("p").found);
+  auto err = set_batch({"p", "p"}, {"5-0", "3-0"});
+  CAF_CHECK(is(err, errc::regression));
+  CAF_CHECK(mentions(err, "batch entry 1 of 2: cursor of 'p' is 5-0"));
+  CAF_CHECK(!get("p").found);
+  CAF_CHECK_EQUAL(stats().entries, 0u);
+  script->hold_writes = false;
+  release();
+  drain();
+  CAF_CHECK_EQUAL(deleted.value(), true);
+  CAF_CHECK_EQUAL(script->disk.count("p"), 0u);
+  CAF_CHECK_EQUAL(dirty_count(), 0u);
+}
+
 CAF_TEST(batches are sorted exactly as strings whatever the peers share) {
   // Prefixes of one another, a shared prefix that shrinks after the first
   // marks were taken, equal eight-byte windows, non-ASCII peers.

@@ -181,22 +181,319 @@ CAF_TEST(snapshots are sorted exactly as strings whatever the peers share) {
 
 CAF_TEST(a batch is applied whole or not at all) {
   table.load("b", cursor_value{id(5), 1});
-  stream_id current;
-  size_t changed = 0;
   std::vector<std::string> peers{"a", "b", "a", "c", "b"};
   std::vector<stream_id> ids{id(1), id(6), id(2), id(1), id(4)};
   // Entry 4 moves b back from 6 (set by entry 1) to 4: refused.
-  CAF_CHECK_EQUAL(table.set_all(peers, ids, 3, current, changed), 4u);
-  CAF_CHECK(current == id(6));
+  auto out = table.set_all(peers, ids, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 4u);
+  CAF_CHECK(out.reason == set_outcome::regression);
+  CAF_CHECK(out.found == id(6));
   CAF_CHECK(table.clean());
   CAF_CHECK(visible() == (std::map<std::string, std::string>{{"b", "5-0"}}));
   ids[4] = id(6); // equal to entry 1: no change, no refusal
-  CAF_CHECK_EQUAL(table.set_all(peers, ids, 3, current, changed), 5u);
-  CAF_CHECK_EQUAL(changed, 4u);
+  out = table.set_all(peers, ids, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 5u);
+  CAF_CHECK_EQUAL(out.changed, 4u);
   CAF_CHECK(visible()
             == (std::map<std::string, std::string>{
                 {"a", "2-0"}, {"b", "6-0"}, {"c", "1-0"}}));
   CAF_CHECK_EQUAL(table.dirty_count(), 3u);
+}
+
+// Issue 17: the batch checked its entries against marks it updates only at
+// the end, so a peer with a pending delete looked absent to every entry of
+// the batch, and a second entry could move it back.
+CAF_TEST(a pending delete is absent only until an entry of the batch sets it) {
+  table.load("p", cursor_value{id(10), 1});
+  table.erase("p");
+  auto out = table.set_all({"p", "p"}, {id(5), id(3)}, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 1u);
+  CAF_CHECK(out.reason == set_outcome::regression);
+  CAF_CHECK(out.found == id(5));
+  // Nothing changed: still hidden, its delete still the pending change.
+  CAF_CHECK(table.find("p").value == nullptr);
+  CAF_CHECK_EQUAL(table.size(), 0u);
+  auto snap = table.snapshot();
+  CAF_REQUIRE_EQUAL(snap.batch.ops.size(), 1u);
+  CAF_CHECK(snap.batch.ops[0].erase);
+  // Forward within the batch is fine, and so is the same value again.
+  out = table.set_all({"p", "p", "p"}, {id(5), id(7), id(7)}, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 3u);
+  CAF_CHECK_EQUAL(out.changed, 2u);
+  CAF_CHECK(table.find("p").value->id == id(7));
+  CAF_CHECK_EQUAL(table.size(), 1u);
+  snap = table.snapshot();
+  CAF_REQUIRE_EQUAL(snap.batch.ops.size(), 1u);
+  CAF_CHECK(!snap.batch.ops[0].erase);
+  CAF_CHECK_EQUAL(snap.batch.ops[0].stream_id, "7-0");
+}
+
+CAF_TEST(a forced batch over a pending delete ends at its last entry) {
+  table.load("p", cursor_value{id(10), 1});
+  table.erase("p");
+  auto out = table.set_all({"p", "p"}, {id(5), id(3)}, 3, true);
+  CAF_CHECK_EQUAL(out.refused, 2u);
+  CAF_CHECK(table.find("p").value->id == id(3));
+  CAF_CHECK_EQUAL(table.size(), 1u);
+  CAF_CHECK_EQUAL(table.dirty_count(), 1u);
+}
+
+CAF_TEST(a batch setting a pending delete to its old value brings it back) {
+  table.load("p", cursor_value{id(10), 1});
+  table.erase("p");
+  auto out = table.set_all({"p"}, {id(10)}, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 1u);
+  CAF_CHECK_EQUAL(out.changed, 1u);
+  CAF_CHECK(table.find("p").value->id == id(10));
+  auto snap = table.snapshot();
+  CAF_REQUIRE_EQUAL(snap.batch.ops.size(), 1u);
+  CAF_CHECK(!snap.batch.ops[0].erase);
+}
+
+CAF_TEST(a new peer refused later in its batch is gone again) {
+  auto out = table.set_all({"q", "r", "q"}, {id(5), id(1), id(3)}, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 2u);
+  CAF_CHECK(out.found == id(5));
+  CAF_CHECK(table.find("q").value == nullptr);
+  CAF_CHECK(table.find("r").value == nullptr);
+  CAF_CHECK_EQUAL(table.size(), 0u);
+  CAF_CHECK(table.clean());
+  CAF_CHECK(visible().empty());
+}
+
+CAF_TEST(a dirty peer refused in a batch keeps its value and its mark) {
+  set("p", id(10));
+  auto before = table.find("p");
+  auto out = table.set_all({"p", "p"}, {id(10), id(9)}, 3, false);
+  CAF_CHECK_EQUAL(out.refused, 1u);
+  CAF_CHECK(out.found == id(10));
+  CAF_CHECK(table.find("p").value->id == id(10));
+  CAF_CHECK_EQUAL(table.find("p").value->updated_at, before.value->updated_at);
+  CAF_CHECK_EQUAL(table.dirty_count(), 1u);
+}
+
+namespace {
+
+// Every state one peer can be in when a batch reaches it, as far as a set
+// can tell: no cursor, a committed cursor, a dirty cursor, a pending delete
+// (hidden, not committed), a pending delete after a dirty set.
+enum class start_state { absent, clean, dirty, deleted, deleted_dirty };
+
+constexpr start_state all_start_states[]
+    = {start_state::absent, start_state::clean, start_state::dirty,
+       start_state::deleted, start_state::deleted_dirty};
+
+void prepare(cursor_table& table, start_state state, const std::string& peer) {
+  switch (state) {
+    case start_state::absent:
+      break;
+    case start_state::clean:
+      table.load(peer, cursor_value{stream_id{5, 0}, 1});
+      break;
+    case start_state::dirty:
+      table.set(peer, stream_id{5, 0}, 1, false);
+      break;
+    case start_state::deleted:
+      table.load(peer, cursor_value{stream_id{5, 0}, 1});
+      table.erase(peer);
+      break;
+    case start_state::deleted_dirty:
+      table.set(peer, stream_id{5, 0}, 1, false);
+      table.erase(peer);
+      break;
+  }
+}
+
+// What can be seen of a table: its visible cursors and its pending changes.
+std::string describe(cursor_table& table) {
+  std::map<std::string, std::string> seen;
+  table.for_each([&](const std::string& p, const cursor_value& v, bool d) {
+    seen.emplace(p, v.id.to_string() + "@" + std::to_string(v.updated_at)
+                        + (d ? " durable" : ""));
+  });
+  std::map<std::string, std::string> dirty;
+  table.for_each_dirty(
+      [&](const std::string& p, const cursor_value& v, bool erase) {
+        dirty.emplace(p, erase ? "erase" : v.id.to_string());
+      });
+  std::string result;
+  for (auto& [p, v] : seen)
+    result += p + "=" + v + " ";
+  result += "| dirty:";
+  for (auto& [p, v] : dirty)
+    result += " " + p + "=" + v;
+  return result + " | size " + std::to_string(table.size());
+}
+
+std::string show(const expected_value& x) {
+  return x ? x->to_string() : "none";
+}
+
+// Checks, for one start state per peer and one batch, that the batch does
+// exactly what the sequence of single sets does, all or nothing: when a
+// single set refuses entry k, the batch refuses entry k with the same
+// reason and state met, and leaves the table as it was; otherwise both
+// tables end alike. `expected` makes them conditional sets.
+void check_batch_is_sequence(const std::vector<start_state>& states,
+                             const std::vector<std::string>& peers,
+                             const std::vector<stream_id>& ids, bool force,
+                             const std::vector<expected_value>* expected,
+                             const std::string& label) {
+  cursor_table::time_point now{};
+  auto clock = [&] { return now; };
+  cursor_table batched{clock};
+  cursor_table single{clock};
+  for (size_t k = 0; k < states.size(); ++k) {
+    auto peer = std::string(1, static_cast<char>('p' + k));
+    prepare(batched, states[k], peer);
+    prepare(single, states[k], peer);
+  }
+  auto before = describe(batched);
+  size_t refused = peers.size();
+  set_outcome reason = set_outcome::changed;
+  expected_value found;
+  size_t changed = 0;
+  for (size_t k = 0; k < peers.size() && refused == peers.size(); ++k) {
+    expected_value met;
+    stream_id current;
+    auto out
+        = expected == nullptr
+              ? single.set(peers[k], ids[k], 3, force, &current)
+              : single.set_if(peers[k], (*expected)[k], ids[k], 3, force, &met);
+    if (expected == nullptr && out == set_outcome::regression)
+      met = current;
+    if (out == set_outcome::changed) {
+      ++changed;
+    } else if (out != set_outcome::unchanged) {
+      refused = k;
+      reason = out;
+      found = met;
+    }
+  }
+  auto out = batched.set_all(peers, ids, 3, force, expected);
+  CHECK_MSG(out.refused == refused, label << ": batch refused entry "
+                                          << out.refused << ", singles "
+                                          << refused);
+  if (refused < peers.size()) {
+    CHECK_MSG(out.reason == reason, label << ": another reason");
+    CHECK_MSG(out.found == found, label << ": met " << show(out.found)
+                                        << ", singles met " << show(found));
+    CHECK_MSG(describe(batched) == before, label << ": a refused batch changed "
+                                                 << before << " into "
+                                                 << describe(batched));
+  } else {
+    CHECK_MSG(out.changed == changed,
+              label << ": changed " << out.changed << ", singles " << changed);
+    CHECK_MSG(describe(batched) == describe(single),
+              label << ": batch " << describe(batched) << ", singles "
+                    << describe(single));
+  }
+}
+
+} // namespace
+
+// Every start state of one peer x batches of up to three entries for it
+// (so repeats), values below, equal to and above the start value, plain
+// and forced: a batch is the sequence of single sets, all or nothing.
+CAF_TEST(a batch does what the sequence of single sets does in every state) {
+  std::vector<stream_id> values{id(3), id(5), id(7)};
+  size_t cases = 0;
+  for (auto state : all_start_states)
+    for (bool force : {false, true})
+      for (size_t len = 1; len <= 3; ++len) {
+        size_t combos = 1;
+        for (size_t k = 0; k < len; ++k)
+          combos *= values.size();
+        for (size_t c = 0; c < combos; ++c) {
+          std::vector<std::string> peers;
+          std::vector<stream_id> ids;
+          std::string label = "state " + std::to_string(int(state))
+                              + (force ? " forced" : "") + ":";
+          for (size_t k = 0, rest = c; k < len; ++k, rest /= values.size()) {
+            peers.push_back("p");
+            ids.push_back(values[rest % values.size()]);
+            label += " " + ids.back().to_string();
+          }
+          check_batch_is_sequence({state}, peers, ids, force, nullptr, label);
+          ++cases;
+        }
+      }
+  CAF_MESSAGE(cases << " batches checked");
+}
+
+// Two peers in different states, interleaved in one batch.
+CAF_TEST(a batch over two peers in any states is the sequence of sets) {
+  std::vector<stream_id> values{id(3), id(5), id(7)};
+  size_t cases = 0;
+  for (auto sp : all_start_states)
+    for (auto sq : all_start_states)
+      for (bool force : {false, true})
+        for (size_t c = 0; c < 81; ++c) {
+          std::vector<std::string> peers{"p", "q", "p", "q"};
+          std::vector<stream_id> ids;
+          std::string label = "states " + std::to_string(int(sp)) + "/"
+                              + std::to_string(int(sq))
+                              + (force ? " forced" : "") + ":";
+          for (size_t k = 0, rest = c; k < 4; ++k, rest /= 3) {
+            ids.push_back(values[rest % 3]);
+            label += " " + peers[k] + "=" + ids.back().to_string();
+          }
+          check_batch_is_sequence({sp, sq}, peers, ids, force, nullptr, label);
+          ++cases;
+        }
+  CAF_MESSAGE(cases << " batches checked");
+}
+
+// Conditional entries: every start state x one or two entries for one peer,
+// each expecting no cursor or one of the values, plain and forced.
+CAF_TEST(a conditional batch does what the sequence of set_if does) {
+  std::vector<stream_id> values{id(3), id(5), id(7)};
+  std::vector<expected_value> wants{std::nullopt, id(3), id(5), id(7)};
+  size_t cases = 0;
+  for (auto state : all_start_states)
+    for (bool force : {false, true})
+      for (size_t len = 1; len <= 2; ++len) {
+        size_t combos = 1;
+        for (size_t k = 0; k < len; ++k)
+          combos *= values.size() * wants.size();
+        for (size_t c = 0; c < combos; ++c) {
+          std::vector<std::string> peers;
+          std::vector<stream_id> ids;
+          std::vector<expected_value> expected;
+          std::string label = "state " + std::to_string(int(state))
+                              + (force ? " forced" : "") + ":";
+          for (size_t k = 0, rest = c; k < len; ++k) {
+            peers.push_back("p");
+            ids.push_back(values[rest % values.size()]);
+            rest /= values.size();
+            expected.push_back(wants[rest % wants.size()]);
+            rest /= wants.size();
+            label
+                += " " + show(expected.back()) + "->" + ids.back().to_string();
+          }
+          check_batch_is_sequence({state}, peers, ids, force, &expected, label);
+          ++cases;
+        }
+      }
+  CAF_MESSAGE(cases << " conditional batches checked");
+}
+
+CAF_TEST(a conditional set never brings back a pending delete) {
+  table.load("p", cursor_value{id(10), 1});
+  table.erase("p");
+  expected_value found = id(1);
+  CAF_CHECK(table.set_if("p", id(10), id(5), 3, true, &found)
+            == set_outcome::conflict);
+  CAF_CHECK(!found);
+  CAF_CHECK(table.find("p").value == nullptr);
+  CAF_CHECK(table.set_if("q", id(1), id(5), 3, true, &found)
+            == set_outcome::conflict);
+  CAF_CHECK(table.find("q").value == nullptr);
+  CAF_CHECK_EQUAL(table.size(), 0u); // the refused new entry is gone
+  CAF_CHECK_EQUAL(table.dirty_count(), 1u);
+  CAF_CHECK(table.set_if("p", std::nullopt, id(5), 3, false)
+            == set_outcome::changed);
+  CAF_CHECK(table.find("p").value->id == id(5));
 }
 
 CAF_TEST(the dirty age starts at the first change not yet committed) {

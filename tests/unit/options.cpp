@@ -97,6 +97,31 @@ CAF_TEST(out of range values are refused naming the option) {
   check([](auto& o) { o.storage.db_path = "file:cursors.db?mode=rwc"; }, "URI");
 }
 
+// Issue 17: such paths left an empty database or a lock file behind and
+// failed with SQLite's vague "unable to open".
+CAF_TEST(a db path that names a directory or is too long for SQLite is refused) {
+  auto refused = [](const std::string& path, const char* needle) {
+    cursor::cursor_options opts;
+    opts.storage.db_path = path;
+    auto err = opts.validate();
+    CAF_CHECK(cursor::is(err, cursor::errc::invalid_option));
+    CHECK_MSG(cursor::render(err).find(needle) != std::string::npos,
+              cursor::render(err));
+  };
+  refused("data/", "names a directory, not a file");
+  refused("/var/lib/cursor/.", "names a directory");
+  refused("data/..", "names a directory");
+  refused("/" + std::string(200, 'd') + "/" + std::string(200, 'e') + "/"
+              + std::string(200, 'x') + ".db",
+          "SQLite opens at most 504");
+  refused("/tmp/" + std::string(250, 'x') + ".db", "the file name at most");
+  refused(std::string(300, 'd') + "/c.db", "a file system allows 255");
+  cursor::cursor_options opts;
+  opts.storage.db_path
+      = "/" + std::string(200, 'd') + "/" + std::string(200, 'e') + "/c.db";
+  CAF_CHECK(!opts.validate());
+}
+
 CAF_TEST(a plain path that merely contains file colon is accepted) {
   cursor::cursor_options opts;
   opts.storage.db_path = "./file:cursors.db";

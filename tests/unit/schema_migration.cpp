@@ -278,6 +278,25 @@ CAF_TEST(a short disk refuses the migration and changes nothing) {
   CAF_CHECK(dump(opts.db_path) == expected);
 }
 
+// Issue 17: through a link, the copy grows the target's file system.
+CAF_TEST(the free space is measured where the file a link names lives) {
+  write_rust_file(100);
+  std::filesystem::create_directory(dir.file("links"));
+  auto link = dir.file("links/alias.db");
+  std::filesystem::create_symlink(opts.db_path, link);
+  conn c{link};
+  sqlite::migration_options mig;
+  mig.path = link;
+  std::string measured;
+  mig.free_bytes = [&](const std::string& where) -> caf::expected<uint64_t> {
+    measured = where;
+    return uint64_t{4096};
+  };
+  auto err = sqlite::upgrade_schema(c.db, mig);
+  CAF_REQUIRE(err);
+  CAF_CHECK_EQUAL(measured, std::filesystem::canonical(dir.path()).string());
+}
+
 CAF_TEST(a max_page_count too small for the copy is refused at open) {
   auto expected = write_rust_file(3000);
   std::string pages;

@@ -146,4 +146,61 @@ CAF_TEST(a failed copy removes its partial file) {
   CAF_CHECK(!std::filesystem::exists(path));
 }
 
+// Issue 17: a backup named like the database or a side file of it would be
+// adopted as its WAL or deleted as a hot journal.
+CAF_TEST(a backup onto the database or a file beside it is refused) {
+  write("peer-a", "1-0");
+  auto before = files();
+  for (auto name : {"cursors.db", "cursors.db-wal", "cursors.db-shm",
+                    "cursors.db-journal"}) {
+    auto rows = backup_to(db->handle(), dir.file(name));
+    CAF_REQUIRE(!rows);
+    CHECK_MSG(is(rows.error(), errc::invalid_backup_name),
+              render(rows.error()));
+    CHECK_MSG(render(rows.error()).find("the database") != std::string::npos,
+              render(rows.error()));
+    CAF_CHECK_EQUAL(files(), before);
+  }
+  CAF_CHECK_EQUAL(test::row(opts.db_path, "peer-a"), "1-0");
+}
+
+CAF_TEST(the database is recognised through parent and linked directories) {
+  write("peer-a", "1-0");
+  std::filesystem::create_directory(dir.file("sub"));
+  std::filesystem::create_directory_symlink(dir.path(), dir.file("alias"));
+  auto before = files();
+  for (auto path :
+       {dir.file("sub/../cursors.db-journal"), dir.file("alias/cursors.db-wal"),
+        dir.file("alias/./cursors.db-shm")}) {
+    auto rows = backup_to(db->handle(), path);
+    CAF_REQUIRE(!rows);
+    CHECK_MSG(is(rows.error(), errc::invalid_backup_name),
+              render(rows.error()));
+    CAF_CHECK_EQUAL(files(), before);
+  }
+}
+
+CAF_TEST(a hard link to the database under another name is refused) {
+  write("peer-a", "1-0");
+  auto other = dir.file("other.db");
+  CAF_REQUIRE(::link(opts.db_path.c_str(), other.c_str()) == 0);
+  auto rows = backup_to(db->handle(), other);
+  CAF_REQUIRE(!rows);
+  CHECK_MSG(is(rows.error(), errc::invalid_backup_name), render(rows.error()));
+}
+
+CAF_TEST(the protected files of the host are refused too) {
+  write("peer-a", "1-0");
+  auto lock = dir.file("cursors.db.lock");
+  std::filesystem::create_directory_symlink(dir.path(), dir.file("alias"));
+  auto rows
+      = backup_to(db->handle(), dir.file("alias/cursors.db.lock"), {lock});
+  CAF_REQUIRE(!rows);
+  CHECK_MSG(is(rows.error(), errc::invalid_backup_name), render(rows.error()));
+  CAF_CHECK(!std::filesystem::exists(lock));
+  // Another name in the same directory is fine.
+  auto ok = backup_to(db->handle(), dir.file("alias/copy.db"), {lock});
+  CHECK_MSG(ok, render(ok.error()));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -56,6 +56,37 @@ using cursor_actor = caf::typed_actor<
     /// closed.
     caf::replies_to<set_atom, force_atom, std::vector<std::string>,
                     std::vector<std::string>>::with<ok_atom>,
+    /// set(expect, peer, expected, stream_id): the conditional set, for
+    /// clients that plan from what they read (cursorctl import and rewind).
+    /// Applies only if the cursor is still `expected`: a stream ID, or ""
+    /// for "no cursor" (unknown or deleted); then exactly as set. Otherwise
+    /// refused with `conflict` naming the peer, the expected and the found
+    /// state; nothing changes. The condition is checked before the
+    /// regression check. Errors: invalid_peer_id, invalid_stream_id (also an
+    /// invalid `expected`), conflict, regression, closed.
+    caf::replies_to<set_atom, expect_atom, std::string, std::string,
+                    std::string>::with<ok_atom>,
+    /// set(expect, force, peer, expected, stream_id): the conditional forced
+    /// set: as the conditional set, but may move the cursor backwards.
+    /// Errors: as the conditional set, minus regression.
+    caf::replies_to<set_atom, expect_atom, force_atom, std::string, std::string,
+                    std::string>::with<ok_atom>,
+    /// set(expect, peers, expected, stream_ids): the conditional batched set:
+    /// entry k is the conditional set of peers[k] from expected[k] to
+    /// stream_ids[k], each checked against the state the earlier entries
+    /// left, all or nothing as the batched set: the first refused entry
+    /// (conflict, regression) is named by its index and nothing changes.
+    /// Errors: invalid_peer_id, invalid_stream_id (also when the vectors
+    /// differ in length), conflict, regression, closed.
+    caf::replies_to<set_atom, expect_atom, std::vector<std::string>,
+                    std::vector<std::string>,
+                    std::vector<std::string>>::with<ok_atom>,
+    /// set(expect, force, peers, expected, stream_ids): the conditional
+    /// forced batched set (cursorctl import --force, rewind). Errors: as the
+    /// conditional batched set, minus regression.
+    caf::replies_to<set_atom, expect_atom, force_atom, std::vector<std::string>,
+                    std::vector<std::string>,
+                    std::vector<std::string>>::with<ok_atom>,
     /// get(peer): the cursor, or `found == false` for an unknown peer.
     /// Errors: invalid_peer_id.
     caf::replies_to<get_atom, std::string>::with<cursor_lookup>,
@@ -99,9 +130,12 @@ using cursor_actor = caf::typed_actor<
     /// is a consistent snapshot and opens as a store. `path` is any path the
     /// process may write: a host must never let a remote peer choose it (the
     /// cursor_node's published front takes a file name only and resolves it
-    /// in `node.backup-dir`; see validate_backup_name()). A failed backup
-    /// removes its partial file. Errors: backup_exists, invalid_backup_name
-    /// (the directory is missing), cannot_open, storage_error, busy, closed,
+    /// in `node.backup-dir`; see validate_backup_name()). A `path` that is
+    /// the database, its -wal, -shm or -journal, or one of
+    /// `storage_options::protected_files` (links resolved) is refused with
+    /// invalid_backup_name. A failed backup removes its partial file. Errors:
+    /// backup_exists, invalid_backup_name (the directory is missing, or the
+    /// path is one of those files), cannot_open, storage_error, busy, closed,
     /// writer_down, and those of flush.
     caf::replies_to<backup_atom, std::string>::with<uint64_t>,
     /// close: final flush, TRUNCATE checkpoint, database closed; answers with

@@ -35,6 +35,9 @@ using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using backup_atom = caf::atom_constant<caf::atom("backup")>;
+/// Marks a conditional set: it applies only where the cursor is still what
+/// the caller expects.
+using expect_atom = caf::atom_constant<caf::atom("expect")>;
 
 constexpr set_atom set_atom_v = set_atom{};
 constexpr force_atom force_atom_v = force_atom{};
@@ -45,5 +48,6 @@ constexpr checkpoint_atom checkpoint_atom_v = checkpoint_atom{};
 constexpr stats_atom stats_atom_v = stats_atom{};
 constexpr retry_atom retry_atom_v = retry_atom{};
 constexpr backup_atom backup_atom_v = backup_atom{};
+constexpr expect_atom expect_atom_v = expect_atom{};
 
 } // namespace cursor

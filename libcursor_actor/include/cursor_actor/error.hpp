@@ -14,7 +14,10 @@
 
 namespace cursor {
 
-/// Error codes of the category `cursor` (the atom `cursor`).
+/// Error codes of the category `cursor` (the atom `cursor`). The numeric
+/// values cross the wire (a client of another build reads the number): a new
+/// code is appended, an existing value never changes (docs/PROTOCOL.md,
+/// "Errors", lists them).
 enum class errc : uint8_t {
   /// Not an error.
   none = 0,
@@ -58,8 +61,9 @@ enum class errc : uint8_t {
   /// An option value is out of range. Context: option name and reason.
   invalid_option,
   /// A backup file name is refused (empty, too long, a path, '..', a
-  /// leading '.', a character outside [A-Za-z0-9._+@=-]), or a backup path
-  /// whose directory is missing. Context: the reason. Nothing was written.
+  /// leading '.', a character outside [A-Za-z0-9._+@=-]), a backup path
+  /// whose directory is missing, or one that is the database, a side file of
+  /// it or a protected file. Context: the reason. Nothing was written.
   invalid_backup_name,
   /// The backup file exists already; backups never overwrite. Context: the
   /// name. Nothing was written.
@@ -81,7 +85,18 @@ enum class errc : uint8_t {
   /// sent (not connected) it did not take effect; when the store went away
   /// while the request waited it may or may not have.
   unavailable,
+  /// A conditional set met another state than the one it expects: the
+  /// cursor moved, appeared or was deleted since the caller read it.
+  /// Context: the peer, the expected and the found state (`no cursor` for
+  /// absent), the refused value. Nothing changed (a batch: nothing of it).
+  conflict,
 };
+
+static_assert(static_cast<int>(errc::invalid_list_request) == 19
+                  && static_cast<int>(errc::timeout) == 20
+                  && static_cast<int>(errc::unavailable) == 21
+                  && static_cast<int>(errc::conflict) == 22,
+              "errc values are on the wire: append, never renumber");
 
 /// Returns the enumerator's name, e.g. `"invalid_peer_id"`.
 std::string to_string(errc code);

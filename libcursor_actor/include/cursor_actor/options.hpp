@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -52,6 +53,12 @@ struct storage_options {
   /// after the reply, between writes. Measured in docs/PERFORMANCE.md:
   /// periodic checkpoints cut the p99 of small flushes about tenfold.
   uint64_t checkpoint_every = 20;
+  /// Files an online backup must never be written to, besides the database
+  /// and the files SQLite keeps beside it (always refused): a host's own
+  /// files such as its lock and metrics files. Compared as the backup is,
+  /// after resolving links in the directory. Set in code (a host fills it
+  /// from its start-up file check); not a configuration key.
+  std::vector<std::string> protected_files;
 
   /// Checks every value (the pragma values against their lists: they end up
   /// in SQL); returns `errc::invalid_option` naming the first bad option, or

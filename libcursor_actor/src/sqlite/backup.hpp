@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -15,6 +16,17 @@ namespace cursor::sqlite {
 
 /// Copies the committed content of `source` (schema `main`) into `path`.
 ///
+/// - `path` may not name the database or a file SQLite keeps beside it
+///   (`-wal`, `-shm`, `-journal`, next to the name SQLite opened and next to
+///   that name with its links resolved), nor one of `protected_files` (a
+///   host's lock and metrics files, the database path as configured). The
+///   comparison resolves the directory of each (`..`, symbolic links, a
+///   directory that is a link to another; by device and inode) and compares
+///   the last names; an existing `path` that is one of those files under
+///   another name (a hard link) is refused too. Such a backup would be
+///   adopted by SQLite as the live database's journal or WAL, or destroyed
+///   as a hot journal at the next open. Refused with
+///   errc::invalid_backup_name, nothing written.
 /// - `path` is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 (less by
 ///   the umask): an existing file or symlink is never touched and fails
 ///   with errc::backup_exists; a missing directory fails with
@@ -30,6 +42,12 @@ namespace cursor::sqlite {
 ///   caller may retry), other SQLite failures as errc::storage_error.
 ///
 /// Returns the number of rows in the copy's `cursors` table.
-caf::expected<uint64_t> backup_to(sqlite3* source, const std::string& path);
+caf::expected<uint64_t>
+backup_to(sqlite3* source, const std::string& path,
+          const std::vector<std::string>& protected_files = {});
+
+/// `db` and the names SQLite derives from it for its side files: `db-wal`,
+/// `db-shm`, `db-journal`.
+std::vector<std::string> database_side_files(const std::string& db);
 
 } // namespace cursor::sqlite

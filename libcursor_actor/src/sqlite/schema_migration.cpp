@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -110,7 +112,11 @@ caf::error check_room(const migration_options& opts, int64_t page_size,
                       int64_t pages, int64_t free_pages) {
   auto live = static_cast<uint64_t>(std::max<int64_t>(pages - free_pages, 0));
   auto needed = 3 * live * static_cast<uint64_t>(page_size) + (1u << 20);
-  auto dir = directory_of(opts.path);
+  // The copy grows the real file: through a symbolic link, that is the
+  // file system of the link's target, not of the link.
+  std::unique_ptr<char, decltype(&std::free)> real{
+      ::realpath(opts.path.c_str(), nullptr), &std::free};
+  auto dir = directory_of(real ? std::string{real.get()} : opts.path);
   auto avail = opts.free_bytes ? opts.free_bytes(dir) : free_disk_bytes(dir);
   if (!avail)
     return std::move(avail.error());

@@ -34,7 +34,8 @@ struct migration_options {
   uint64_t max_page_count = 0;
   /// One info log line per this many copied rows.
   uint64_t progress_every = 100000;
-  /// Free bytes available to the file system holding `dir`. Empty: statvfs
+  /// Free bytes available to the file system holding `dir`, the directory
+  /// of `path` with its symbolic links resolved. Empty: statvfs
   /// (`f_bavail * f_frsize`). Tests inject a small figure.
   std::function<caf::expected<uint64_t>(const std::string& dir)> free_bytes;
 };
