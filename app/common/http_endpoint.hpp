@@ -14,7 +14,9 @@
 // timeout, which a client trickling one byte at a time never triggers (the
 // slowloris attack), the endpoint gives every request a deadline: a
 // connection that has not received its answer `timeout` after it opened, or
-// after its previous answer, is shut down by a reaper thread. See
+// after its previous answer, is shut down by a reaper thread. The library's
+// idle timeout is set to twice the deadline, a backstop only: set equal, it
+// raced the reaper (a trickling client was cut by either at 3 s). See
 // docs/NODE.md, "HTTP endpoint".
 
 #include <chrono>
@@ -44,7 +46,7 @@ struct http_limits {
   /// Each request must be answered within this time of its connection's
   /// opening or of the previous answer on that connection; an idle
   /// keep-alive connection is closed after it too. Whole seconds (the
-  /// library's idle timeout has that resolution).
+  /// library's idle timeout, twice this as a backstop, has that resolution).
   std::chrono::seconds timeout{10};
   /// Bytes per connection for the request line and the headers.
   size_t memory_per_connection = 16 * 1024;
