@@ -3,7 +3,8 @@
 // median, min and max over repeated runs. See docs/PERFORMANCE.md.
 //
 //   cursor_bench [--quick|--full] [--only=flush,set,get,remote,flood,startup,
-//                memory,wal,migration,checkpoint,sync,list] [--sizes=1,100]
+//                memory,wal,migration,checkpoint,sync,list,stall]
+//                [--sizes=1,100]
 //                [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
 //                [--layout=shuffled|sorted]
@@ -19,7 +20,7 @@
 //
 // One file per section: flush.cpp, set.cpp, get.cpp, remote.cpp, flood.cpp,
 // startup.cpp, memory.cpp, wal.cpp, migration.cpp, checkpoint.cpp,
-// sync.cpp, list.cpp; shared code in common, bare_actor, pump,
+// sync.cpp, list.cpp, stall.cpp; shared code in common, bare_actor, pump,
 // getter and server.
 
 #include <cstdio>
@@ -84,7 +85,7 @@ int bench_main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: cursor_bench [--quick|--full] [--only=flush,set,"
                    "get,remote,flood,startup,memory,wal,migration,checkpoint,"
-                   "sync,list] [--sizes=1,100] "
+                   "sync,list,stall] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
                    "[--layout=shuffled|sorted]\n");
@@ -145,6 +146,8 @@ int bench_main(int argc, char** argv) {
       bench_sync(rep, opt, opt.dir, peers);
     if (opt.wants("list"))
       bench_list(rep, opt, opt.dir, peers);
+    if (opt.wants("stall"))
+      bench_stall(rep, opt, opt.dir, peers);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cursor_bench: FAILED: %s\n", e.what());
     rc = 1;

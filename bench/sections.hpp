@@ -39,6 +39,8 @@ void bench_sync(report&, const options&, const std::string&,
                 const std::vector<std::string>&);
 void bench_list(report&, const options&, const std::string&,
                 const std::vector<std::string>&);
+void bench_stall(report&, const options&, const std::string&,
+                 const std::vector<std::string>&);
 
 /// `cursor_bench serve --policy=NAME --db=PATH` (remote.cpp's server).
 int serve_main(int argc, char** argv);
