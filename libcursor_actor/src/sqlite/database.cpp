@@ -268,15 +268,12 @@ caf::expected<std::vector<stored_cursor>> database::load() {
   auto stmt = prepare("SELECT peer_id, stream_id, updated_at FROM cursors");
   if (!stmt)
     return std::move(stmt.error());
+  // No reserve: the v2 table is WITHOUT ROWID, so there is no max(rowid) to
+  // guess the count from (the query failed, silently, issue 18), and
+  // count(*) would read the whole table once more. Growing by doubling moves
+  // each row's three members about twice on average (a string move is a
+  // pointer copy), a few milliseconds at 1M rows (docs/PERFORMANCE.md).
   std::vector<stored_cursor> result;
-  // Reserve for about as many rows as there are: max(rowid) is the last
-  // key of the table's B-tree (no scan) and an upper bound of the row count
-  // unless rows were inserted with explicit rowids; capped, it is only a
-  // hint. Growing by doubling instead moves every row ~17 times at 100k.
-  if (auto hint
-      = query_int(db_.get(), "SELECT max(rowid) FROM cursors", "count cursors");
-      hint && *hint > 0)
-    result.reserve(static_cast<size_t>(std::min<int64_t>(*hint, 1 << 20)));
   if (auto err = read_cursor_rows(db_.get(), *stmt, result, "load cursors"))
     return err;
   return result;
