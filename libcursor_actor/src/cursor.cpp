@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <iterator>
+#include <memory>
 
 #include <caf/all.hpp>
 
@@ -167,6 +169,10 @@ void fail_all_waiters(cursor_pointer self, const caf::error& err) {
   st.backups.clear();
   for (auto& kv : backups)
     kv.second.deliver(err);
+  auto full_lists = std::move(st.full_lists);
+  st.full_lists.clear();
+  for (auto& kv : full_lists)
+    kv.second.deliver(err);
   st.shutdown.fail_closers(err);
 }
 
@@ -207,21 +213,60 @@ size_t cursor_state::dirty_count() const {
   return table.dirty_count();
 }
 
+// A write attempt goes to the writer in pieces of `write_piece_size` peers,
+// one piece per message of this actor, so that gets and sets interleave
+// with a flush of any size (issue 18). The freeze itself is O(chunks); each
+// piece copies its peers' values as they are then (a change after the
+// freeze keeps its peer dirty, see cursor_table.hpp). The last piece asks
+// the writer to commit; the writer sorts the whole batch on its thread.
 uint64_t cursor_state::send_attempt(uint64_t token) {
-  auto snapshot = table.snapshot();
+  auto version = table.freeze();
+  send_piece(token);
+  return version;
+}
+
+void cursor_state::send_piece(uint64_t token) {
+  if (!writes.is_current(token))
+    return; // the round failed or was abandoned: stop sending
+  write_batch piece;
+  auto more
+      = table.next_piece(std::max<size_t>(opts.write_piece_size, 1), piece.ops);
+  if (more) {
+    self->send(writer, write_atom_v, token, std::move(piece));
+    // Through the clock, like the paged list's slices (see schedule_slice):
+    // the mailbox empties between pieces.
+    self->delayed_send(to_self(self), caf::timespan{0}, write_atom_v, token);
+    return;
+  }
   auto s = self;
-  self->request(writer, caf::infinite, write_atom_v, std::move(snapshot.batch))
+  self->request(writer, caf::infinite, write_atom_v, token, std::move(piece),
+                commit_atom_v)
       .then(
           [s, token](uint64_t rows) { s->state.writes.committed(token, rows); },
           [s, token](caf::error& err) {
             s->state.writes.failed(token,
                                    classify_writer_error(std::move(err)));
           });
-  return snapshot.version;
 }
 
+// The commit reads as done at once (begin_commit); the marks it covered are
+// cleared a slice per message afterwards.
 void cursor_state::commit(uint64_t version) {
-  table.commit(version);
+  table.begin_commit(version);
+  if (commit_token == 0) {
+    commit_token = new_token();
+    commit_slice(commit_token);
+  }
+}
+
+void cursor_state::commit_slice(uint64_t token) {
+  if (token == 0 || token != commit_token)
+    return;
+  if (!table.commit_slice(std::max<size_t>(opts.write_piece_size, 1))) {
+    commit_token = 0;
+    return;
+  }
+  self->delayed_send(to_self(self), caf::timespan{0}, commit_atom_v, token);
 }
 
 void cursor_state::schedule_retry(caf::timespan delay, uint64_t token) {
@@ -498,20 +543,51 @@ caf::result<std::string> on_get_or_start(cursor_pointer self,
   return x.value->id.to_string();
 }
 
-std::vector<cursor_entry> on_list(cursor_pointer self) {
-  auto& table = self->state.table;
-  std::vector<cursor_entry> result;
-  result.reserve(table.size());
-  table.for_each(
-      [&](const std::string& peer, const cursor_value& value, bool durable) {
-        result.push_back(cursor_entry{peer, value.id.to_string(),
-                                      value.updated_at, durable});
-      });
-  std::sort(result.begin(), result.end(),
-            [](const cursor_entry& a, const cursor_entry& b) {
-              return a.peer < b.peer;
-            });
-  return result;
+// The one-message `list`, served in pages inside the store (issue 18): the
+// actor asks itself for the paged list, page after page, each a message of
+// its own, so other requests interleave; only the finished vector is moved
+// into the reply. Same guarantees as a paged listing (docs/PROTOCOL.md).
+constexpr uint32_t list_all_page = 4096;
+
+// Answers the one-message list `token` (if still waiting) and forgets it.
+template <class T>
+void finish_list_all(cursor_pointer self, uint64_t token, T&& x) {
+  auto& waiting = self->state.full_lists;
+  if (auto i = waiting.find(token); i != waiting.end()) {
+    i->second.deliver(std::forward<T>(x));
+    waiting.erase(i);
+  }
+}
+
+void list_all_from(cursor_pointer self, uint64_t token,
+                   std::shared_ptr<std::vector<cursor_entry>> acc,
+                   std::string after) {
+  self->request(to_self(self), caf::infinite, list_atom_v, std::move(after),
+                list_all_page)
+      .then(
+          [self, token, acc](cursor_page& page) {
+            acc->insert(acc->end(),
+                        std::make_move_iterator(page.entries.begin()),
+                        std::make_move_iterator(page.entries.end()));
+            if (page.more)
+              list_all_from(self, token, acc, std::move(page.next));
+            else
+              finish_list_all(self, token, std::move(*acc));
+          },
+          [self, token](caf::error& err) {
+            finish_list_all(self, token, std::move(err));
+          });
+}
+
+caf::result<std::vector<cursor_entry>> on_list(cursor_pointer self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<std::vector<cursor_entry>>();
+  // Kept until the last page, so that a stop meanwhile answers it.
+  auto token = st.new_token();
+  st.full_lists.emplace(token, rp);
+  list_all_from(self, token, std::make_shared<std::vector<cursor_entry>>(),
+                std::string{});
+  return rp;
 }
 
 uint64_t on_dirty(cursor_pointer self) {
@@ -809,6 +885,8 @@ cursor_actor_internal::behavior_type cursor_behavior(cursor_pointer self,
       [self](close_atom) { return on_close(self); },
       [self](retry_atom, uint64_t token) { on_retry(self, token); },
       [self](tick_atom, uint64_t token) { on_tick(self, token); },
+      [self](write_atom, uint64_t token) { self->state.send_piece(token); },
+      [self](commit_atom, uint64_t token) { self->state.commit_slice(token); },
   };
 }
 

@@ -31,7 +31,11 @@ using cursor_actor_internal = cursor_actor::extend<
     /// tick(token): the automatic flush timer.
     caf::reacts_to<tick_atom, uint64_t>,
     /// list(token): the next slice of the memory scan of paged list `token`.
-    caf::reacts_to<list_atom, uint64_t>>;
+    caf::reacts_to<list_atom, uint64_t>,
+    /// write(token): the next piece of write attempt `token` for the writer.
+    caf::reacts_to<write_atom, uint64_t>,
+    /// commit(token): the next slice of clearing committed marks.
+    caf::reacts_to<commit_atom, uint64_t>>;
 
 /// Spawns a cursor actor over an opened `writer` and the rows it loaded. The
 /// cursor actor takes ownership of the writer: it closes it on the way out and

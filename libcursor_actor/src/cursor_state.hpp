@@ -23,6 +23,7 @@
 #include <caf/error.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "cursor_actor/cursor_entry.hpp"
 #include "cursor_actor/options.hpp"
 #include "cursor_actor/stats.hpp"
 #include "cursor_actor_internal.hpp"
@@ -69,8 +70,24 @@ struct cursor_state : write_port, shutdown_port, paged_list_port {
   /// first.
   std::unordered_map<uint64_t, caf::typed_response_promise<uint64_t>> backups;
 
+  /// One-message lists being served in pages, by token: failed if the actor
+  /// stops first.
+  std::unordered_map<uint64_t,
+                     caf::typed_response_promise<std::vector<cursor_entry>>>
+      full_lists;
+
   /// Token of the pending automatic flush timer.
   uint64_t tick_token = 0;
+
+  /// Token of the pending slice that clears committed marks; 0 when none.
+  uint64_t commit_token = 0;
+
+  /// Sends the next piece of write attempt `token` (`last` when it is the
+  /// final one, which asks the writer to commit).
+  void send_piece(uint64_t token);
+
+  /// Clears one slice of committed marks; schedules the next.
+  void commit_slice(uint64_t token);
 
   std::mt19937_64 rng{std::random_device{}()};
 

@@ -1,26 +1,9 @@
 #include "cursor_table.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <limits>
 
 namespace cursor {
-
-namespace {
-
-// Eight bytes of `s` from `offset` on, big-endian and zero-padded. For
-// strings that agree before `offset`, comparing these orders them as the
-// strings compare, except that equal keys need a full comparison.
-uint64_t sort_key_of(const std::string& s, size_t offset) {
-  unsigned char buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  if (offset < s.size())
-    std::memcpy(buf, s.data() + offset, std::min<size_t>(8, s.size() - offset));
-  uint64_t result = 0;
-  for (auto b : buf)
-    result = (result << 8) | b;
-  return result;
-}
-
-} // namespace
 
 cursor_table::cursor_table(clock_function now) : now_(std::move(now)) {
   // nop
@@ -38,7 +21,13 @@ const cursor_table::mark* cursor_table::mark_of(const node_type& node) const {
   if (dirty_.empty())
     return nullptr;
   auto i = dirty_.find(&node);
-  return i == dirty_.end() ? nullptr : &i->second;
+  if (i == dirty_.end())
+    return nullptr;
+  // A committed set reads as clean; a committed delete stays hidden until
+  // its entry is dropped.
+  if (covered(i->second) && !i->second.erase)
+    return nullptr;
+  return &i->second;
 }
 
 bool cursor_table::is_erased(const node_type& node) const {
@@ -48,30 +37,63 @@ bool cursor_table::is_erased(const node_type& node) const {
   return m != nullptr && m->erase;
 }
 
+void cursor_table::push(chunk_list& list, const node_type* node) {
+  if (list.empty() || list.back().size() >= chunk_size)
+    list.emplace_back();
+  list.back().push_back(node);
+}
+
+void cursor_table::splice(chunk_list& to, chunk_list& from) {
+  for (auto& c : from)
+    if (!c.empty())
+      to.push_back(std::move(c));
+  from.clear();
+}
+
+const cursor_table::node_type* cursor_table::pop(chunk_list& list) {
+  while (!list.empty() && list.back().empty())
+    list.pop_back();
+  if (list.empty())
+    return nullptr;
+  auto node = list.back().back();
+  list.back().pop_back();
+  if (list.back().empty())
+    list.pop_back();
+  return node;
+}
+
+namespace {
+
+void lower(std::optional<cursor_table::time_point>& x,
+           cursor_table::time_point t) {
+  if (!x || t < *x)
+    x = t;
+}
+
+} // namespace
+
 void cursor_table::mark_dirty(const node_type& node, bool erase) {
   auto [i, added] = dirty_.try_emplace(&node);
   auto& m = i->second;
   if (added) {
     m.since = now_();
     m.since_snapshot = m.since;
-    // Keep the shared prefix and this peer's sort key up to date while its
-    // string is in the cache; the snapshot then rarely touches strings.
-    auto& peer = node.first;
-    if (dirty_.size() == 1) {
-      dirty_prefix_ = peer;
-    } else if (peer.compare(0, dirty_prefix_.size(), dirty_prefix_) != 0) {
-      size_t n = 0;
-      while (n < dirty_prefix_.size() && n < peer.size()
-             && peer[n] == dirty_prefix_[n])
-        ++n;
-      dirty_prefix_.resize(n);
-    }
-    m.sort_offset = static_cast<uint16_t>(dirty_prefix_.size());
-    m.sort_key = sort_key_of(peer, dirty_prefix_.size());
+    lower(order_min_, m.since);
+    push(order_, &node);
+  } else if (covered(m)) {
+    // Committed but not cleared yet: a fresh change, dirty from now on. Its
+    // node stays in the list that holds it.
+    covered_remaining_ -= 1;
+    m.since = now_();
+    m.since_snapshot = m.since;
+    lower(post_min_, m.since);
   } else if (m.version <= snapshot_version_) {
     // The first change after the latest snapshot: if that snapshot commits,
     // the mark's age starts here.
     m.since_snapshot = now_();
+    lower(post_min_, m.since_snapshot);
+    if (m.sent_round == round_)
+      sent_covered_ -= 1;
   }
   m.version = next_version_++;
   if (m.erase != erase) {
@@ -82,7 +104,6 @@ void cursor_table::mark_dirty(const node_type& node, bool erase) {
       pending_deletes_ -= 1;
   }
 }
-
 set_outcome cursor_table::set(const std::string& peer, stream_id id,
                               int64_t updated_at, bool force,
                               stream_id* current) {
@@ -220,79 +241,119 @@ cursor_table::lookup cursor_table::find(const std::string& peer) const {
 }
 
 std::optional<cursor_table::time_point> cursor_table::oldest_dirty() const {
-  if (dirty_.empty())
+  if (clean())
     return std::nullopt;
-  auto oldest = dirty_.begin()->second.since;
-  for (auto& kvp : dirty_)
-    oldest = std::min(oldest, kvp.second.since);
+  std::optional<time_point> oldest = frozen_min_;
+  for (auto& x : {order_min_, post_min_})
+    if (x)
+      lower(oldest, *x);
   return oldest;
 }
 
-// This runs in the actor, so it must be cheap for 100k entries: the sort
-// compares the sort keys the marks carry (eight bytes after the prefix every
-// dirty peer shares), and compares whole strings only when two are equal, so
-// the order is exactly the strings' order; each entry is then read once, by
-// address, into its op.
-table_snapshot cursor_table::snapshot() {
-  struct item {
-    uint64_t key;
-    const node_type* node;
-    bool erase;
-  };
-  auto offset = dirty_prefix_.size();
-  std::vector<item> items;
-  items.reserve(dirty_.size());
-  for (auto& [node, m] : dirty_) {
-    auto key = m.sort_offset == offset ? m.sort_key
-                                       : sort_key_of(node->first, offset);
-    items.push_back(item{key, node, m.erase});
-  }
-  std::sort(items.begin(), items.end(), [](const item& a, const item& b) {
-    if (a.key != b.key)
-      return a.key < b.key;
-    return a.node->first < b.node->first;
-  });
-  table_snapshot result;
-  result.version = next_version_ - 1;
-  snapshot_version_ = result.version;
-  auto& ops = result.batch.ops;
-  ops.resize(items.size());
-  for (size_t k = 0; k < items.size(); ++k) {
-    auto& [peer, value] = *items[k].node;
-    auto& op = ops[k];
-    op.peer = peer;
-    op.erase = items[k].erase;
-    if (!op.erase) {
-      op.stream_id = value.id.to_string();
-      op.updated_at = value.updated_at;
+uint64_t cursor_table::freeze() {
+  round_ += 1;
+  sent_covered_ = 0;
+  // Every dirty peer, whichever list holds it: a round abandoned half-sent
+  // or failed is simply taken again, with the values of now.
+  splice(input_, sent_);
+  splice(input_, committing_);
+  splice(input_, order_);
+  frozen_min_ = oldest_dirty();
+  order_min_.reset();
+  post_min_.reset();
+  snapshot_version_ = next_version_ - 1;
+  return snapshot_version_;
+}
+
+bool cursor_table::next_piece(size_t max, std::vector<write_op>& out) {
+  for (size_t n = 0; n < max; ++n) {
+    auto node = pop(input_);
+    if (node == nullptr)
+      break;
+    auto i = dirty_.find(node);
+    auto& m = i->second;
+    if (covered(m)) {
+      // Committed by an earlier round whose clearing had not reached it.
+      settle(i);
+      continue;
     }
+    write_op op;
+    op.peer = node->first;
+    op.erase = m.erase;
+    if (!op.erase) {
+      op.stream_id = node->second.id.to_string();
+      op.updated_at = node->second.updated_at;
+    }
+    out.push_back(std::move(op));
+    m.sent_round = round_;
+    if (m.version <= snapshot_version_)
+      sent_covered_ += 1;
+    push(sent_, node);
   }
+  while (!input_.empty() && input_.back().empty())
+    input_.pop_back();
+  return !input_.empty();
+}
+
+void cursor_table::begin_commit(uint64_t version) {
+  // Every mark with a version <= `version` was frozen and sent in this
+  // round (changes after the freeze have higher versions): those still at
+  // their sent version are what the commit covers.
+  covered_ = version;
+  // The frozen peers that stay dirty changed after the freeze: their age
+  // restarts at that change, which post_min_ holds.
+  frozen_min_.reset();
+  covered_remaining_ += sent_covered_;
+  sent_covered_ = 0;
+  splice(committing_, sent_);
+}
+
+void cursor_table::settle(
+    std::unordered_map<const node_type*, mark>::iterator i) {
+  auto node = i->first;
+  bool erase = i->second.erase;
+  dirty_.erase(i);
+  covered_remaining_ -= 1;
+  if (erase) {
+    // The delete is committed: the entry can go now.
+    pending_deletes_ -= 1;
+    cursors_.erase(cursors_.find(node->first));
+  }
+}
+
+bool cursor_table::commit_slice(size_t max) {
+  for (size_t n = 0; n < max; ++n) {
+    auto node = pop(committing_);
+    if (node == nullptr)
+      break;
+    auto i = dirty_.find(node);
+    auto& m = i->second;
+    if (covered(m)) {
+      settle(i);
+      continue;
+    }
+    // Changed after the snapshot: what the commit wrote is older, so the
+    // change still waiting dates from its first change after the snapshot.
+    m.since = m.since_snapshot;
+    push(order_, node);
+  }
+  return !committing_.empty();
+}
+
+table_snapshot cursor_table::snapshot() {
+  table_snapshot result;
+  result.version = freeze();
+  while (next_piece(std::numeric_limits<size_t>::max(), result.batch.ops)) {
+    // nop
+  }
+  sort_by_peer(result.batch.ops);
   return result;
 }
 
 void cursor_table::commit(uint64_t version) {
-  if (next_version_ - 1 == version && pending_deletes_ == 0) {
-    // Nothing changed since the snapshot: every mark is committed.
-    dirty_.clear();
-    return;
-  }
-  for (auto i = dirty_.begin(); i != dirty_.end();) {
-    auto& m = i->second;
-    if (m.version > version) {
-      // Changed after the snapshot: what the commit wrote is older, so the
-      // change still waiting dates from its first change after the snapshot.
-      m.since = m.since_snapshot;
-      ++i;
-      continue;
-    }
-    auto node = i->first;
-    bool erase = m.erase;
-    i = dirty_.erase(i);
-    if (erase) {
-      // The delete is committed: the entry can go now.
-      pending_deletes_ -= 1;
-      cursors_.erase(cursors_.find(node->first));
-    }
+  begin_commit(version);
+  while (commit_slice(std::numeric_limits<size_t>::max())) {
+    // nop
   }
 }
 

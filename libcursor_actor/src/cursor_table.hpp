@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -35,7 +36,9 @@ struct cursor_value {
 };
 
 /// Every uncommitted change at one moment, sorted by peer, ready for the
-/// writer; `version` identifies it for `cursor_table::commit`.
+/// writer; `version` identifies it for `cursor_table::commit`. Built whole
+/// by `cursor_table::snapshot` (tests, small tables); the actor builds the
+/// same changes in pieces (`freeze`, `next_piece`).
 struct table_snapshot {
   uint64_t version = 0;
   write_batch batch;
@@ -96,6 +99,26 @@ enum class erase_outcome {
 /// - `commit(v)` clears exactly the marks whose latest change has a version
 ///   <= v; later changes stay dirty, with the age of their first change
 ///   after that snapshot.
+///
+/// Bounded work per call (issue 18): no call but the whole-table helpers
+/// (`snapshot`, `commit`, `for_each*`) does work
+/// proportional to the number of cursors or of dirty peers. A write round
+/// is `freeze` (O(dirty / chunk_size): it moves lists of chunks), then
+/// `next_piece` until it says no more (each call at most `max` peers), then,
+/// once the writer committed, `begin_commit` (O(chunks)) and `commit_slice`
+/// until it says no more. Between these calls sets, deletes and reads go on:
+/// - every dirty peer sits in exactly one of four lists of chunks: new
+///   (`order_`), frozen and not yet sent (`input_`), sent in the current
+///   round (`sent_`), committed and not yet cleared (`committing_`);
+/// - a piece carries each peer's value at the time of the piece (never
+///   older than at the freeze): a change after the freeze keeps the peer
+///   dirty after the commit, so it is written again, never lost;
+/// - after `begin_commit(v)` a mark with version <= v is committed
+///   ("covered"): reads see the peer clean (or, a delete, gone) at once,
+///   `dirty_count` excludes it, and a slice (or the next freeze's pieces)
+///   clears it later; a change to it makes it a dirty mark again;
+/// - a freeze takes every dirty peer, whichever list holds it: a round that
+///   failed or was abandoned half-sent needs no undo.
 class cursor_table {
 public:
   using time_point = std::chrono::steady_clock::time_point;
@@ -193,27 +216,47 @@ public:
   template <class F>
   void for_each_dirty(F f) const {
     for (auto& [node, mark] : dirty_)
-      f(node->first, node->second, mark.erase);
+      if (!covered(mark))
+        f(node->first, node->second, mark.erase);
   }
 
   /// The number of visible cursors (pending deletes excluded).
   size_t size() const { return cursors_.size() - pending_deletes_; }
 
   /// The number of peers with an uncommitted change.
-  size_t dirty_count() const { return dirty_.size(); }
+  size_t dirty_count() const { return dirty_.size() - covered_remaining_; }
 
-  bool clean() const { return dirty_.empty(); }
+  bool clean() const { return dirty_count() == 0; }
 
-  /// When the oldest uncommitted change was made; none when clean.
+  /// When the oldest uncommitted change was made; none when clean. O(1).
   std::optional<time_point> oldest_dirty() const;
 
-  /// Every uncommitted change now, sorted by peer (sorted keys touch the
-  /// B-tree pages in order). Taking a snapshot changes nothing but the
-  /// table's note of the latest snapshot, which `commit` relies on.
+  /// The number of peers a chunk of the dirty lists holds.
+  static constexpr size_t chunk_size = 4096;
+
+  /// Starts a write round: every uncommitted change now becomes the frozen
+  /// set of the round, whose version this returns (for `begin_commit`).
+  /// O(chunks). Abandons the pieces of an earlier round not committed.
+  uint64_t freeze();
+
+  /// Appends to `out` the changes of up to `max` peers of the frozen set,
+  /// unsorted, each with its value now; returns whether frozen peers remain.
+  bool next_piece(size_t max, std::vector<write_op>& out);
+
+  /// The writer committed the round frozen last, `version`, after every
+  /// piece was taken: its changes read as committed from now on; the marks
+  /// are cleared by `commit_slice` (or by the next round's pieces).
+  void begin_commit(uint64_t version);
+
+  /// Clears up to `max` committed marks (and drops the entries whose delete
+  /// committed); returns whether committed marks remain to clear.
+  bool commit_slice(size_t max);
+
+  /// Every uncommitted change now, sorted by peer: `freeze` plus every piece
+  /// in one call, O(dirty log dirty). For tests and small tables.
   table_snapshot snapshot();
 
-  /// The writer committed the latest snapshot, `version`: clears the marks
-  /// it covered and drops the entries whose delete it committed.
+  /// `begin_commit` plus every `commit_slice` in one call, O(dirty).
   void commit(uint64_t version);
 
 private:
@@ -232,15 +275,22 @@ private:
     // When the first change after the latest snapshot was made; becomes
     // `since` if that snapshot commits while this mark stays dirty.
     time_point since_snapshot;
-    // The peer's sort key: eight bytes of its string from `sort_offset` on,
-    // big-endian, zero-padded; computed when the peer became dirty (its
-    // string is in the cache then). Usable while `sort_offset` equals the
-    // length of `dirty_prefix_`.
-    uint64_t sort_key = 0;
-    uint16_t sort_offset = 0;
+    // The round whose pieces carried this peer last (`round_`).
+    uint64_t sent_round = 0;
     // The change is a delete.
     bool erase = false;
   };
+
+  using chunk = std::vector<const node_type*>;
+  using chunk_list = std::deque<chunk>;
+
+  // Committed by `begin_commit`, not cleared yet.
+  bool covered(const mark& m) const { return m.version <= covered_; }
+  // Clears the covered mark `i` (and drops its entry if it was a delete).
+  void settle(std::unordered_map<const node_type*, mark>::iterator i);
+  static void push(chunk_list& list, const node_type* node);
+  static void splice(chunk_list& to, chunk_list& from);
+  static const node_type* pop(chunk_list& list);
 
   // Applies one set; `found` receives the state a refused set met.
   set_outcome apply(const std::string& peer, const expected_value* expected,
@@ -260,12 +310,31 @@ private:
   std::unordered_map<const node_type*, mark> dirty_;
   // Entries of `cursors_` hidden by a pending delete.
   size_t pending_deletes_ = 0;
-  // A prefix shared by every peer marked dirty since the dirty set was last
-  // empty (it only shrinks meanwhile). Sort keys start after it.
-  std::string dirty_prefix_;
   uint64_t next_version_ = 1;
-  // The version of the latest snapshot.
+  // The version of the latest snapshot (freeze).
   uint64_t snapshot_version_ = 0;
+  // The four lists every dirty peer is in one of (see the class comment).
+  chunk_list order_;
+  chunk_list input_;
+  chunk_list sent_;
+  chunk_list committing_;
+  // The current round (counts freezes).
+  uint64_t round_ = 0;
+  // Marks sent in the current round that no change touched since the
+  // freeze: what its commit covers.
+  size_t sent_covered_ = 0;
+  // Marks with a version <= covered_ are committed; covered_remaining_ of
+  // them are not cleared yet.
+  uint64_t covered_ = 0;
+  size_t covered_remaining_ = 0;
+  // The oldest dirty age without a walk over the marks: the oldest `since`
+  // of the peers frozen last (until their round commits), of the peers
+  // that became dirty since the freeze (`order_`), and of the first changes
+  // after the freeze to frozen or committed peers (what `since` becomes for
+  // those that stay dirty). Each is reset at the freeze.
+  std::optional<time_point> frozen_min_;
+  std::optional<time_point> order_min_;
+  std::optional<time_point> post_min_;
 };
 
 } // namespace cursor

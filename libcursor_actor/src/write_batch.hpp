@@ -39,6 +39,13 @@ typename Inspector::result_type inspect(Inspector& f, write_op& x) {
            x.erase);
 }
 
+/// Sorts `ops` by peer in byte order (sorted keys touch the B-tree pages in
+/// order). O(n log n), with whole strings compared only where the eight
+/// bytes after the prefix every peer shares are equal. The writer sorts the
+/// pieces it received before it writes them (issue 18: the cursor actor
+/// hands them over unsorted, in bounded pieces).
+void sort_by_peer(std::vector<write_op>& ops);
+
 /// Changes committed together in one `BEGIN IMMEDIATE ... COMMIT`, sorted by
 /// peer, at most one per peer.
 struct write_batch {

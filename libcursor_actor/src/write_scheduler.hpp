@@ -38,12 +38,14 @@
 //   also when the delete joined a running round (`next_trigger`).
 //
 // How the batch reaches the writer is the port's business (send_attempt):
-// today one message with the whole snapshot; it may as well hand the batch
-// over in bounded pieces over several messages (issue 18), checking
-// `is_current(token)` before each piece so that a failed or abandoned round
-// stops sending. The scheduler only needs the writer's answer back through
-// committed/failed with the attempt's token, and the snapshot version the
-// attempt covers (returned by send_attempt) for the commit.
+// the cursor actor freezes the dirty set and hands it over in bounded pieces
+// over several of its messages (issue 18), checking `is_current(token)`
+// before each piece so that a failed or abandoned round stops sending; sets,
+// deletes and gets interleave with the pieces. The scheduler only needs the
+// writer's answer back through committed/failed with the attempt's token,
+// and the snapshot version the attempt covers (returned by send_attempt) for
+// the commit (`commit` may clear the marks in slices later: what matters is
+// that the table reads as committed once it returns).
 
 #include <cstdint>
 #include <functional>

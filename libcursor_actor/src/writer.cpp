@@ -1,6 +1,7 @@
 // The writer actor: owns the SQLite connection. Every call here may block;
 // that is why it runs detached, on its own thread, in production.
 
+#include <iterator>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -18,8 +19,21 @@ namespace {
 struct writer_state {
   storage_options opts;
   std::optional<sqlite::database> db;
+  // The pieces received of the attempt `pending_token`.
+  uint64_t pending_token = 0;
+  write_batch pending;
   static inline const char* name = "cursor_writer";
 };
+
+// Appends `piece` to `batch`, moving its strings.
+void take_piece(write_batch& batch, write_batch& piece) {
+  if (batch.ops.empty()) {
+    batch = std::move(piece);
+    return;
+  }
+  batch.ops.insert(batch.ops.end(), std::make_move_iterator(piece.ops.begin()),
+                   std::make_move_iterator(piece.ops.end()));
+}
 
 caf::error not_open() {
   return caf::make_error(errc::closed, "the database is not open");
@@ -45,10 +59,26 @@ writer(writer_actor::stateful_pointer<writer_state> self,
         }
         return st.db->load();
       },
-      [self](write_atom, const write_batch& batch) -> caf::result<uint64_t> {
+      [self](write_atom, uint64_t token, write_batch& piece) {
         auto& st = self->state;
+        if (token != st.pending_token) {
+          st.pending = write_batch{};
+          st.pending_token = token;
+        }
+        take_piece(st.pending, piece);
+      },
+      [self](write_atom, uint64_t token, write_batch& piece,
+             commit_atom) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        write_batch batch;
+        if (token == st.pending_token)
+          batch = std::move(st.pending);
+        st.pending = write_batch{};
+        st.pending_token = 0;
+        take_piece(batch, piece);
         if (!st.db)
           return not_open();
+        sort_by_peer(batch.ops);
         auto rows = st.db->write(batch);
         if (!rows)
           return std::move(rows.error());

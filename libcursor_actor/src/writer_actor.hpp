@@ -24,9 +24,11 @@ namespace cursor {
 
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
 
 constexpr load_atom load_atom_v = load_atom{};
 constexpr write_atom write_atom_v = write_atom{};
+constexpr commit_atom commit_atom_v = commit_atom{};
 
 /// The writer actor: the only code that touches SQLite. Spawned detached (its
 /// own thread) in production; local to the process, never published.
@@ -34,10 +36,19 @@ using writer_actor = caf::typed_actor<
     /// load: opens the database (creating file and schema if missing, refusing
     /// a foreign or newer file untouched) and returns every stored row.
     caf::replies_to<load_atom>::with<std::vector<stored_cursor>>,
-    /// write(batch): one BEGIN IMMEDIATE ... COMMIT; answers the number of rows
-    /// written after COMMIT, or the SQLite error (busy/locked classified as
-    /// errc::busy) after rolling back.
-    caf::replies_to<write_atom, write_batch>::with<uint64_t>,
+    /// write(token, piece): a piece of the batch of attempt `token`, kept
+    /// until its commit message; a piece of another token first drops what
+    /// an earlier (abandoned) attempt left. The cursor actor hands a batch
+    /// over in bounded pieces so that no message of its own copies a whole
+    /// dirty set (issue 18).
+    caf::reacts_to<write_atom, uint64_t, write_batch>,
+    /// write(token, last piece, commit): the pieces of `token` plus this one,
+    /// sorted by peer, in one BEGIN IMMEDIATE ... COMMIT; answers the number
+    /// of rows written after COMMIT, or the SQLite error (busy/locked
+    /// classified as errc::busy) after rolling back. Either way the pieces
+    /// are dropped: a retry sends its own.
+    caf::replies_to<write_atom, uint64_t, write_batch,
+                    commit_atom>::with<uint64_t>,
     /// checkpoint: wal_checkpoint(TRUNCATE); `busy` set when it could not
     /// complete.
     caf::replies_to<checkpoint_atom>::with<checkpoint_info>,

@@ -10,6 +10,7 @@
 #include "test.hpp"
 
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -676,6 +677,218 @@ CAF_TEST(a rehash during a scan restarts it and the page stays right) {
     got.push_back(e.peer);
   CAF_CHECK(got == expected);
   CAF_CHECK(more);
+}
+
+// -- write rounds in pieces (issue 18)
+// -----------------------------------------
+
+namespace {
+
+// Every op of the pieces of the round frozen last, `max` peers at a time,
+// calling `between(k)` after piece k.
+template <class F>
+std::vector<write_op> pieces(cursor_table& table, size_t max, F between,
+                             size_t* count = nullptr) {
+  std::vector<write_op> ops;
+  size_t k = 0;
+  for (bool more = true; more; ++k) {
+    auto before = ops.size();
+    more = table.next_piece(max, ops);
+    CAF_CHECK(ops.size() - before <= max);
+    between(k);
+  }
+  if (count != nullptr)
+    *count = k;
+  return ops;
+}
+
+} // namespace
+
+CAF_TEST(pieces carry every frozen peer once with its value at the piece) {
+  for (size_t i = 0; i < 10; ++i)
+    set(peer_name(i), id(1));
+  auto v = table.freeze();
+  std::string late = peer_name(3);
+  size_t n = 0;
+  auto ops = pieces(
+      table, 3,
+      [&](size_t k) {
+        if (k == 0) {
+          set(late, id(5));  // sent in this piece or a later one
+          set("new", id(1)); // after the freeze: not in this round
+        }
+      },
+      &n);
+  CAF_CHECK_EQUAL(n, 4u);
+  CAF_REQUIRE_EQUAL(ops.size(), 10u);
+  std::set<std::string> peers;
+  for (auto& op : ops) {
+    peers.insert(op.peer);
+    CAF_CHECK(!op.erase);
+  }
+  CAF_CHECK_EQUAL(peers.size(), 10u);
+  CAF_CHECK_EQUAL(peers.count("new"), 0u);
+  table.begin_commit(v);
+  // At once, before any slice: the round reads as committed, except the
+  // peer changed after the freeze (whatever its piece carried) and the new
+  // one.
+  CAF_CHECK_EQUAL(table.dirty_count(), 2u);
+  CAF_CHECK(table.find(peer_name(0)).durable);
+  CAF_CHECK(!table.find(late).durable);
+  CAF_CHECK(!table.find("new").durable);
+  while (table.commit_slice(2)) {
+    // nop
+  }
+  CAF_CHECK_EQUAL(table.dirty_count(), 2u);
+  auto next = table.snapshot();
+  CAF_CHECK(peers_of(next.batch) == (std::vector<std::string>{late, "new"})
+            || peers_of(next.batch) == (std::vector<std::string>{"new", late}));
+  table.commit(next.version);
+  CAF_CHECK(table.clean());
+}
+
+CAF_TEST(
+    a committed delete is gone at once and a set during clearing revives it) {
+  set("a", id(1));
+  set("b", id(1));
+  table.commit(table.snapshot().version);
+  table.erase("a");
+  table.erase("b");
+  set("c", id(1));
+  auto v = table.freeze();
+  std::vector<write_op> ops;
+  CAF_CHECK(!table.next_piece(10, ops));
+  CAF_CHECK_EQUAL(ops.size(), 3u);
+  table.begin_commit(v);
+  CAF_CHECK(table.clean());
+  CAF_CHECK_EQUAL(table.size(), 1u);
+  CAF_CHECK(table.find("a").value == nullptr);
+  CAF_CHECK(visible() == (std::map<std::string, std::string>{{"c", "1-0"}}));
+  // Before the clearing reaches them: a set brings "a" back (dirty), a
+  // delete of "b" again changes nothing that matters (it is gone).
+  CAF_CHECK(set("a", id(2)) == set_outcome::changed);
+  CAF_CHECK(table.erase("b") != erase_outcome::erased);
+  CAF_CHECK_EQUAL(table.size(), 2u);
+  CAF_CHECK(!table.find("a").durable);
+  while (table.commit_slice(1)) {
+    // nop
+  }
+  CAF_CHECK_EQUAL(table.size(), 2u);
+  CAF_CHECK(table.find("c").durable);
+  auto next = table.snapshot();
+  table.commit(next.version);
+  CAF_CHECK(table.clean());
+  CAF_CHECK(
+      visible()
+      == (std::map<std::string, std::string>{{"a", "2-0"}, {"c", "1-0"}}));
+}
+
+CAF_TEST(a freeze before the clearing ended takes what is still dirty) {
+  for (size_t i = 0; i < 20; ++i)
+    set(peer_name(i), id(1));
+  auto v = table.freeze();
+  pieces(table, 7, [](size_t) {});
+  table.begin_commit(v);
+  CAF_CHECK(table.commit_slice(5)); // 15 marks left to clear
+  set(peer_name(19), id(2));
+  set(peer_name(0), id(2));
+  CAF_CHECK_EQUAL(table.dirty_count(), 2u);
+  auto next = table.snapshot();
+  CAF_CHECK_EQUAL(next.batch.ops.size(), 2u);
+  table.commit(next.version);
+  CAF_CHECK(table.clean());
+  CAF_CHECK_EQUAL(table.size(), 20u);
+  CAF_CHECK(!table.commit_slice(100));
+}
+
+CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
+  // A model: `memory` is what the table must show, `disk` what committed
+  // rounds wrote. Rounds are frozen, sent in pieces, committed or failed and
+  // cleared in slices, with sets and deletes between any two steps.
+  std::mt19937_64 rng{18};
+  std::map<std::string, uint64_t> memory;
+  std::map<std::string, uint64_t> disk;
+  std::map<std::string, uint64_t> high; // the highest value written per peer
+  uint64_t clock = 1;
+  std::optional<uint64_t> frozen;
+  std::vector<write_op> sent;
+  bool more = false;
+  auto commit_sent = [&] {
+    for (auto& op : sent) {
+      if (op.erase) {
+        disk.erase(op.peer);
+        continue;
+      }
+      auto x = stream_id::parse(op.stream_id);
+      CAF_REQUIRE(static_cast<bool>(x));
+      disk[op.peer] = x->ms;
+      // Values only grow here (no forced set): a write never goes back.
+      CAF_CHECK(x->ms >= high[op.peer]);
+      high[op.peer] = x->ms;
+    }
+  };
+  for (int step = 0; step < 20000; ++step) {
+    auto peer = "p" + std::to_string(rng() % 40);
+    switch (rng() % 9) {
+      case 0:
+      case 1:
+      case 2:
+        set(peer, id(++clock));
+        memory[peer] = clock;
+        break;
+      case 3:
+        table.erase(peer);
+        memory.erase(peer);
+        break;
+      case 4: // a new attempt (a retry or the next round)
+        frozen = table.freeze();
+        sent.clear();
+        more = true;
+        break;
+      case 5:
+        if (frozen && more)
+          more = table.next_piece(1 + rng() % 5, sent);
+        break;
+      case 6: // the writer commits a fully sent attempt
+        if (frozen && !more) {
+          commit_sent();
+          table.begin_commit(*frozen);
+          frozen.reset();
+        }
+        break;
+      case 7: // the attempt fails: the writer drops its pieces
+        frozen.reset();
+        break;
+      default:
+        table.commit_slice(1 + rng() % 5);
+    }
+    // Memory shows the model; a peer reading as durable holds on disk what
+    // memory shows; a clean table is the disk. One check per step (the
+    // suite prints every check).
+    std::string wrong;
+    if (table.size() != memory.size())
+      wrong = "size";
+    for (auto& [p, ms] : memory) {
+      auto x = table.find(p);
+      if (x.value == nullptr || x.value->id.ms != ms)
+        wrong += " value of " + p;
+      else if (x.durable && (disk.count(p) == 0 || disk[p] != ms))
+        wrong += " durable " + p;
+    }
+    if (table.clean() && disk != memory)
+      wrong += " clean but not on disk";
+    CHECK_MSG(wrong.empty(), "step " << step << ":" << wrong);
+  }
+  // Quiesce: one whole round commits everything.
+  frozen = table.freeze();
+  sent.clear();
+  while (table.next_piece(3, sent)) {
+    // nop
+  }
+  commit_sent();
+  table.commit(*frozen);
+  CAF_CHECK(table.clean());
+  CAF_CHECK(disk == memory);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

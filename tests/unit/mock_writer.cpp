@@ -49,6 +49,19 @@ read_page(mock_script& script, const std::string& after, uint32_t limit) {
   return rows;
 }
 
+// Joins a piece to the attempt in progress, as the real writer does.
+void take(mock_script& script, uint64_t token, cursor::write_batch& piece) {
+  if (token != script.pending_token) {
+    script.dropped_pieces += script.pending_pieces;
+    script.pending = cursor::write_batch{};
+    script.pending_pieces = 0;
+    script.pending_token = token;
+  }
+  script.pending_pieces += 1;
+  for (auto& op : piece.ops)
+    script.pending.ops.push_back(std::move(op));
+}
+
 mock_writer_actor::behavior_type
 mock_writer(mock_writer_actor::pointer self,
             std::shared_ptr<mock_script> script) {
@@ -59,8 +72,19 @@ mock_writer(mock_writer_actor::pointer self,
           rows.push_back(cursor::stored_cursor{kvp.first, kvp.second, 1});
         return rows;
       },
-      [self, script](cursor::write_atom, const cursor::write_batch& batch)
-          -> caf::result<uint64_t> {
+      [script](cursor::write_atom, uint64_t token, cursor::write_batch& piece) {
+        take(*script, token, piece);
+      },
+      [self, script](cursor::write_atom, uint64_t token,
+                     cursor::write_batch& piece,
+                     cursor::commit_atom) -> caf::result<uint64_t> {
+        take(*script, token, piece);
+        cursor::write_batch batch = std::move(script->pending);
+        cursor::sort_by_peer(batch.ops);
+        script->pending = cursor::write_batch{};
+        script->pending_token = 0;
+        script->pieces_of.push_back(script->pending_pieces);
+        script->pending_pieces = 0;
         script->batches.push_back(batch);
         if (script->hold_writes) {
           auto rp = self->make_response_promise<uint64_t>();

@@ -35,8 +35,18 @@ struct mock_script {
   /// Outcome of the next checkpoints, in order; when empty they complete.
   std::deque<caf::expected<cursor::checkpoint_info>> checkpoint_outcomes;
 
-  /// Every batch the writer received, in order.
+  /// Every batch the writer received, in order: its pieces joined and
+  /// sorted by peer, as the real writer commits them.
   std::vector<cursor::write_batch> batches;
+  /// The messages of each batch in `batches` (pieces plus the last one).
+  std::vector<size_t> pieces_of;
+  /// The pieces of the attempt in progress (`pending_token`), and how many
+  /// messages brought them.
+  uint64_t pending_token = 0;
+  cursor::write_batch pending;
+  size_t pending_pieces = 0;
+  /// Pieces dropped because a piece of another attempt came first.
+  size_t dropped_pieces = 0;
   /// What committed batches left on "disk": peer -> stream ID.
   std::map<std::string, std::string> disk;
   /// Outcome of the next backups, in order; when empty they succeed.

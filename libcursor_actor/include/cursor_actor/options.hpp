@@ -84,6 +84,10 @@ struct cursor_options {
   /// is scanned from memory (the writer cannot read it; normally the writer
   /// reads each page from the database, see docs/PROTOCOL.md).
   size_t list_slice_buckets = 16384;
+  /// Peers one message of the cursor actor hands to the writer (a piece of
+  /// a write round) or clears after a commit: the bound of the work a flush
+  /// does per message, whatever the number of dirty peers (issue 18).
+  size_t write_piece_size = 4096;
 
   /// Checks every value; returns `errc::invalid_option` naming the first bad
   /// option, or an empty error.
