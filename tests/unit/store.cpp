@@ -316,4 +316,37 @@ CAF_TEST(a real SQLite lock is retried on schedule and then committed) {
   CAF_CHECK_EQUAL(test::row(opts.storage.db_path, "peer-a"), "1-0");
 }
 
+// Issue 18: the real writer keeps the pieces of an attempt until its
+// commit message and drops those of an attempt abandoned half-sent.
+CAF_TEST(the writer commits the pieces of its attempt and drops stale ones) {
+  auto op = [](std::string peer, std::string id) {
+    write_op x;
+    x.peer = std::move(peer);
+    x.stream_id = std::move(id);
+    x.updated_at = 1;
+    return x;
+  };
+  auto piece = [](std::vector<write_op> ops) { return write_batch{ops}; };
+  caf::anon_send(writer, write_atom_v, uint64_t{1},
+                 piece({op("stale", "9-0")}));
+  caf::anon_send(writer, write_atom_v, uint64_t{2},
+                 piece({op("c", "3-0"), op("b", "2-0")}));
+  caf::anon_send(writer, write_atom_v, uint64_t{2}, piece({op("d", "4-0")}));
+  auto rows = send_and_wait<uint64_t>(writer, write_atom_v, uint64_t{2},
+                                      piece({op("a", "1-0")}), commit_atom_v);
+  CAF_CHECK_EQUAL(rows, 4u);
+  auto stored = test::read_rows(opts.storage.db_path);
+  CAF_CHECK(stored
+            == (std::map<std::string, std::string>{
+                {"a", "1-0"}, {"b", "2-0"}, {"c", "3-0"}, {"d", "4-0"}}));
+  // A commit without pieces of its own writes its last piece only.
+  caf::anon_send(writer, write_atom_v, uint64_t{3},
+                 piece({op("stale", "9-0")}));
+  rows = send_and_wait<uint64_t>(writer, write_atom_v, uint64_t{4},
+                                 piece({op("e", "5-0")}), commit_atom_v);
+  CAF_CHECK_EQUAL(rows, 1u);
+  CAF_CHECK_EQUAL(test::row(opts.storage.db_path, "stale"), "<absent>");
+  CAF_CHECK_EQUAL(test::row(opts.storage.db_path, "e"), "5-0");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
