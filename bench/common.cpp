@@ -143,9 +143,21 @@ std::vector<std::string> random_keys(const std::vector<std::string>& peers,
   return keys;
 }
 
+namespace {
+
+size_t write_piece_override = 0;
+
+} // namespace
+
+void use_write_piece(size_t n) {
+  write_piece_override = n;
+}
+
 cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                         caf::timespan flush_interval) {
   cursor_options opts;
+  if (write_piece_override > 0)
+    opts.write_piece_size = write_piece_override;
   opts.storage.db_path = path;
   // Like the baselines (WAL, synchronous=NORMAL): the sync section compares
   // FULL, the default, against NORMAL on its own.

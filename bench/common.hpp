@@ -43,6 +43,8 @@ struct options {
   uint64_t seed = 42;
   std::string markdown;
   std::string policy = "stealing";
+  /// The store's write_piece_size (0: the library's default).
+  size_t write_piece = 0;
   /// Rows inserted in random order (default, as peers appear over time) or
   /// in key order (`--layout=sorted`: rowids follow the keys, which flatters
   /// every strategy on a rowid table).
@@ -80,9 +82,10 @@ struct bench_config : caf::actor_system_config {
   bench_config(const std::string& policy, bool io);
 };
 
+/// One request from `self`, waiting for the answer; an error ends the
+/// benchmark.
 template <class T, class Handle, class... Ts>
-T ask(caf::actor_system& sys, const Handle& h, Ts&&... xs) {
-  caf::scoped_actor self{sys};
+T ask(caf::scoped_actor& self, const Handle& h, Ts&&... xs) {
   T result{};
   self->request(h, caf::infinite, std::forward<Ts>(xs)...)
       .receive([&](T& x) { result = std::move(x); },
@@ -90,6 +93,13 @@ T ask(caf::actor_system& sys, const Handle& h, Ts&&... xs) {
                  die("request failed: " + cursor::render(err));
                });
   return result;
+}
+
+/// The same from a blocking actor of its own.
+template <class T, class Handle, class... Ts>
+T ask(caf::actor_system& sys, const Handle& h, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  return ask<T>(self, h, std::forward<Ts>(xs)...);
 }
 
 // Sets every (peer, id) by one-way messages, then waits until the store
@@ -138,6 +148,9 @@ std::vector<std::string> random_keys(const std::vector<std::string>& peers,
 
 cursor::cursor_actor open_store(caf::actor_system& sys, const std::string& path,
                                 caf::timespan flush_interval);
+
+/// The write piece size every store of this run uses (`--write-piece`).
+void use_write_piece(size_t n);
 
 // The median of a[i] / b[i]: runs i of both were measured back to back, so
 // the machine's slow drifts (other processes) cancel in each quotient.

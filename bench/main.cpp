@@ -7,7 +7,7 @@
 //                [--sizes=1,100]
 //                [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
-//                [--layout=shuffled|sorted]
+//                [--layout=shuffled|sorted] [--write-piece=N]
 //
 // The table: --rows host-like peer IDs (20-60 bytes, mixed prefixes) with
 // canonical stream IDs, inserted in random order (default; as peers appear
@@ -77,6 +77,9 @@ int bench_main(int argc, char** argv) {
       opt.markdown = value("--markdown=");
     } else if (arg.rfind("--policy=", 0) == 0) {
       opt.policy = value("--policy=");
+    } else if (arg.rfind("--write-piece=", 0) == 0) {
+      opt.write_piece = std::stoull(value("--write-piece="));
+      use_write_piece(opt.write_piece);
     } else if (arg == "--layout=shuffled") {
       opt.shuffled = true;
     } else if (arg == "--layout=sorted") {
@@ -88,7 +91,7 @@ int bench_main(int argc, char** argv) {
                    "sync,list,stall] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
-                   "[--layout=shuffled|sorted]\n");
+                   "[--layout=shuffled|sorted] [--write-piece=N]\n");
       return 2;
     }
   }

@@ -158,17 +158,6 @@ void print_rows(const std::vector<stall_row>& rows, std::FILE* out) {
   std::fflush(out);
 }
 
-template <class T, class... Ts>
-T call(caf::scoped_actor& self, const cursor_actor& store, Ts&&... xs) {
-  T result{};
-  self->request(store, caf::infinite, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) {
-                 die("request failed: " + cursor::render(err));
-               });
-  return result;
-}
-
 // Walks every cursor in pages of `page_size`; `line` sees every entry.
 size_t walk(caf::actor_system& sys, const cursor_actor& store,
             uint32_t page_size,
@@ -177,7 +166,7 @@ size_t walk(caf::actor_system& sys, const cursor_actor& store,
   std::string after;
   size_t n = 0;
   for (;;) {
-    auto page = call<cursor_page>(self, store, list_atom_v, after, page_size);
+    auto page = ask<cursor_page>(self, store, list_atom_v, after, page_size);
     for (auto& e : page.entries)
       line(e);
     n += page.entries.size();
@@ -248,7 +237,7 @@ void bench_stall(bench::report& rep, const options& opt, const std::string& dir,
     };
   };
   auto flush = [&] {
-    auto rows_written = call<uint64_t>(client, store, flush_atom_v);
+    auto rows_written = ask<uint64_t>(client, store, flush_atom_v);
     if (rows_written == 0)
       die("the flush wrote nothing");
   };
@@ -288,7 +277,7 @@ void bench_stall(bench::report& rep, const options& opt, const std::string& dir,
         std::vector<std::string> wants;
         wants.reserve(round.xs.size());
         for (auto& x : round.xs) {
-          auto found = call<cursor_lookup>(client, store, get_atom_v, *x.peer);
+          auto found = ask<cursor_lookup>(client, store, get_atom_v, *x.peer);
           wants.push_back(found.found ? found.stream_id : std::string{});
         }
         for (size_t k = 0; k < round.xs.size(); k += 1000) {
@@ -301,14 +290,14 @@ void bench_stall(bench::report& rep, const options& opt, const std::string& dir,
             ws.push_back(wants[j]);
             ids.push_back(*round.xs[j].stream_id);
           }
-          call<ok_atom>(client, store, set_atom_v, expect_atom_v, ps, ws, ids);
+          ask<ok_atom>(client, store, set_atom_v, expect_atom_v, ps, ws, ids);
         }
         flush();
       });
   run("backup", nullptr, [&] {
     auto path = dir + "/stall-backup.db";
     std::filesystem::remove(path);
-    auto n = call<uint64_t>(client, store, backup_atom_v, path);
+    auto n = ask<uint64_t>(client, store, backup_atom_v, path);
     if (n != peers.size())
       die("the backup holds " + std::to_string(n) + " cursors");
     std::filesystem::remove(path);
@@ -319,10 +308,10 @@ void bench_stall(bench::report& rep, const options& opt, const std::string& dir,
         make_dirty(100000)();
         flush();
       },
-      [&] { call<checkpoint_info>(client, store, checkpoint_atom_v); });
+      [&] { ask<checkpoint_info>(client, store, checkpoint_atom_v); });
   run("200 stats (100,000 dirty)", make_dirty(100000), [&] {
     for (int k = 0; k < 200; ++k)
-      call<cursor_stats>(client, store, stats_atom_v);
+      ask<cursor_stats>(client, store, stats_atom_v);
   });
   flush();
   if (!flush_rows_per_s.empty())

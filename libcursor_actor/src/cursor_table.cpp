@@ -265,18 +265,30 @@ uint64_t cursor_table::freeze() {
   return snapshot_version_;
 }
 
+cursor_table::mark* cursor_table::pop_mark(chunk_list& list,
+                                           const node_type*& node) {
+  node = pop(list);
+  if (node == nullptr)
+    return nullptr;
+  auto i = dirty_.find(node);
+  if (covered(i->second)) {
+    // Committed: cleared here, whoever meets it first (a clearing slice, or
+    // the pieces of a round frozen before the clearing reached it).
+    settle(i);
+    return nullptr;
+  }
+  return &i->second;
+}
+
 bool cursor_table::next_piece(size_t max, std::vector<write_op>& out) {
   for (size_t n = 0; n < max; ++n) {
-    auto node = pop(input_);
+    const node_type* node = nullptr;
+    auto mp = pop_mark(input_, node);
     if (node == nullptr)
       break;
-    auto i = dirty_.find(node);
-    auto& m = i->second;
-    if (covered(m)) {
-      // Committed by an earlier round whose clearing had not reached it.
-      settle(i);
+    if (mp == nullptr)
       continue;
-    }
+    auto& m = *mp;
     write_op op;
     op.peer = node->first;
     op.erase = m.erase;
@@ -323,18 +335,15 @@ void cursor_table::settle(
 
 bool cursor_table::commit_slice(size_t max) {
   for (size_t n = 0; n < max; ++n) {
-    auto node = pop(committing_);
+    const node_type* node = nullptr;
+    auto m = pop_mark(committing_, node);
     if (node == nullptr)
       break;
-    auto i = dirty_.find(node);
-    auto& m = i->second;
-    if (covered(m)) {
-      settle(i);
+    if (m == nullptr)
       continue;
-    }
     // Changed after the snapshot: what the commit wrote is older, so the
     // change still waiting dates from its first change after the snapshot.
-    m.since = m.since_snapshot;
+    m->since = m->since_snapshot;
     push(order_, node);
   }
   return !committing_.empty();

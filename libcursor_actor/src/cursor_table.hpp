@@ -291,6 +291,9 @@ private:
   static void push(chunk_list& list, const node_type* node);
   static void splice(chunk_list& to, chunk_list& from);
   static const node_type* pop(chunk_list& list);
+  // Pops the next peer of `list` into `node` (null: the list is empty) and
+  // returns its mark, or null after clearing it if it was covered.
+  mark* pop_mark(chunk_list& list, const node_type*& node);
 
   // Applies one set; `found` receives the state a refused set met.
   set_outcome apply(const std::string& peer, const expected_value* expected,
