@@ -396,7 +396,9 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
             << what_failed(r.error)
             << "; the node may have applied it or may still apply it: "
                "reading its "
-            << r.read_back.size() << " peers back" << std::endl;
+            << r.read_back.size()
+            << (r.read_back.size() == 1 ? " peer back" : " peers back")
+            << std::endl;
   };
   opts.reconnect = [&]() -> std::optional<cursor_actor> {
     std::string ignored;

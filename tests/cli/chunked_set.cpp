@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <caf/actor_cast.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
