@@ -317,7 +317,7 @@ void report_read_back(const context& ctx, const chunked_outcome& res,
   for (auto& x : res.read_back) {
     if (x.state != read_state::unknown)
       continue;
-    if (x.read.compare(0, 9, "not read:") == 0) {
+    if (!x.was_read) {
       ++not_read;
       why_not_read = x.read;
       continue;
@@ -356,7 +356,8 @@ void report_read_back(const context& ctx, const chunked_outcome& res,
 // sent), each only where the peer is still as planned (conditional sets),
 // then commits unless --no-flush. Prints the summary line; an entry whose
 // peer changed since the plan is named on `err`, counted, not applied, and
-// makes the exit code exit_refused.
+// makes the exit code exit_refused. A chunk whose answer was lost is read
+// back and reported peer by peer (report_read_back), exit 2.
 int apply_plan(const context& ctx, const import_plan& plan, bool force,
                const char* done) {
   auto& cmd = ctx.args.command;
@@ -372,12 +373,12 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
     ctx.out << "nothing to change: " << summary << '\n';
     return exit_ok;
   }
-  // The progress line is for a person watching: only on a terminal.
   chunk_options opts;
   opts.timeout = ctx.args.timeout;
   opts.read_back_timeout = ctx.args.timeout;
   opts.force = force;
   opts.chunk_size = ctx.args.chunk_size;
+  // The progress line is for a person watching: only on a terminal.
   opts.progress = ::isatty(STDERR_FILENO) == 1 ? &ctx.err : nullptr;
   opts.label = cmd;
   auto what_failed = [&](const caf::error& e) {

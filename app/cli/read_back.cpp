@@ -97,6 +97,7 @@ void read_back(caf::scoped_actor& self, const cursor_actor& node,
   std::string gave_up;
   for (auto& x : entries) {
     x.state = read_state::unknown;
+    x.was_read = false;
     x.ordered = false;
     if (!gave_up.empty()) {
       x.read = gave_up;
@@ -116,6 +117,7 @@ void read_back(caf::scoped_actor& self, const cursor_actor& node,
           .receive([&](cursor_lookup& y) { found = std::move(y); },
                    [&](caf::error& e) { failed = std::move(e); });
       if (!failed) {
+        x.was_read = true;
         x.ordered = ordered;
         x.read = found.found ? found.stream_id : std::string{"no cursor"};
         x.state = classify(x.from, x.target, found, ordered);

@@ -63,7 +63,9 @@ struct read_back_entry {
   std::string from;
   std::string target;
   read_state state = read_state::unknown;
-  /// What was read (a stream ID or "no cursor"), or why nothing was read.
+  /// Whether a value was read; `read` holds it (a stream ID or "no
+  /// cursor"), or else why nothing was read.
+  bool was_read = false;
   std::string read;
   /// Whether the read went through the chunk's own connection.
   bool ordered = false;
@@ -87,7 +89,8 @@ using reconnect_fn = std::function<std::optional<cursor_actor>()>;
 /// When the connection turns out lost (a get bounces: the node's proxy is
 /// gone), the rest is read through `reconnect` (if set), unordered. An entry
 /// not read (no answer in time, an error) stays unknown, with the reason in
-/// `read`. Fills `state`, `read` and `ordered`.
+/// `read`. Fills `state`, `was_read`, `read` and `ordered`. A new connection
+/// may take up to its own connect timeout beyond `timeout`.
 void read_back(caf::scoped_actor& self, const cursor_actor& node,
                std::chrono::milliseconds timeout,
                std::vector<read_back_entry>& entries,

@@ -374,6 +374,7 @@ CAF_TEST(a timed - out chunk the store applies later is reported applied) {
   CAF_CHECK(state_of(res, "c") == read_state::applied);
   CAF_CHECK(state_of(res, "d") == read_state::applied);
   CAF_CHECK(res.read_back[1].ordered);
+  CAF_CHECK(res.read_back[1].was_read);
   CAF_CHECK_EQUAL(res.read_back[1].read, "2-0");
   CAF_CHECK_EQUAL(res.read_back_count(read_state::applied), 2u);
   CAF_CHECK_EQUAL(reconnects, 0u);
@@ -444,6 +445,7 @@ CAF_TEST(a lost connection without a new one leaves every peer unknown) {
   CAF_CHECK(res.read_back[0].state == read_state::unknown);
   CAF_CHECK_EQUAL(res.read_back[0].read,
                   "not read: the connection to the node was lost");
+  CAF_CHECK(!res.read_back[0].was_read);
 }
 
 // The chunk conflicts when released (another client moved b first): nothing
