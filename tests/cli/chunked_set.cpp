@@ -337,6 +337,19 @@ struct lost_answer : fixture {
     return res;
   }
 
+  // a at 5-0 and b absent, both planned to 7-0; the chunk's connection is
+  // lost as `what` says, and the read-back connects again.
+  chunked_outcome lose_connection(held_fate what) {
+    call<ok_atom>(set_atom_v, std::string{"a"}, std::string{"5-0"});
+    auto changes = plan({{"a", "7-0", 1}, {"b", "7-0", 2}});
+    gate_script script;
+    script.what = what;
+    auto res = apply_through_gate(changes, false, 10, script);
+    CAF_CHECK(res.ambiguous);
+    CAF_CHECK_EQUAL(reconnects, 1u);
+    return res;
+  }
+
   static read_state state_of(const chunked_outcome& res,
                              const std::string& peer) {
     for (auto& x : res.read_back)
@@ -403,13 +416,7 @@ CAF_TEST(a timed - out chunk the store never applies is reported not applied) {
 
 CAF_TEST(
     a lost connection leaves the chunk unknown unless the value proves it) {
-  call<ok_atom>(set_atom_v, std::string{"a"}, std::string{"5-0"});
-  auto changes = plan({{"a", "7-0", 1}, {"b", "7-0", 2}});
-  gate_script script;
-  script.what = held_fate::lost;
-  auto res = apply_through_gate(changes, false, 10, script);
-  CAF_CHECK(res.ambiguous);
-  CAF_CHECK_EQUAL(reconnects, 1u);
+  auto res = lose_connection(held_fate::lost);
   CAF_REQUIRE_EQUAL(res.read_back.size(), 2u);
   // The planned-from values, read through a new connection: the old one
   // could still deliver the chunk.
@@ -420,13 +427,7 @@ CAF_TEST(
 }
 
 CAF_TEST(a lost connection with the chunk applied is proven applied) {
-  call<ok_atom>(set_atom_v, std::string{"a"}, std::string{"5-0"});
-  auto changes = plan({{"a", "7-0", 1}, {"b", "7-0", 2}});
-  gate_script script;
-  script.what = held_fate::lost_after_applying;
-  auto res = apply_through_gate(changes, false, 10, script);
-  CAF_CHECK(res.ambiguous);
-  CAF_CHECK_EQUAL(reconnects, 1u);
+  auto res = lose_connection(held_fate::lost_after_applying);
   CAF_CHECK(state_of(res, "a") == read_state::applied);
   CAF_CHECK(state_of(res, "b") == read_state::applied);
   CAF_CHECK_EQUAL(value("a"), "7-0");
