@@ -27,14 +27,23 @@ long refused_index(const caf::error& err) {
   return value;
 }
 
+size_t chunked_outcome::read_back_count(read_state x) const {
+  return static_cast<size_t>(
+      std::count_if(read_back.begin(), read_back.end(),
+                    [x](const read_back_entry& y) { return y.state == x; }));
+}
+
 chunked_outcome set_in_chunks(caf::actor_system& sys, const cursor_actor& node,
-                              std::chrono::milliseconds timeout,
                               const std::vector<planned_change>& changes,
-                              bool force, size_t chunk_size,
-                              std::ostream* progress,
-                              const std::string& label) {
+                              const chunk_options& opts) {
   chunked_outcome result;
-  chunk_size = std::max<size_t>(chunk_size, 1);
+  auto chunk_size = std::max<size_t>(opts.chunk_size, 1);
+  auto timeout = opts.timeout;
+  auto force = opts.force;
+  auto progress = opts.progress;
+  auto& label = opts.label;
+  // Whether the progress line waits for its newline.
+  bool progress_open = false;
   result.chunks = (changes.size() + chunk_size - 1) / chunk_size;
   caf::scoped_actor self{sys};
   // The chunk's entries still to send (indexes into `changes`).
@@ -92,6 +101,27 @@ chunked_outcome set_in_chunks(caf::actor_system& sys, const cursor_actor& node,
       if (index >= 0 && static_cast<size_t>(index) < pending.size())
         result.refused_line
             = changes[pending[static_cast<size_t>(index)]].entry.line;
+      result.ambiguous = may_have_applied(result.error);
+      if (result.ambiguous) {
+        for (auto i : pending) {
+          auto& x = changes[i];
+          read_back_entry y;
+          y.line = x.entry.line;
+          y.peer = x.entry.peer;
+          y.from = x.current;
+          y.target = x.entry.stream_id;
+          result.read_back.push_back(std::move(y));
+        }
+        if (progress_open) {
+          *progress << '\n' << std::flush;
+          progress_open = false;
+        }
+        if (opts.on_read_back)
+          opts.on_read_back(result);
+        // The same actor and handle as the chunk: see read_back.cpp.
+        read_back(self, node, opts.read_back_timeout, result.read_back,
+                  opts.reconnect);
+      }
       break;
     }
     result.applied_chunks += 1;
@@ -100,8 +130,9 @@ chunked_outcome set_in_chunks(caf::actor_system& sys, const cursor_actor& node,
       *progress << '\r' << label << ": " << result.applied_chunks << " of "
                 << result.chunks << " chunks, " << result.applied_entries
                 << " of " << changes.size() << " entries" << std::flush;
+    progress_open = progress != nullptr;
   }
-  if (progress != nullptr && result.applied_chunks > 0)
+  if (progress_open)
     *progress << '\n' << std::flush;
   return result;
 }

@@ -14,11 +14,15 @@
 // the previous one was answered; any other refusal or failure stops the
 // run. Chunks answered before it stay applied (in the store's memory,
 // committed by its next flush like any set): a failure in chunk k leaves
-// chunks 1..k-1 applied and k.. untouched. Re-running the same input is
+// chunks 1..k-1 applied and k+1.. unsent. Chunk k itself applied nothing
+// when the store refused it; when its answer was lost (no answer in time, a
+// lost connection: read_back.hpp) its peers are read back and each is
+// reported applied, not applied or unknown. Re-running the same input is
 // safe: applied entries are then unchanged and skipped.
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -28,6 +32,7 @@
 
 #include "cli/cursor_file.hpp"
 #include "cli/import_plan.hpp"
+#include "cli/read_back.hpp"
 #include "cursor_actor/actors.hpp"
 
 namespace cursor::cli {
@@ -56,18 +61,43 @@ struct chunked_outcome {
   size_t refused_line = 0;
   /// The entries refused with `conflict` (not applied), in order.
   std::vector<conflict_note> conflicts;
+  /// Whether the failed chunk may have been applied (may_have_applied()):
+  /// then `read_back` holds each entry of its last attempt, read back.
+  bool ambiguous = false;
+  std::vector<read_back_entry> read_back;
+
+  /// The entries of `read_back` in state `x`.
+  size_t read_back_count(read_state x) const;
+};
+
+struct chunk_options {
+  /// How long each chunk's answer is awaited.
+  std::chrono::milliseconds timeout{5000};
+  /// How long the read-back of a chunk whose answer was lost may take, all
+  /// its gets together.
+  std::chrono::milliseconds read_back_timeout{5000};
+  /// Forced conditional sets: regressions allowed.
+  bool force = false;
+  /// Entries per chunk (>= 1).
+  size_t chunk_size = 1000;
+  /// A terminal: rewrites one line `LABEL: K of N chunks, X of Y entries`
+  /// after each chunk, ends it with a newline.
+  std::ostream* progress = nullptr;
+  std::string label;
+  /// Called when the failed chunk turned out ambiguous, before its peers are
+  /// read back (the outcome's failed_* fields are set).
+  std::function<void(const chunked_outcome&)> on_read_back;
+  /// A new connection for the read-back when the chunk's was lost; none
+  /// leaves the peers unknown.
+  reconnect_fn reconnect;
 };
 
 /// Sets every `changes[k].entry` from `changes[k].current` ("" for no
-/// cursor) in chunks of `chunk_size` (>= 1), waiting at most `timeout` for
-/// each answer. With `progress` set (a terminal), rewrites one line
-/// `LABEL: K of N chunks, X of Y entries` after each chunk and ends it with
-/// a newline.
+/// cursor) in chunks, as `opts` says; reads a chunk whose answer was lost
+/// back through the same actor and handle.
 chunked_outcome set_in_chunks(caf::actor_system& sys, const cursor_actor& node,
-                              std::chrono::milliseconds timeout,
                               const std::vector<planned_change>& changes,
-                              bool force, size_t chunk_size,
-                              std::ostream* progress, const std::string& label);
+                              const chunk_options& opts);
 
 /// The entry index a batched set's error names ("batch entry K of N"), or
 /// -1 when it names none.

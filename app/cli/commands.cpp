@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "cli/chunked_set.hpp"
+#include "cli/connect.hpp"
 #include "cli/duration.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/health.hpp"
@@ -300,11 +302,62 @@ std::string lines_of(size_t first, size_t last) {
   return "lines " + std::to_string(first) + "-" + std::to_string(last);
 }
 
+// The end of a run stopped by a chunk whose answer was lost: one line per
+// entry read back as unknown with a value (those not read are counted), the
+// chunk's line, then the summary of the run.
+void report_read_back(const context& ctx, const chunked_outcome& res,
+                      size_t total, const std::string& chunk,
+                      const std::string& conflicts) {
+  auto& cmd = ctx.args.command;
+  auto shown = [](const std::string& x) {
+    return x.empty() ? std::string{"no cursor"} : x;
+  };
+  size_t not_read = 0;
+  std::string why_not_read;
+  for (auto& x : res.read_back) {
+    if (x.state != read_state::unknown)
+      continue;
+    if (!x.was_read) {
+      ++not_read;
+      why_not_read = x.read;
+      continue;
+    }
+    ctx.err << "cursorctl: " << cmd << ": line " << x.line << ": '" << x.peer
+            << "' unknown: read " << x.read << ", planned " << shown(x.from)
+            << " -> " << x.target
+            << (x.ordered ? " (changed by another client; the chunk may "
+                            "have applied before that)"
+                          : " (read through a new connection: the lost one "
+                            "may still deliver the chunk)")
+            << '\n';
+  }
+  auto applied = res.read_back_count(read_state::applied);
+  auto not_applied = res.read_back_count(read_state::not_applied);
+  auto unknown = res.read_back_count(read_state::unknown);
+  ctx.err << "cursorctl: " << cmd << ": " << chunk << " read back: " << applied
+          << " applied, " << not_applied << " not applied, " << unknown
+          << " unknown";
+  if (not_read > 0)
+    ctx.err << " (" << not_read << ' ' << why_not_read << ')';
+  ctx.err << '\n';
+  auto sent = res.applied_entries + res.read_back.size();
+  ctx.err << "cursorctl: " << cmd << ": stopped at " << chunk << ": "
+          << res.applied_entries + applied << " of " << total
+          << " entries applied, " << unknown << " unknown, "
+          << not_applied + (total > sent ? total - sent : 0) << " not applied"
+          << conflicts;
+  if (res.failed_chunk < res.chunks)
+    ctx.err << "; chunks " << res.failed_chunk + 1 << "-" << res.chunks
+            << " were not sent";
+  ctx.err << "; running the same " << cmd << " again is safe\n";
+}
+
 // Applies what `plan` changes (entries that would change nothing are not
 // sent), each only where the peer is still as planned (conditional sets),
 // then commits unless --no-flush. Prints the summary line; an entry whose
 // peer changed since the plan is named on `err`, counted, not applied, and
-// makes the exit code exit_refused.
+// makes the exit code exit_refused. A chunk whose answer was lost is read
+// back and reported peer by peer (report_read_back), exit 2.
 int apply_plan(const context& ctx, const import_plan& plan, bool force,
                const char* done) {
   auto& cmd = ctx.args.command;
@@ -320,10 +373,40 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
     ctx.out << "nothing to change: " << summary << '\n';
     return exit_ok;
   }
+  chunk_options opts;
+  opts.timeout = ctx.args.timeout;
+  opts.read_back_timeout = ctx.args.timeout;
+  opts.force = force;
+  opts.chunk_size = ctx.args.chunk_size;
   // The progress line is for a person watching: only on a terminal.
-  std::ostream* progress = ::isatty(STDERR_FILENO) == 1 ? &ctx.err : nullptr;
-  auto res = set_in_chunks(ctx.sys, ctx.node, ctx.args.timeout, changes, force,
-                           ctx.args.chunk_size, progress, cmd);
+  opts.progress = ::isatty(STDERR_FILENO) == 1 ? &ctx.err : nullptr;
+  opts.label = cmd;
+  auto what_failed = [&](const caf::error& e) {
+    if (e == caf::sec::request_timeout)
+      return "no answer from the node within "
+             + format_timeout(ctx.args.timeout);
+    return app::describe(e);
+  };
+  auto chunk_name = [&](const chunked_outcome& r) {
+    return "chunk " + std::to_string(r.failed_chunk) + " of "
+           + std::to_string(r.chunks) + " ("
+           + lines_of(r.failed_first_line, r.failed_last_line) + ")";
+  };
+  opts.on_read_back = [&](const chunked_outcome& r) {
+    ctx.err << "cursorctl: " << cmd << ": " << chunk_name(r) << ": "
+            << what_failed(r.error)
+            << "; the node may have applied it or may still apply it: "
+               "reading its "
+            << r.read_back.size()
+            << (r.read_back.size() == 1 ? " peer back" : " peers back")
+            << std::endl;
+  };
+  opts.reconnect = [&]() -> std::optional<cursor_actor> {
+    std::string ignored;
+    return connect_to_node(ctx.sys, ctx.args.host, ctx.args.port,
+                           ctx.args.timeout, ignored);
+  };
+  auto res = set_in_chunks(ctx.sys, ctx.node, changes, opts);
   for (auto& x : res.conflicts)
     ctx.err << "cursorctl: " << cmd << ": line " << x.line << ": '" << x.peer
             << "' changed since it was read; not applied: " << x.message
@@ -332,19 +415,15 @@ int apply_plan(const context& ctx, const import_plan& plan, bool force,
   if (!res.conflicts.empty())
     conflicts = "; " + std::to_string(res.conflicts.size())
                 + " changed since read, not applied";
+  if (res.error && res.ambiguous) {
+    report_read_back(ctx, res, changes.size(), chunk_name(res), conflicts);
+    return exit_code_for(res.error);
+  }
   if (res.error) {
-    std::string what;
-    if (res.error == caf::sec::request_timeout)
-      what = "no answer from the node within "
-             + format_timeout(ctx.args.timeout);
-    else
-      what = app::describe(res.error);
-    ctx.err << "cursorctl: " << cmd << ": chunk " << res.failed_chunk << " of "
-            << res.chunks << " ("
-            << lines_of(res.failed_first_line, res.failed_last_line) << ")";
+    ctx.err << "cursorctl: " << cmd << ": " << chunk_name(res);
     if (res.refused_line > 0)
       ctx.err << " refused at line " << res.refused_line;
-    ctx.err << ": " << what << conflicts << "; ";
+    ctx.err << ": " << what_failed(res.error) << conflicts << "; ";
     if (res.applied_chunks == 0)
       ctx.err << "nothing was applied";
     else

@@ -193,6 +193,10 @@ config_outcome host_config::read(int argc, char** argv) {
     result.error = std::move(err);
     return result;
   }
+  if (opts.shutdown_timeout < 2 * choices.stop_notice)
+    return bad(key("shutdown-timeout"),
+               "must be at least twice " + choices.stop_notice_key
+                   + " (a stop may take that long to be noticed)");
   if (choices.embedded_store) {
     auto store = cursor::read_options(*this);
     if (!store) {

@@ -168,11 +168,13 @@ struct http_endpoint::impl {
       auto now = clock::now();
       for (auto& [c, x] : open)
         if (!x.shut && x.fd >= 0 && now >= x.due) {
+          // Counted first: the client sees the close as soon as the
+          // descriptor is shut down, and may read the count at once.
+          ++shut_count;
+          x.shut = true;
           // The library sees the end of the stream and closes the
           // connection on its own thread.
           ::shutdown(x.fd, SHUT_RDWR);
-          x.shut = true;
-          ++shut_count;
         }
     }
   }

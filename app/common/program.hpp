@@ -58,6 +58,12 @@ struct program_choices {
   std::string remote_store;
   /// Empty when `tls.*` may be set; otherwise the refusal's reason.
   std::string tls_refusal;
+  /// How long the program may take to notice a stop (the tailer's readers
+  /// wait in XREAD BLOCK), and the key that sets it. The host refuses a
+  /// shutdown-timeout shorter than twice this: every stop would overrun its
+  /// deadline and end as a failed shutdown (exit 4).
+  caf::timespan stop_notice{0};
+  std::string stop_notice_key;
 };
 
 /// How a program's start went.

@@ -79,6 +79,8 @@ std::string tailer_program::read_options(const caf::actor_system_config& cfg,
   if (auto err = read_tailer_options(cfg, opts_); !err.empty())
     return err;
   choices.embedded_store = !opts_.node;
+  choices.stop_notice = opts_.block;
+  choices.stop_notice_key = "tailer.block";
   choices.remote_store = "tailer.node names a remote one";
   if (!opts_.node)
     choices.tls_refusal = "TLS is for a remote node; set tailer.node or "

@@ -73,6 +73,12 @@ def scenario(env):
     run(peers, "--tailer.node=nowhere", contains="tailer.node")
     run(peers, "--tailer.batch-size=0", contains="tailer.batch-size")
     run(peers, "--tailer.block=0s", contains="tailer.block")
+    # A reader notices a stop only after its XREAD BLOCK: a block as long as
+    # the shutdown deadline would turn every stop into a failed one (exit 4).
+    run(peers, "--tailer.block=6s", contains="invalid configuration: "
+        "tailer.shutdown-timeout: must be at least twice tailer.block")
+    run(peers, "--tailer.block=1min", "--tailer.shutdown-timeout=90s",
+        contains="tailer.shutdown-timeout")
     run(peers, "--tailer.retry-base-delay=1s", "--tailer.retry-max-delay=10ms",
         contains="tailer.retry-max-delay")
     run(peers, '--tailer.log-level=loud', contains="tailer.log-level")

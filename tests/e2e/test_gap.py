@@ -227,7 +227,7 @@ def scenario(env):
     hole = env.write_config("g.ini", tailer_config(
         [(g, sg, "events")], target, db=db,
         extra_tailer=f'metrics-file="{metrics}"\nmetrics-interval=100ms\n'
-                     "block=1min\nbatch-size=50\n"))
+                     "block=1min\nshutdown-timeout=2min\nbatch-size=50\n"))
     cg.pipeline([["XADD", "events", f"{1000 + i}-0", "n", str(i)]
                  for i in range(20)])
     t = env.tailer(hole, name="hole")

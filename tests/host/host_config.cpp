@@ -121,6 +121,19 @@ CAF_TEST(values of the host out of range are refused) {
                 "invalid configuration: "));
 }
 
+CAF_TEST(a shutdown deadline shorter than twice the stop notice is refused) {
+  // 10s by default: a program that notices a stop only after 6 s would
+  // overrun every deadline (a failed shutdown, exit 4).
+  prog.stop_notice = std::chrono::seconds(6);
+  CAF_CHECK(has(refusal({"--test.value=1"}),
+                "invalid configuration: test.shutdown-timeout: must be at "
+                "least twice test.value (a stop may take that long to be "
+                "noticed)"));
+  CAF_CHECK(read({"--test.shutdown-timeout=12s"}).options.has_value());
+  prog.stop_notice = std::chrono::seconds(5);
+  CAF_CHECK(read({"--test.value=1"}).options.has_value());
+}
+
 CAF_TEST(
     without an embedded store the store options and lock file are refused) {
   prog.embedded = false;

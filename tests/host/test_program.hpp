@@ -45,6 +45,9 @@ public:
   bool embedded = true;
   /// Set: tls.* is refused with this reason.
   std::string tls_refusal;
+  /// How long the program says it may take to notice a stop; the refusal
+  /// names `test.value` as the key that sets it.
+  caf::timespan stop_notice{0};
   /// Set: start() refuses with it.
   std::string refusal;
   /// Returned by not_ready().
@@ -91,6 +94,8 @@ public:
     choices.embedded_store = embedded;
     choices.remote_store = "test.remote names a remote one";
     choices.tls_refusal = tls_refusal;
+    choices.stop_notice = stop_notice;
+    choices.stop_notice_key = "test.value";
     return {};
   }
 

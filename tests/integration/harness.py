@@ -237,6 +237,21 @@ def one_line_error(stderr, what):
     return lines[0]
 
 
+def mount_tmpfs(env, size, skipped):
+    """A tmpfs of `size` at env.path("mnt"), unmounted at the end; None (and
+    a line naming what is `skipped`) where mounting is not allowed."""
+    mnt = env.path("mnt")
+    os.mkdir(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                        mnt], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"cannot mount tmpfs ({p.stderr.strip()}): {skipped} skipped",
+              flush=True)
+        return None
+    env.helpers.append(lambda: subprocess.run(["umount", "-l", mnt]))
+    return mnt
+
+
 def wait_until(predicate, timeout, what):
     """Bounded poll for a condition with no event to block on (a process's
     memory or descriptors in /proc, a counter behind a round trip); fails

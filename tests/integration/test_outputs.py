@@ -22,7 +22,8 @@ import json
 import os
 import subprocess
 
-from harness import CTL_TIMEOUT, check, main, one_line_error
+from harness import (CTL_TIMEOUT, check, main, mount_tmpfs,
+                     one_line_error)
 
 NOSPACE = "cannot write to stdout: No space left on device"
 # 3000 cursors of about 100 bytes: 300 KB, more than a pipe (64 KiB) and a
@@ -124,21 +125,9 @@ def early_reader_cases(env, port):
         check("cannot write to stdout: Broken pipe" in line, line)
 
 
-def mount_tmpfs(env, size):
-    mnt = env.path("mnt")
-    os.mkdir(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                        mnt], capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"cannot mount tmpfs ({p.stderr.strip()}): full file system "
-              "cases skipped (/dev/full covers stdout)", flush=True)
-        return None
-    env.helpers.append(lambda: subprocess.run(["umount", "-l", mnt]))
-    return mnt
-
-
 def full_file_system_cases(env, port):
-    mnt = mount_tmpfs(env, "64k")
+    mnt = mount_tmpfs(env, "64k",
+                      "full file system cases (/dev/full covers stdout)")
     if mnt is None:
         return
     with open(os.path.join(mnt, "stdout.jsonl"), "w") as f:

@@ -5,25 +5,19 @@ and its chunk must not come back or be overwritten: the conditional set
 refuses it with `conflict`, cursorctl names it on stderr, counts it in the
 summary, applies every other entry, flushes, and exits 1.
 
-The interleaving is forced, not hoped for: cursorctl runs with its stderr on
-a pseudo-terminal, so it writes a progress line after each chunk (chunks of
-one entry here). The test waits for the first progress line (chunk 1 is
-applied: the plan is made), stops cursorctl with SIGSTOP, reads which peers
-are already set (they are a prefix of the plan's order: chunks go one after
+The interleaving is forced, not hoped for (stopped_ctl.py): cursorctl runs
+with its stderr on a pseudo-terminal, so it writes a progress line after each
+chunk (chunks of one entry here). The test waits for the first progress line
+(chunk 1 is applied: the plan is made), stops cursorctl with SIGSTOP, reads
+which peers are already set (they are a prefix of the plan's order: chunks go one after
 another), changes a peer cursorctl cannot have sent yet (the one after the
 first not yet set: at most one request is in flight), and resumes it with
 SIGCONT. Every wait is bounded; nothing sleeps to synchronise."""
 
 import json
-import os
-import pty
-import select
-import signal
-import subprocess
-import threading
-import time
 
-from harness import CTL_TIMEOUT, TestFailure, check, main, read_rows
+from harness import check, main, read_rows
+from stopped_ctl import StoppedCtl
 
 COUNT = 3000
 
@@ -35,65 +29,6 @@ def positions(env, port):
 
 def peer(i):
     return f"r.{i:06d}"
-
-
-class Stopped:
-    """cursorctl with stderr on a pty, stopped after its first chunk."""
-
-    def __init__(self, env, port, args):
-        master, slave = pty.openpty()
-        cmd = [env.args.ctl, "--port", str(port), "--timeout", "30s"] + args
-        self.proc = subprocess.Popen(cmd, cwd=env.dir, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=slave)
-        os.close(slave)
-        self.master = master
-        self.err = b""
-        env.helpers.append(self.kill)
-        deadline = time.monotonic() + CTL_TIMEOUT
-        while b" of " not in self.err:
-            left = deadline - time.monotonic()
-            check(left > 0, f"no progress line from cursorctl: {self.err!r}")
-            ready, _, _ = select.select([master], [], [], left)
-            if ready:
-                try:
-                    data = os.read(master, 4096)
-                except OSError:
-                    data = b""
-                check(data != b"", f"cursorctl ended before its first chunk: "
-                                   f"{self.err!r}")
-                self.err += data
-        self.proc.send_signal(signal.SIGSTOP)
-        self.reader = None
-
-    def resume(self):
-        def drain():
-            while True:
-                try:
-                    data = os.read(self.master, 4096)
-                except OSError:  # EIO: the slave side is closed
-                    return
-                if not data:
-                    return
-                self.err += data
-        self.reader = threading.Thread(target=drain, daemon=True)
-        self.reader.start()
-        self.proc.send_signal(signal.SIGCONT)
-        try:
-            out, _ = self.proc.communicate(timeout=CTL_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise TestFailure("cursorctl did not finish after SIGCONT")
-        self.reader.join(timeout=CTL_TIMEOUT)
-        os.close(self.master)
-        err = self.err.decode().replace("\r\n", "\n")
-        print(f"[ctl] -> {self.proc.returncode}\n      stdout: {out.decode()!r}\n"
-              f"      stderr (last lines): {err[-600:]!r}", flush=True)
-        return self.proc.returncode, out.decode(), err
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait()
 
 
 def first_not_at(env, port, order, value):
@@ -115,7 +50,7 @@ def scenario(env):
     env.ctl_ok(p, "import", env.path("start.jsonl"))
 
     # -- rewind racing a delete -------------------------------------------------
-    run = Stopped(env, p, ["rewind", "--to", "5-0", "--prefix", "r.",
+    run = StoppedCtl(env, p, ["rewind", "--to", "5-0", "--prefix", "r.",
                            "--chunk-size", "1"])
     m = first_not_at(env, p, order, "5-0")
     check(1 <= m < COUNT - 1,
@@ -145,7 +80,7 @@ def scenario(env):
     with open(env.path("back.jsonl"), "w") as f:
         f.write(back)
     order.remove(victim)
-    run = Stopped(env, p, ["import", env.path("back.jsonl"), "--force",
+    run = StoppedCtl(env, p, ["import", env.path("back.jsonl"), "--force",
                            "--chunk-size", "1"])
     m = first_not_at(env, p, order, "3-0")
     check(1 <= m < len(order) - 1, f"stopped after {m} chunks")

@@ -33,19 +33,6 @@ def wait_recovered(env, port):
                               "the store did not recover by itself")
 
 
-def mount_tmpfs(env, size):
-    mnt = env.path("mnt")
-    os.mkdir(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                        mnt], capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"cannot mount tmpfs ({p.stderr.strip()}): tmpfs cases skipped",
-              flush=True)
-        return None
-    env.helpers.append(lambda: subprocess.run(["umount", "-l", mnt]))
-    return mnt
-
-
 def remount(mnt, mode):
     subprocess.run(["mount", "-o", f"remount,{mode}", mnt], check=True)
 
@@ -210,7 +197,7 @@ def scenario(env):
     wal_without_shm(env)
     missing_directory(env)
     page_cap_and_failed_shutdown(env)
-    mnt = mount_tmpfs(env, "1m")
+    mnt = harness.mount_tmpfs(env, "1m", "tmpfs cases")
     if mnt is not None:
         full_disk(env, mnt)
         read_only(env, mnt)
