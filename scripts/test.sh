@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything (library, node, CLI, examples,
 # benchmarks, tests) and runs every test with CTest but the soak label (500
-# nemesis histories, of which e2e.nemesis runs a CI-sized share; run it on
-# its own: ctest --test-dir build -L soak).
+# nemesis histories, 300 crash-loop cycles, 4 x 250,000 concurrent updates,
+# of which e2e.nemesis, reliability.crash_loop and .concurrent_load run a
+# CI-sized share; run them on their own: ctest --test-dir build -L soak).
 #   scripts/test.sh                      normal build in build/
 #   CURSOR_SANITIZE=ON scripts/test.sh   ASan + UBSan build in build-asan/
 #   scripts/test.sh --build-only | --test-only   one half (CI overlaps them)
