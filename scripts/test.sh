@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything (library, node, CLI, examples,
 # benchmarks, tests) and runs every test with CTest but the soak label (500
-# nemesis histories, of which e2e.nemesis runs a CI-sized share; run it on
-# its own: ctest --test-dir build -L soak).
+# nemesis histories, 300 crash-loop cycles, 4 x 250,000 concurrent updates,
+# of which e2e.nemesis, reliability.crash_loop and .concurrent_load run a
+# CI-sized share; run them on their own: ctest --test-dir build -L soak).
 #   scripts/test.sh                      normal build in build/
 #   CURSOR_SANITIZE=ON scripts/test.sh   ASan + UBSan build in build-asan/
 #   scripts/test.sh --build-only | --test-only   one half (CI overlaps them)
 # Further arguments go to ctest (e.g. -L unit, -R tls).
-# Environment: CURSOR_JOBS (default: the number of cores) for the build and
-# for ctest -j; CURSOR_CCACHE=ON compiles through ccache (a warm cache kept
-# on the machine; CI's cold path does not use it), OFF without.
+# Environment: CURSOR_JOBS (default: the number of cores) for the build;
+# CURSOR_TEST_JOBS (default: twice the number of cores) for ctest -j: most
+# tests wait for processes, timeouts and events, not for a core, and wait
+# for events whatever the machine's load; a test that keeps the cores busy
+# counts as several slots (its PROCESSORS property). CURSOR_CCACHE=ON
+# compiles through ccache (a warm cache kept on the machine; CI's cold path
+# does not use it), OFF without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=1
@@ -20,6 +25,7 @@ case "${1:-}" in
 esac
 sanitize=${CURSOR_SANITIZE:-OFF}
 jobs=${CURSOR_JOBS:-$(nproc)}
+test_jobs=${CURSOR_TEST_JOBS:-$((2 * $(nproc)))}
 dir=build
 [ "$sanitize" = ON ] && dir=build-asan
 
@@ -60,5 +66,6 @@ if [ "$build" = 1 ]; then
 fi
 
 if [ "$test" = 1 ]; then
-  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j"$jobs" -LE soak "$@"
+  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j"$test_jobs" \
+    -LE soak "$@"
 fi

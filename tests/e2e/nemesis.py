@@ -687,8 +687,11 @@ class History:
                    and time.monotonic() < deadline):
                 threading.Event().wait(0.02)
         # Each peer: stopped, or checked by this run (its "checked" line)
-        # with its durable cursor at the source's last entry.
-        deadline = time.monotonic() + 20
+        # with its durable cursor at the source's last entry. The bound is
+        # for a tailer that hangs; the events end the wait (a history whose
+        # peers had settled used to wait out a 20 s bound here), and a busy
+        # machine must not turn a slow catch-up into a divergence.
+        deadline = time.monotonic() + 60
         pending = set(range(2))
         while pending and time.monotonic() < deadline:
             out = self.tailer.output()
@@ -696,12 +699,24 @@ class History:
             for i in list(pending):
                 want = self.expected(i)
                 want = want.last_id() if want else "0"
-                checked = f"peer '{self.peers[i]}': checked:" in out
+                src = self.sources[i]
+                tag = f"peer '{self.peers[i]}': "
+                checked = tag + "checked:" in out
                 # A key of another type that no stream of it ever reached
                 # the tailer: retried, nothing to judge.
-                checked = checked or (self.sources[i].wrong_type
-                                      and want == "0")
-                if self.stopped_in_run(i) or (
+                checked = checked or (src.wrong_type and want == "0")
+                # A source stream that is gone (deleted, or a key of another
+                # type, not recreated): once this run has looked at it (its
+                # check found no stream and waits for one, or it retries the
+                # key of another type), nothing more will be applied: the
+                # judge wants what was copied before, or nothing. Waiting
+                # for the cursor to reach `want` (the last incarnation's
+                # end) would only run into the deadline.
+                gone = src.current is None and (checked or (
+                    src.wrong_type and any(
+                        tag in line and "holds another type" in line
+                        for line in out.splitlines())))
+                if self.stopped_in_run(i) or gone or (
                         checked and cursors.get(self.peers[i], "0") == want):
                     pending.discard(i)
             if pending and not self.tailer_alive():
@@ -710,7 +725,9 @@ class History:
                 threading.Event().wait(0.02)
         if pending:
             self.note(f"peers {sorted(pending)} neither caught up nor "
-                      "stopped within 20 s")
+                      "stopped within 60 s")
+            print(f"history {self.seed}: peers {sorted(pending)} neither "
+                  "caught up nor stopped within 60 s", flush=True)
         self.tailer.signal(signal.SIGTERM)
         self.exit_code = self.tailer.wait_exit()
         if self.remote:

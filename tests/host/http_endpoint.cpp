@@ -266,9 +266,9 @@ CAF_TEST(a client trickling its headers is cut off at the deadline) {
   client c{port_of(*http)};
   c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n");
   auto opened = clock::now();
-  // The bounds are wide (the deadline is 3 s, checked every 250 ms; the
-  // loop gives up after at least 30 s): the point is that it ends, and not
-  // before its deadline.
+  // The point is that it ends (the loop gives up after 300 sends, at least
+  // 30 s), by the deadline (deadline_closes()), and not before it: no upper
+  // bound on the time, which a loaded machine stretches.
   bool closed = false;
   for (int i = 0; i < 300 && !closed; ++i) {
     if (!c.send("X-Slow-" + std::to_string(i) + ": 1\r\n"))
@@ -279,7 +279,6 @@ CAF_TEST(a client trickling its headers is cut off at the deadline) {
   auto lasted = clock::now() - opened;
   CAF_CHECK(closed);
   CAF_CHECK(lasted >= 3s);
-  CAF_CHECK(lasted < 30s);
   CAF_CHECK_EQUAL(http->deadline_closes(), 1u);
   // The endpoint serves the next client.
   client d{port_of(*http)};

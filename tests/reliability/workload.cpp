@@ -139,7 +139,12 @@ struct load_params {
 
 struct load_result {
   std::map<std::string, stream_id> shared_max;
-  std::map<std::string, std::string> private_last; // "" = absent
+  // Per private peer: the value left by the last operation *sent* that was
+  // acknowledged ("" = absent), with its send order. The node applies one
+  // client's requests in the order sent, but does not answer in that order:
+  // a set is answered at once, a delete after its COMMIT, so a set sent
+  // after a delete of the same peer may be answered first.
+  std::map<std::string, std::pair<uint64_t, std::string>> private_last;
   uint64_t sets = 0;
   uint64_t regressions = 0;
   uint64_t deletes = 0;
@@ -156,8 +161,6 @@ struct load_state {
   int answered = 0;
   int in_flight = 0;
   uint64_t ms = 0;
-  // Per private peer: the outcome of the last operation sent, valid once its
-  // reply came; replies of one sender arrive in order.
   load_result result;
   bool final_flush_sent = false;
   load_result* out = nullptr;
@@ -180,9 +183,18 @@ void fail(load_actor* self, const std::string& what, const caf::error& err) {
   std::cout << "FAIL " << what << ": " << text(err) << std::endl;
 }
 
+// Records what an acknowledged operation on a private peer left, unless an
+// operation sent later was acknowledged before it.
+void record_private(load_result& r, const std::string& peer, uint64_t order,
+                    std::string value) {
+  auto& slot = r.private_last[peer];
+  if (order > slot.first) // orders start at 1; a new slot holds 0
+    slot = {order, std::move(value)};
+}
+
 void send_one(load_actor* self) {
   auto& st = self->state;
-  ++st.sent;
+  auto order = static_cast<uint64_t>(++st.sent);
   ++st.in_flight;
   auto roll = st.rng() % 1000;
   if (roll == 0) {
@@ -203,9 +215,9 @@ void send_one(load_actor* self) {
                 + std::to_string(st.rng() % static_cast<uint64_t>(st.p.priv));
     self->request(st.node, request_timeout, delete_atom_v, peer)
         .then(
-            [self, peer](bool) {
+            [self, peer, order](bool) {
               ++self->state.result.deletes;
-              self->state.result.private_last[peer] = "";
+              record_private(self->state.result, peer, order, "");
               answered(self);
             },
             [self, peer](caf::error& err) {
@@ -226,7 +238,7 @@ void send_one(load_actor* self) {
            + std::to_string(st.rng() % static_cast<uint64_t>(st.p.priv));
   self->request(st.node, request_timeout, set_atom_v, peer, id.to_string())
       .then(
-          [self, peer, id, shared](ok_atom) {
+          [self, peer, id, shared, order](ok_atom) {
             auto& r = self->state.result;
             ++r.sets;
             if (shared) {
@@ -234,7 +246,7 @@ void send_one(load_actor* self) {
               if (i == r.shared_max.end() || i->second < id)
                 r.shared_max[peer] = id;
             } else {
-              r.private_last[peer] = id.to_string();
+              record_private(r, peer, order, id.to_string());
             }
             answered(self);
           },
@@ -305,9 +317,9 @@ int run_load(caf::actor_system& sys, const cursor_actor& node,
   }
   for (auto& [peer, id] : result.shared_max)
     std::cout << "SHARED " << peer << ' ' << id.to_string() << '\n';
-  for (auto& [peer, id] : result.private_last)
-    std::cout << "PRIVATE " << peer << ' ' << (id.empty() ? "ABSENT" : id)
-              << '\n';
+  for (auto& [peer, last] : result.private_last)
+    std::cout << "PRIVATE " << peer << ' '
+              << (last.second.empty() ? "ABSENT" : last.second) << '\n';
   std::cout << "STATS sets=" << result.sets
             << " regressions=" << result.regressions
             << " deletes=" << result.deletes << " flushes=" << result.flushes
