@@ -76,6 +76,7 @@ void cursor_table::mark_dirty(const node_type& node, bool erase) {
   auto [i, added] = dirty_.try_emplace(&node);
   auto& m = i->second;
   if (added) {
+    m.order = dirty_order_.insert(&node).first;
     m.since = now_();
     m.since_snapshot = m.since;
     lower(order_min_, m.since);
@@ -324,6 +325,7 @@ void cursor_table::settle(
     std::unordered_map<const node_type*, mark>::iterator i) {
   auto node = i->first;
   bool erase = i->second.erase;
+  dirty_order_.erase(i->second.order);
   dirty_.erase(i);
   covered_remaining_ -= 1;
   if (erase) {

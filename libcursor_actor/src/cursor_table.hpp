@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -98,7 +99,10 @@ enum class erase_outcome {
 ///   delete commits (so its address, which the dirty set uses, stays valid);
 /// - `commit(v)` clears exactly the marks whose latest change has a version
 ///   <= v; later changes stay dirty, with the age of their first change
-///   after that snapshot.
+///   after that snapshot;
+/// - a peer has a mark (dirty, or committed and not cleared yet) iff it is
+///   in the peer-ordered index `for_each_marked_in` reads; a peer without a
+///   mark holds exactly its committed value (its row).
 ///
 /// Bounded work per call (issue 18): no call but the whole-table helpers
 /// (`snapshot`, `commit`, `for_each*`) does work
@@ -220,6 +224,28 @@ public:
         f(node->first, node->second, mark.erase);
   }
 
+  /// Calls `f(peer)` in byte order for every peer with a mark (an
+  /// uncommitted set or delete, or a committed change whose mark is not
+  /// cleared yet) greater than `after` and, if `bound` is given, not greater
+  /// than `*bound`, for at most `max` peers; returns whether more such peers
+  /// remain. O(log dirty + max): the marks are also kept in peer order.
+  /// A peer without a mark has its committed value in memory, so a reader of
+  /// the database needs the table only for the peers this names.
+  template <class F>
+  bool for_each_marked_in(const std::string& after, const std::string* bound,
+                          size_t max, F f) const {
+    auto i = dirty_order_.upper_bound(after);
+    for (size_t n = 0; i != dirty_order_.end(); ++i, ++n) {
+      auto& peer = (*i)->first;
+      if (bound != nullptr && peer > *bound)
+        return false;
+      if (n == max)
+        return true;
+      f(peer);
+    }
+    return false;
+  }
+
   /// The number of visible cursors (pending deletes excluded).
   size_t size() const { return cursors_.size() - pending_deletes_; }
 
@@ -266,7 +292,24 @@ private:
   // hashed, compared or copied to mark or snapshot one.
   using node_type = cursor_map::value_type;
 
+  // Orders nodes by peer; also compares with a peer (upper_bound(after)).
+  struct node_less {
+    using is_transparent = void;
+    bool operator()(const node_type* a, const node_type* b) const {
+      return a->first < b->first;
+    }
+    bool operator()(const node_type* a, const std::string& b) const {
+      return a->first < b;
+    }
+    bool operator()(const std::string& a, const node_type* b) const {
+      return a < b->first;
+    }
+  };
+  using node_order = std::set<const node_type*, node_less>;
+
   struct mark {
+    // This peer's place in `dirty_order_` (erased with the mark in O(1)).
+    node_order::const_iterator order;
     // Version of the latest change; a commit clears the mark only if no
     // change came after the snapshot it wrote.
     uint64_t version = 0;
@@ -311,6 +354,10 @@ private:
   clock_function now_;
   cursor_map cursors_;
   std::unordered_map<const node_type*, mark> dirty_;
+  // The peers of `dirty_` in byte order (the paged list's overlay): one
+  // insertion, O(log dirty), when a peer gets a mark; one O(1) erase when
+  // the mark is cleared.
+  node_order dirty_order_;
   // Entries of `cursors_` hidden by a pending delete.
   size_t pending_deletes_ = 0;
   uint64_t next_version_ = 1;

@@ -39,14 +39,13 @@ void paged_list::start(std::string after, uint32_t limit, bool writer_can_read,
   port_.read_rows(token, r.after, limit);
 }
 
-void paged_list::rows_read(uint64_t token,
-                           const std::vector<stored_cursor>& rows) {
+void paged_list::rows_read(uint64_t token, std::vector<cursor_entry> rows) {
   auto i = reads_.find(token);
   if (i == reads_.end())
     return;
   auto r = std::move(i->second);
   reads_.erase(i);
-  r.done(overlay_page(table_, r.after, r.limit, rows));
+  r.done(overlay_page(table_, r.after, r.limit, std::move(rows)));
 }
 
 void paged_list::read_failed(uint64_t token, const caf::error& err) {

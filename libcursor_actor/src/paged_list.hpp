@@ -9,7 +9,8 @@
 // A page is made one of two ways (the caller sees the same page either way):
 // - *read*: the writer reads the committed rows after `after` (one B-tree
 //   range scan on its thread) and the page is those rows overlaid with the
-//   table's uncommitted changes (page_overlay.hpp), when they arrive;
+//   table's marked peers in their range (page_overlay.hpp), when they
+//   arrive: O(log dirty) plus a lookup per marked peer in the page's range;
 // - *scan*: when the writer cannot read (gone, the store not open) or the
 //   read failed, the table's hash buckets are scanned `list_slice_buckets`
 //   at a time (page_scan.hpp), one slice per slice message, so other
@@ -99,7 +100,7 @@ public:
              answer_fn done);
 
   /// The writer's rows for read `token`.
-  void rows_read(uint64_t token, const std::vector<stored_cursor>& rows);
+  void rows_read(uint64_t token, std::vector<cursor_entry> rows);
 
   /// The writer could not read page `token`: it is scanned instead.
   void read_failed(uint64_t token, const caf::error& err);

@@ -9,6 +9,7 @@
 
 #include "test.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -801,6 +802,44 @@ CAF_TEST(a freeze before the clearing ended takes what is still dirty) {
   CAF_CHECK(!table.commit_slice(100));
 }
 
+CAF_TEST(marked peers are listed in order within a range and a count) {
+  for (auto p : {"d", "b", "f", "a", "e", "c"})
+    set(p, id(1));
+  auto v = table.freeze();
+  pieces(table, 100, [](size_t) {});
+  table.begin_commit(v);
+  table.commit_slice(100); // every mark cleared
+  set("c", id(2));
+  set("e", id(2));
+  table.erase("a");
+  set("g", id(1));
+  auto marked = [&](const std::string& after, const std::string* bound,
+                    size_t max, bool& more) {
+    std::string out;
+    more = table.for_each_marked_in(after, bound, max,
+                                    [&](const std::string& p) { out += p; });
+    return out;
+  };
+  bool more = false;
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "aceg");
+  CAF_CHECK(!more);
+  CAF_CHECK_EQUAL(marked("a", nullptr, 2, more), "ce");
+  CAF_CHECK(more);
+  std::string bound = "e";
+  CAF_CHECK_EQUAL(marked("b", &bound, 10, more), "ce");
+  CAF_CHECK(!more);
+  CAF_CHECK_EQUAL(marked("b", &bound, 1, more), "c");
+  CAF_CHECK(more);
+  // Committed marks stay listed until they are cleared.
+  v = table.freeze();
+  pieces(table, 100, [](size_t) {});
+  table.begin_commit(v);
+  CAF_CHECK(table.clean());
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "aceg");
+  table.commit_slice(100);
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "");
+}
+
 CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
   // A model: `memory` is what the table must show, `disk` what committed
   // rounds wrote. Rounds are frozen, sent in pieces, committed or failed and
@@ -877,6 +916,25 @@ CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
     }
     if (table.clean() && disk != memory)
       wrong += " clean but not on disk";
+    // The ordered marks (what the paged list's overlay reads): in byte
+    // order, and a peer without a mark holds on disk exactly what memory
+    // shows (or is on neither).
+    std::vector<std::string> marked;
+    table.for_each_marked_in(
+        "", nullptr, 1000, [&](const std::string& p) { marked.push_back(p); });
+    if (!std::is_sorted(marked.begin(), marked.end())
+        || std::adjacent_find(marked.begin(), marked.end()) != marked.end())
+      wrong += " marks out of order";
+    for (size_t k = 0; k < 40; ++k) {
+      auto p = "p" + std::to_string(k);
+      if (std::binary_search(marked.begin(), marked.end(), p))
+        continue;
+      auto m = memory.find(p);
+      auto d = disk.find(p);
+      if ((m == memory.end()) != (d == disk.end())
+          || (m != memory.end() && m->second != d->second))
+        wrong += " unmarked " + p + " differs from disk";
+    }
     CHECK_MSG(wrong.empty(), "step " << step << ":" << wrong);
   }
   // Quiesce: one whole round commits everything.
