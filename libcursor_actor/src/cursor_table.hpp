@@ -100,9 +100,14 @@ enum class erase_outcome {
 /// - `commit(v)` clears exactly the marks whose latest change has a version
 ///   <= v; later changes stay dirty, with the age of their first change
 ///   after that snapshot;
-/// - a peer has a mark (dirty, or committed and not cleared yet) iff it is
-///   in the peer-ordered index `for_each_marked_in` reads; a peer without a
-///   mark holds exactly its committed value (its row).
+/// - while the ordered index is ready (`order_ready`), a peer has a mark
+///   (dirty, or committed and not cleared yet) iff it is in the index
+///   `for_each_marked_in` reads; a peer without a mark holds exactly its
+///   committed value (its row);
+/// - the index is kept only while someone holds it (`hold_order`): a set
+///   pays for an ordered insertion (O(log dirty)) only then; without a
+///   holder it is dropped once it is small (at most `chunk_size` peers), so
+///   dropping is bounded too.
 ///
 /// Bounded work per call (issue 18): no call but the whole-table helpers
 /// (`snapshot`, `commit`, `for_each*`) does work
@@ -224,11 +229,28 @@ public:
         f(node->first, node->second, mark.erase);
   }
 
+  /// The ordered index of marked peers (the paged list's overlay). A
+  /// reader holds it from before it reads the database until it has read
+  /// the index; `build_order` makes it complete, a slice at a time.
+  void hold_order() { ++order_holders_; }
+
+  /// Ends a `hold_order`; without holders the index is dropped once it is
+  /// small (now, or when a commit slice makes it so).
+  void release_order();
+
+  /// Whether the index is complete: every mark is in it.
+  bool order_ready() const { return order_on_ && order_built_; }
+
+  /// Completes the index by scanning `buckets` buckets of the marks (a
+  /// rehash of the marks restarts the scan; marks made meanwhile are
+  /// indexed as they are made). Returns whether it is complete.
+  bool build_order(size_t buckets);
+
   /// Calls `f(peer)` in byte order for every peer with a mark (an
   /// uncommitted set or delete, or a committed change whose mark is not
   /// cleared yet) greater than `after` and, if `bound` is given, not greater
   /// than `*bound`, for at most `max` peers; returns whether more such peers
-  /// remain. O(log dirty + max): the marks are also kept in peer order.
+  /// remain. O(log dirty + max). Requires `order_ready()`.
   /// A peer without a mark has its committed value in memory, so a reader of
   /// the database needs the table only for the peers this names.
   template <class F>
@@ -308,8 +330,10 @@ private:
   using node_order = std::set<const node_type*, node_less>;
 
   struct mark {
-    // This peer's place in `dirty_order_` (erased with the mark in O(1)).
+    // This peer's place in `dirty_order_` (erased with the mark in O(1)),
+    // valid iff `order_epoch` is the table's current one.
     node_order::const_iterator order;
+    uint64_t order_epoch = 0;
     // Version of the latest change; a commit clears the mark only if no
     // change came after the snapshot it wrote.
     uint64_t version = 0;
@@ -354,10 +378,25 @@ private:
   clock_function now_;
   cursor_map cursors_;
   std::unordered_map<const node_type*, mark> dirty_;
-  // The peers of `dirty_` in byte order (the paged list's overlay): one
-  // insertion, O(log dirty), when a peer gets a mark; one O(1) erase when
-  // the mark is cleared.
+  // The peers of `dirty_` in byte order (the paged list's overlay), kept
+  // while held: one insertion, O(log dirty), when a peer gets a mark; one
+  // O(1) erase when the mark is cleared. A mark is in it iff order_on_ and
+  // its order_epoch is order_epoch_ (dropping the index bumps the epoch
+  // instead of visiting the marks).
   node_order dirty_order_;
+  bool order_on_ = false;
+  bool order_built_ = false;
+  uint64_t order_epoch_ = 1;
+  size_t order_holders_ = 0;
+  // The build's scan of the marks' buckets: where it is, and the bucket
+  // count it started with (a rehash restarts it).
+  size_t order_next_bucket_ = 0;
+  size_t order_buckets_ = 0;
+  bool indexed(const mark& m) const {
+    return order_on_ && m.order_epoch == order_epoch_;
+  }
+  void index(const node_type& node, mark& m);
+  void drop_order_if_unused();
   // Entries of `cursors_` hidden by a pending delete.
   size_t pending_deletes_ = 0;
   uint64_t next_version_ = 1;

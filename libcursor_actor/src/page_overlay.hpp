@@ -36,7 +36,9 @@
 //
 // Cost on the actor: O(log dirty) to find the marked peers, then one lookup
 // per marked peer taken; a page whose range has no marked peer (the usual
-// case, and every page of a clean table) is the writer's vector, moved.
+// case, and every page of a clean table) is the writer's vector, moved. The
+// ordered index exists only while pages hold it (paged_list.hpp), so sets
+// pay for it only while someone lists.
 
 #include <cstdint>
 #include <string>

@@ -821,6 +821,12 @@ CAF_TEST(marked peers are listed in order within a range and a count) {
     return out;
   };
   bool more = false;
+  // The index is built on demand, a slice of buckets at a time.
+  CAF_CHECK(!table.order_ready());
+  table.hold_order();
+  for (int n = 0; !table.build_order(1); ++n)
+    CAF_REQUIRE(n < 1000);
+  CAF_CHECK(table.order_ready());
   CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "aceg");
   CAF_CHECK(!more);
   CAF_CHECK_EQUAL(marked("a", nullptr, 2, more), "ce");
@@ -838,6 +844,38 @@ CAF_TEST(marked peers are listed in order within a range and a count) {
   CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "aceg");
   table.commit_slice(100);
   CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "");
+  // Marks made while it is held go in at once.
+  set("b", id(3));
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "b");
+  // Released and small: dropped, and a set no longer pays for it; the next
+  // build finds the marks made meanwhile.
+  table.release_order();
+  CAF_CHECK(!table.order_ready());
+  set("d", id(3));
+  table.hold_order();
+  for (int n = 0; !table.build_order(1); ++n)
+    CAF_REQUIRE(n < 1000);
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "bd");
+  table.release_order();
+}
+
+CAF_TEST(a held index outlives its size and a released large one waits) {
+  // Released while larger than a chunk: kept (dropping it would be one
+  // long call) until commit slices make it small.
+  auto n = cursor_table::chunk_size + 10;
+  table.hold_order();
+  CAF_REQUIRE(table.build_order(1000));
+  for (size_t i = 0; i < n; ++i)
+    set(peer_name(i), id(1));
+  table.release_order();
+  CAF_CHECK(table.order_ready());
+  auto v = table.freeze();
+  pieces(table, n, [](size_t) {});
+  table.begin_commit(v);
+  table.commit_slice(5);
+  CAF_CHECK(table.order_ready());
+  table.commit_slice(n);
+  CAF_CHECK(!table.order_ready());
 }
 
 CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
@@ -852,6 +890,7 @@ CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
   std::optional<uint64_t> frozen;
   std::vector<write_op> sent;
   bool more = false;
+  bool held = false;
   auto commit_sent = [&] {
     for (auto& op : sent) {
       if (op.erase) {
@@ -916,9 +955,22 @@ CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
     }
     if (table.clean() && disk != memory)
       wrong += " clean but not on disk";
-    // The ordered marks (what the paged list's overlay reads): in byte
-    // order, and a peer without a mark holds on disk exactly what memory
-    // shows (or is on neither).
+    // The ordered marks (what the paged list's overlay reads), once built:
+    // in byte order, and a peer without a mark holds on disk exactly what
+    // memory shows (or is on neither).
+    if (step % 500 == 0) {
+      if (held)
+        table.release_order();
+      else
+        table.hold_order();
+      held = !held;
+    }
+    if (held)
+      table.build_order(1 + rng() % 4);
+    if (!table.order_ready()) {
+      CHECK_MSG(wrong.empty(), "step " << step << ":" << wrong);
+      continue;
+    }
     std::vector<std::string> marked;
     table.for_each_marked_in(
         "", nullptr, 1000, [&](const std::string& p) { marked.push_back(p); });

@@ -70,10 +70,19 @@ struct fixture {
     auto a = std::make_shared<answer>();
     if (auto err = lists.admit(limit))
       CAF_FAIL("refused: " << render(err));
+    auto reads = p.reads.size();
     lists.start(after, limit, from_writer, [a](caf::expected<cursor_page> x) {
       a->calls += 1;
       a->page = std::move(x);
     });
+    // A read waits for the table's ordered index: its build slices run
+    // until the read is sent.
+    for (int n = 0; from_writer && p.reads.size() == reads; ++n) {
+      CAF_REQUIRE(n < 1000 && !p.slices.empty());
+      auto token = p.slices.front();
+      p.slices.pop_front();
+      lists.slice(token);
+    }
     return a;
   }
 
@@ -215,6 +224,44 @@ CAF_TEST(more marked peers than the limit end the page at the last one taken) {
     }
     CAF_CHECK(listed == visible());
   }
+}
+
+CAF_TEST(a read waits for the ordered index built in slices) {
+  opts.list_slice_buckets = 1;
+  for (size_t i = 0; i < 100; ++i)
+    table.set(peer(i), stream_id{500 + i, 0}, 2, false);
+  CAF_CHECK(!table.order_ready());
+  auto a = std::make_shared<answer>();
+  lists.start("", 10, true, [a](caf::expected<cursor_page> x) {
+    a->calls += 1;
+    a->page = std::move(x);
+  });
+  CAF_CHECK(p.reads.empty()); // not sent before the index is complete
+  CAF_REQUIRE_EQUAL(p.slices.size(), 1u);
+  // Rows for a read not sent yet are forged: nothing happens.
+  lists.rows_read(p.slices.front(), {});
+  lists.rows_read(p.next_token - 1, {}); // the read's own token
+  CAF_CHECK_EQUAL(a->calls, 0);
+  // A set between slices is indexed as it is made.
+  table.set("p0-between", stream_id{1, 0}, 2, false);
+  size_t slices = 0;
+  while (p.reads.empty()) {
+    CAF_REQUIRE(!p.slices.empty() && slices < 10000);
+    auto token = p.slices.front();
+    p.slices.pop_front();
+    lists.slice(token);
+    ++slices;
+  }
+  CAF_CHECK(slices > 1);
+  CAF_CHECK(table.order_ready());
+  serve(p.reads[0]);
+  CAF_REQUIRE_EQUAL(a->calls, 1);
+  auto want = visible();
+  want.resize(10);
+  CAF_CHECK(peers_of(**a->page) == want);
+  CAF_CHECK_EQUAL((**a->page).entries[0].peer, "p0-between");
+  // Answered and small: the index is dropped.
+  CAF_CHECK(!table.order_ready());
 }
 
 CAF_TEST(a page holds at most 10000 entries whatever the limit) {
