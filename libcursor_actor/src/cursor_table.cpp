@@ -352,6 +352,15 @@ bool cursor_table::build_order(size_t buckets) {
   }
   if (order_built_)
     return true;
+  if (dirty_.size() <= chunk_size) {
+    // Few marks: all of them now (the buckets may be many more: the map
+    // keeps its largest bucket count).
+    for (auto& [node, m] : dirty_)
+      if (!indexed(m))
+        index(*node, m);
+    order_built_ = true;
+    return true;
+  }
   if (dirty_.bucket_count() != order_buckets_) {
     order_buckets_ = dirty_.bucket_count();
     order_next_bucket_ = 0;
@@ -370,7 +379,6 @@ bool cursor_table::build_order(size_t buckets) {
 void cursor_table::release_order() {
   if (order_holders_ > 0)
     --order_holders_;
-  drop_order_if_unused();
 }
 
 void cursor_table::drop_order_if_unused() {

@@ -104,10 +104,10 @@ enum class erase_outcome {
 ///   (dirty, or committed and not cleared yet) iff it is in the index
 ///   `for_each_marked_in` reads; a peer without a mark holds exactly its
 ///   committed value (its row);
-/// - the index is kept only while someone holds it (`hold_order`): a set
-///   pays for an ordered insertion (O(log dirty)) only then; without a
-///   holder it is dropped once it is small (at most `chunk_size` peers), so
-///   dropping is bounded too.
+/// - the index is kept only while someone holds it (`hold_order`) and until
+///   the next commit slice after that: a set pays for an ordered insertion
+///   (O(log dirty)) only then; without a holder a commit slice drops it once
+///   it is small (at most `chunk_size` peers), so dropping is bounded too.
 ///
 /// Bounded work per call (issue 18): no call but the whole-table helpers
 /// (`snapshot`, `commit`, `for_each*`) does work
@@ -234,14 +234,16 @@ public:
   /// the index; `build_order` makes it complete, a slice at a time.
   void hold_order() { ++order_holders_; }
 
-  /// Ends a `hold_order`; without holders the index is dropped once it is
-  /// small (now, or when a commit slice makes it so).
+  /// Ends a `hold_order`. Without holders the index is dropped by the next
+  /// commit slice that finds it small (so the pages of one listing share
+  /// it, and sets stop paying for it after the next flush).
   void release_order();
 
   /// Whether the index is complete: every mark is in it.
   bool order_ready() const { return order_on_ && order_built_; }
 
-  /// Completes the index by scanning `buckets` buckets of the marks (a
+  /// Completes the index: at once when there are at most `chunk_size`
+  /// marks, else by scanning `buckets` buckets of the marks per call (a
   /// rehash of the marks restarts the scan; marks made meanwhile are
   /// indexed as they are made). Returns whether it is complete.
   bool build_order(size_t buckets);

@@ -847,15 +847,48 @@ CAF_TEST(marked peers are listed in order within a range and a count) {
   // Marks made while it is held go in at once.
   set("b", id(3));
   CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "b");
-  // Released and small: dropped, and a set no longer pays for it; the next
-  // build finds the marks made meanwhile.
+  // Released and small: kept until a commit slice drops it (the pages of a
+  // listing share it); then a set no longer pays for it, and the next build
+  // finds the marks made meanwhile.
   table.release_order();
+  CAF_CHECK(table.order_ready());
+  table.commit_slice(1);
   CAF_CHECK(!table.order_ready());
   set("d", id(3));
   table.hold_order();
   for (int n = 0; !table.build_order(1); ++n)
     CAF_REQUIRE(n < 1000);
   CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "bd");
+  table.release_order();
+}
+
+CAF_TEST(a large index is built in slices across a rehash and sets) {
+  // More marks than a chunk: the build scans the marks' buckets a slice at
+  // a time; sets between slices (enough to rehash the marks) and a commit
+  // of some marks change nothing in the result.
+  auto n = cursor_table::chunk_size + 500;
+  for (size_t i = 0; i < n; ++i)
+    set(peer_name(i), id(1));
+  table.hold_order();
+  CAF_CHECK(!table.build_order(16));
+  size_t slices = 1;
+  size_t extra = 0;
+  while (!table.build_order(16)) {
+    CAF_REQUIRE(++slices < 100000);
+    if (slices % 50 == 0)
+      for (int k = 0; k < 400; ++k)
+        set(peer_name(n + extra++), id(1));
+  }
+  std::set<std::string> want;
+  table.for_each_dirty(
+      [&](const std::string& p, const cursor_value&, bool) { want.insert(p); });
+  std::vector<std::string> got;
+  bool more = table.for_each_marked_in(
+      "", nullptr, 1000000, [&](const std::string& p) { got.push_back(p); });
+  CAF_CHECK(!more);
+  CAF_CHECK(extra > 0);
+  CAF_CHECK_EQUAL(got.size(), n + extra);
+  CAF_CHECK(std::vector<std::string>(want.begin(), want.end()) == got);
   table.release_order();
 }
 

@@ -227,8 +227,9 @@ CAF_TEST(more marked peers than the limit end the page at the last one taken) {
 }
 
 CAF_TEST(a read waits for the ordered index built in slices) {
-  opts.list_slice_buckets = 1;
-  for (size_t i = 0; i < 100; ++i)
+  // More marks than a chunk: the index is built a slice at a time.
+  opts.list_slice_buckets = 64;
+  for (size_t i = 0; i < cursor_table::chunk_size + 100; ++i)
     table.set(peer(i), stream_id{500 + i, 0}, 2, false);
   CAF_CHECK(!table.order_ready());
   auto a = std::make_shared<answer>();
@@ -260,8 +261,9 @@ CAF_TEST(a read waits for the ordered index built in slices) {
   want.resize(10);
   CAF_CHECK(peers_of(**a->page) == want);
   CAF_CHECK_EQUAL((**a->page).entries[0].peer, "p0-between");
-  // Answered and small: the index is dropped.
-  CAF_CHECK(!table.order_ready());
+  // Answered: the index stays for the next page (a commit slice that finds
+  // it unheld and small drops it: suite cursor_table).
+  CAF_CHECK(table.order_ready());
 }
 
 CAF_TEST(a page holds at most 10000 entries whatever the limit) {
