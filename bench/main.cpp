@@ -8,6 +8,11 @@
 //                [--runs=N] [--rows=N]
 //                [--dir=PATH] [--seed=N] [--markdown=FILE] [--policy=NAME]
 //                [--layout=shuffled|sorted] [--write-piece=N]
+//                [--allocator=tuned|default]
+//
+// --allocator: `tuned` (the default) calls cursor::limit_allocator_pauses()
+// first, as the node and the tailer do; `default` keeps glibc's fastbins (an
+// embedder that does not call it), for an A/B of the stall section.
 //
 // The table: --rows host-like peer IDs (20-60 bytes, mixed prefixes) with
 // canonical stream IDs, inserted in random order (default; as peers appear
@@ -33,6 +38,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cursor_actor/allocator.hpp"
+
 #include "sections.hpp"
 
 namespace {
@@ -50,6 +57,7 @@ std::string read_first(const char* path, const char* key) {
 
 int bench_main(int argc, char** argv) {
   options opt;
+  bool tuned_allocator = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* prefix) -> std::string {
@@ -80,6 +88,10 @@ int bench_main(int argc, char** argv) {
     } else if (arg.rfind("--write-piece=", 0) == 0) {
       opt.write_piece = std::stoull(value("--write-piece="));
       use_write_piece(opt.write_piece);
+    } else if (arg == "--allocator=tuned") {
+      tuned_allocator = true;
+    } else if (arg == "--allocator=default") {
+      tuned_allocator = false;
     } else if (arg == "--layout=shuffled") {
       opt.shuffled = true;
     } else if (arg == "--layout=sorted") {
@@ -91,10 +103,13 @@ int bench_main(int argc, char** argv) {
                    "sync,list,stall] [--sizes=1,100] "
                    "[--runs=N] [--rows=N] [--dir=PATH] [--seed=N] "
                    "[--markdown=FILE] [--policy=stealing|sharing] "
-                   "[--layout=shuffled|sorted] [--write-piece=N]\n");
+                   "[--layout=shuffled|sorted] [--write-piece=N] "
+                   "[--allocator=tuned|default]\n");
       return 2;
     }
   }
+  // Before any actor system (and its threads) exists.
+  bool allocator_tuned = tuned_allocator && cursor::limit_allocator_pauses();
   if (opt.rows < 1000) {
     std::fprintf(stderr, "--rows must be at least 1000\n");
     return 2;
@@ -115,10 +130,11 @@ int bench_main(int argc, char** argv) {
               read_first("/proc/cpuinfo", "model name").c_str(),
               read_first("/proc/meminfo", "MemTotal").c_str());
   std::printf("directory: %s, rows: %zu (inserted %s), seed: %llu, local "
-              "policy: %s\n",
+              "policy: %s, allocator: %s\n",
               opt.dir.c_str(), opt.rows,
               opt.shuffled ? "in random order" : "in key order",
-              static_cast<unsigned long long>(opt.seed), opt.policy.c_str());
+              static_cast<unsigned long long>(opt.seed), opt.policy.c_str(),
+              allocator_tuned ? "tuned (no fastbins)" : "glibc default");
   std::fflush(stdout);
   auto t0 = clock_type::now();
   bench::report rep;
@@ -182,8 +198,10 @@ int main(int argc, char** argv) {
   logger->set_level(spdlog::level::critical);
   try {
     std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "serve")
+    if (mode == "serve") {
+      cursor::limit_allocator_pauses(); // as the node it stands for
       return serve_main(argc, argv);
+    }
     if (mode == "hold-lock")
       return argc > 2 ? bench::sql::hold_lock_main(argv[2]) : 2;
     if (mode == "memory")

@@ -12,6 +12,8 @@
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cursor_actor/allocator.hpp"
+
 #include "common/database_lock.hpp"
 #include "common/descriptor_limit.hpp"
 #include "common/exit_codes.hpp"
@@ -125,6 +127,8 @@ int run_host(program& prog, int argc, char** argv) {
   // Before anything is opened: a closed stderr would otherwise become the
   // lock file or the database, and the log would be written into it.
   prepare_standard_streams();
+  // No allocator backlog pauses the store (cursor_actor/allocator.hpp).
+  limit_allocator_pauses();
   // Before any thread exists, so that every thread inherits the mask and
   // only the watcher thread takes the signals (docs/NODE.md, "Signals").
   signal_watcher::block_signals();

@@ -343,8 +343,8 @@ void cursor_state::read_rows(uint64_t token, const std::string& after,
   auto s = self;
   self->request(writer, caf::infinite, list_atom_v, after, limit)
       .then(
-          [s, token](std::vector<stored_cursor>& rows) {
-            s->state.lists.rows_read(token, rows);
+          [s, token](std::vector<cursor_entry>& rows) {
+            s->state.lists.rows_read(token, std::move(rows));
           },
           [s, token](caf::error& err) {
             s->state.lists.read_failed(token, err);

@@ -76,6 +76,8 @@ void cursor_table::mark_dirty(const node_type& node, bool erase) {
   auto [i, added] = dirty_.try_emplace(&node);
   auto& m = i->second;
   if (added) {
+    if (order_on_)
+      index(node, m);
     m.since = now_();
     m.since_snapshot = m.since;
     lower(order_min_, m.since);
@@ -324,6 +326,8 @@ void cursor_table::settle(
     std::unordered_map<const node_type*, mark>::iterator i) {
   auto node = i->first;
   bool erase = i->second.erase;
+  if (indexed(i->second))
+    dirty_order_.erase(i->second.order);
   dirty_.erase(i);
   covered_remaining_ -= 1;
   if (erase) {
@@ -331,6 +335,59 @@ void cursor_table::settle(
     pending_deletes_ -= 1;
     cursors_.erase(cursors_.find(node->first));
   }
+}
+
+void cursor_table::index(const node_type& node, mark& m) {
+  m.order = dirty_order_.insert(&node).first;
+  m.order_epoch = order_epoch_;
+}
+
+bool cursor_table::build_order(size_t buckets) {
+  if (!order_on_) {
+    // The set is empty here (dropped only when small, see below): a fresh
+    // epoch makes every mark unindexed without visiting it.
+    order_on_ = true;
+    order_built_ = false;
+    order_buckets_ = 0;
+  }
+  if (order_built_)
+    return true;
+  if (dirty_.size() <= chunk_size) {
+    // Few marks: all of them now (the buckets may be many more: the map
+    // keeps its largest bucket count).
+    for (auto& [node, m] : dirty_)
+      if (!indexed(m))
+        index(*node, m);
+    order_built_ = true;
+    return true;
+  }
+  if (dirty_.bucket_count() != order_buckets_) {
+    order_buckets_ = dirty_.bucket_count();
+    order_next_bucket_ = 0;
+  }
+  auto last = std::min(order_buckets_,
+                       order_next_bucket_ + std::max<size_t>(buckets, 1));
+  for (auto b = order_next_bucket_; b < last; ++b)
+    for (auto i = dirty_.begin(b); i != dirty_.end(b); ++i)
+      if (!indexed(i->second))
+        index(*i->first, i->second);
+  order_next_bucket_ = last;
+  order_built_ = order_next_bucket_ >= order_buckets_;
+  return order_built_;
+}
+
+void cursor_table::release_order() {
+  if (order_holders_ > 0)
+    --order_holders_;
+}
+
+void cursor_table::drop_order_if_unused() {
+  if (!order_on_ || order_holders_ > 0 || dirty_order_.size() > chunk_size)
+    return;
+  dirty_order_.clear();
+  order_on_ = false;
+  order_built_ = false;
+  ++order_epoch_;
 }
 
 bool cursor_table::commit_slice(size_t max) {
@@ -346,6 +403,7 @@ bool cursor_table::commit_slice(size_t max) {
     m->since = m->since_snapshot;
     push(order_, node);
   }
+  drop_order_if_unused();
   return !committing_.empty();
 }
 

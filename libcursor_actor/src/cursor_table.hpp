@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -98,7 +99,15 @@ enum class erase_outcome {
 ///   delete commits (so its address, which the dirty set uses, stays valid);
 /// - `commit(v)` clears exactly the marks whose latest change has a version
 ///   <= v; later changes stay dirty, with the age of their first change
-///   after that snapshot.
+///   after that snapshot;
+/// - while the ordered index is ready (`order_ready`), a peer has a mark
+///   (dirty, or committed and not cleared yet) iff it is in the index
+///   `for_each_marked_in` reads; a peer without a mark holds exactly its
+///   committed value (its row);
+/// - the index is kept only while someone holds it (`hold_order`) and until
+///   the next commit slice after that: a set pays for an ordered insertion
+///   (O(log dirty)) only then; without a holder a commit slice drops it once
+///   it is small (at most `chunk_size` peers), so dropping is bounded too.
 ///
 /// Bounded work per call (issue 18): no call but the whole-table helpers
 /// (`snapshot`, `commit`, `for_each*`) does work
@@ -220,6 +229,47 @@ public:
         f(node->first, node->second, mark.erase);
   }
 
+  /// The ordered index of marked peers (the paged list's overlay). A
+  /// reader holds it from before it reads the database until it has read
+  /// the index; `build_order` makes it complete, a slice at a time.
+  void hold_order() { ++order_holders_; }
+
+  /// Ends a `hold_order`. Without holders the index is dropped by the next
+  /// commit slice that finds it small (so the pages of one listing share
+  /// it, and sets stop paying for it after the next flush).
+  void release_order();
+
+  /// Whether the index is complete: every mark is in it.
+  bool order_ready() const { return order_on_ && order_built_; }
+
+  /// Completes the index: at once when there are at most `chunk_size`
+  /// marks, else by scanning `buckets` buckets of the marks per call (a
+  /// rehash of the marks restarts the scan; marks made meanwhile are
+  /// indexed as they are made). Returns whether it is complete.
+  bool build_order(size_t buckets);
+
+  /// Calls `f(peer)` in byte order for every peer with a mark (an
+  /// uncommitted set or delete, or a committed change whose mark is not
+  /// cleared yet) greater than `after` and, if `bound` is given, not greater
+  /// than `*bound`, for at most `max` peers; returns whether more such peers
+  /// remain. O(log dirty + max). Requires `order_ready()`.
+  /// A peer without a mark has its committed value in memory, so a reader of
+  /// the database needs the table only for the peers this names.
+  template <class F>
+  bool for_each_marked_in(const std::string& after, const std::string* bound,
+                          size_t max, F f) const {
+    auto i = dirty_order_.upper_bound(after);
+    for (size_t n = 0; i != dirty_order_.end(); ++i, ++n) {
+      auto& peer = (*i)->first;
+      if (bound != nullptr && peer > *bound)
+        return false;
+      if (n == max)
+        return true;
+      f(peer);
+    }
+    return false;
+  }
+
   /// The number of visible cursors (pending deletes excluded).
   size_t size() const { return cursors_.size() - pending_deletes_; }
 
@@ -266,7 +316,26 @@ private:
   // hashed, compared or copied to mark or snapshot one.
   using node_type = cursor_map::value_type;
 
+  // Orders nodes by peer; also compares with a peer (upper_bound(after)).
+  struct node_less {
+    using is_transparent = void;
+    bool operator()(const node_type* a, const node_type* b) const {
+      return a->first < b->first;
+    }
+    bool operator()(const node_type* a, const std::string& b) const {
+      return a->first < b;
+    }
+    bool operator()(const std::string& a, const node_type* b) const {
+      return a < b->first;
+    }
+  };
+  using node_order = std::set<const node_type*, node_less>;
+
   struct mark {
+    // This peer's place in `dirty_order_` (erased with the mark in O(1)),
+    // valid iff `order_epoch` is the table's current one.
+    node_order::const_iterator order;
+    uint64_t order_epoch = 0;
     // Version of the latest change; a commit clears the mark only if no
     // change came after the snapshot it wrote.
     uint64_t version = 0;
@@ -311,6 +380,25 @@ private:
   clock_function now_;
   cursor_map cursors_;
   std::unordered_map<const node_type*, mark> dirty_;
+  // The peers of `dirty_` in byte order (the paged list's overlay), kept
+  // while held: one insertion, O(log dirty), when a peer gets a mark; one
+  // O(1) erase when the mark is cleared. A mark is in it iff order_on_ and
+  // its order_epoch is order_epoch_ (dropping the index bumps the epoch
+  // instead of visiting the marks).
+  node_order dirty_order_;
+  bool order_on_ = false;
+  bool order_built_ = false;
+  uint64_t order_epoch_ = 1;
+  size_t order_holders_ = 0;
+  // The build's scan of the marks' buckets: where it is, and the bucket
+  // count it started with (a rehash restarts it).
+  size_t order_next_bucket_ = 0;
+  size_t order_buckets_ = 0;
+  bool indexed(const mark& m) const {
+    return order_on_ && m.order_epoch == order_epoch_;
+  }
+  void index(const node_type& node, mark& m);
+  void drop_order_if_unused();
   // Entries of `cursors_` hidden by a pending delete.
   size_t pending_deletes_ = 0;
   uint64_t next_version_ = 1;

@@ -9,7 +9,7 @@
 
 namespace cursor {
 
-paged_list::paged_list(paged_list_port& port, const cursor_table& table,
+paged_list::paged_list(paged_list_port& port, cursor_table& table,
                        const cursor_options& opts)
     : port_(port), table_(table), opts_(opts) {
   // nop
@@ -34,27 +34,54 @@ void paged_list::start(std::string after, uint32_t limit, bool writer_can_read,
     return;
   }
   auto token = port_.new_token();
-  auto& r = reads_[token];
-  r = read{std::move(after), limit, std::move(done)};
-  port_.read_rows(token, r.after, limit);
+  reads_[token] = read{std::move(after), limit, std::move(done)};
+  table_.hold_order();
+  if (!table_.order_ready() && build_token_ == 0
+      && !table_.build_order(slice_buckets())) {
+    build_token_ = port_.new_token();
+    port_.schedule_slice(build_token_);
+  }
+  if (build_token_ == 0)
+    build_step();
 }
 
-void paged_list::rows_read(uint64_t token,
-                           const std::vector<stored_cursor>& rows) {
+void paged_list::build_step() {
+  if (!table_.order_ready()) {
+    if (build_token_ == 0)
+      build_token_ = port_.new_token();
+    port_.schedule_slice(build_token_);
+    return;
+  }
+  build_token_ = 0;
+  for (auto& [token, r] : reads_)
+    if (!r.sent) {
+      r.sent = true;
+      port_.read_rows(token, r.after, r.limit);
+    }
+}
+
+void paged_list::rows_read(uint64_t token, std::vector<cursor_entry> rows) {
   auto i = reads_.find(token);
   if (i == reads_.end())
     return;
+  if (!i->second.sent)
+    return; // not asked for yet: forged
   auto r = std::move(i->second);
   reads_.erase(i);
-  r.done(overlay_page(table_, r.after, r.limit, rows));
+  auto page = overlay_page(table_, r.after, r.limit, std::move(rows));
+  table_.release_order();
+  r.done(std::move(page));
 }
 
 void paged_list::read_failed(uint64_t token, const caf::error& err) {
   auto i = reads_.find(token);
   if (i == reads_.end())
     return;
+  if (!i->second.sent)
+    return;
   auto r = std::move(i->second);
   reads_.erase(i);
+  table_.release_order();
   log()->warn("list: the writer could not read the page after '{}' ({}); "
               "scanning memory instead",
               r.after, render(err));
@@ -84,6 +111,11 @@ void paged_list::start_scan(std::string after, uint32_t limit, answer_fn done) {
 }
 
 void paged_list::slice(uint64_t token) {
+  if (token != 0 && token == build_token_) {
+    table_.build_order(slice_buckets());
+    build_step();
+    return;
+  }
   auto i = scans_.find(token);
   if (i == scans_.end())
     return; // a stray or stale token
@@ -100,6 +132,9 @@ void paged_list::slice(uint64_t token) {
 void paged_list::fail_all(const caf::error& err) {
   auto reads = std::move(reads_);
   reads_.clear();
+  for (size_t k = 0; k < reads.size(); ++k)
+    table_.release_order();
+  build_token_ = 0;
   auto scans = std::move(scans_);
   scans_.clear();
   for (auto& kv : reads)

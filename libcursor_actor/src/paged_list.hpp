@@ -9,7 +9,12 @@
 // A page is made one of two ways (the caller sees the same page either way):
 // - *read*: the writer reads the committed rows after `after` (one B-tree
 //   range scan on its thread) and the page is those rows overlaid with the
-//   table's uncommitted changes (page_overlay.hpp), when they arrive;
+//   table's marked peers in their range (page_overlay.hpp), when they
+//   arrive: O(log dirty) plus a lookup per marked peer in the page's range.
+//   The table keeps its ordered index of marked peers only while a page
+//   holds it: a page holds it from its start to its answer, and when the
+//   index is not complete (no page ran lately) the read waits until it is,
+//   built `list_slice_buckets` buckets per slice message;
 // - *scan*: when the writer cannot read (gone, the store not open) or the
 //   read failed, the table's hash buckets are scanned `list_slice_buckets`
 //   at a time (page_scan.hpp), one slice per slice message, so other
@@ -21,9 +26,13 @@
 // - a page holds at most max_page_entries entries whatever the limit (the
 //   actor builds it in one message); a larger limit gives pages of that size
 //   with `more` set;
-// - every page in progress is either one read awaiting the writer or one
-//   scan awaiting its next slice, under its own token; a slice or rows with
-//   a token not in progress (stray, stale, forged) change nothing;
+// - every page in progress is either one read (awaiting the index, then the
+//   writer) or one scan awaiting its next slice, under its own token; a
+//   slice or rows with a token not in progress (stray, stale, forged)
+//   change nothing;
+// - a read holds the table's ordered index from its start until it is
+//   answered or falls back to a scan; it is sent to the writer only once
+//   the index is complete;
 // - every page's answer is called exactly once: with the page, or by
 //   fail_all; a failed read falls back to a scan, never to an error;
 // - the table is read when the page is answered (values and `durable` of
@@ -83,7 +92,7 @@ public:
 
   /// `port`, `table` and `opts` (list_slice_buckets, read at each slice)
   /// must outlive the paged list.
-  paged_list(paged_list_port& port, const cursor_table& table,
+  paged_list(paged_list_port& port, cursor_table& table,
              const cursor_options& opts);
 
   paged_list(const paged_list&) = delete;
@@ -99,7 +108,7 @@ public:
              answer_fn done);
 
   /// The writer's rows for read `token`.
-  void rows_read(uint64_t token, const std::vector<stored_cursor>& rows);
+  void rows_read(uint64_t token, std::vector<cursor_entry> rows);
 
   /// The writer could not read page `token`: it is scanned instead.
   void read_failed(uint64_t token, const caf::error& err);
@@ -120,6 +129,8 @@ private:
     std::string after;
     uint32_t limit;
     answer_fn done;
+    // Sent to the writer (else waiting for the index).
+    bool sent = false;
   };
 
   struct scan {
@@ -128,11 +139,16 @@ private:
   };
 
   void start_scan(std::string after, uint32_t limit, answer_fn done);
+  // Sends the reads waiting for the index once it is complete, else
+  // schedules the next slice of its build.
+  void build_step();
   size_t slice_buckets() const;
   cursor_page finish(page_scan& pages);
 
   paged_list_port& port_;
-  const cursor_table& table_;
+  cursor_table& table_;
+  // The slice message of the index build in progress, or 0.
+  uint64_t build_token_ = 0;
   const cursor_options& opts_;
   std::unordered_map<uint64_t, read> reads_;
   std::unordered_map<uint64_t, scan> scans_;

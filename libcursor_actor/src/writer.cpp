@@ -112,14 +112,22 @@ writer(writer_actor::stateful_pointer<writer_state> self,
         return *rows;
       },
       [self](list_atom, const std::string& after,
-             uint32_t limit) -> caf::result<std::vector<stored_cursor>> {
+             uint32_t limit) -> caf::result<std::vector<cursor_entry>> {
         auto& st = self->state;
         if (!st.db)
           return not_open();
         auto rows = st.db->page(after, limit);
         if (!rows)
           return std::move(rows.error());
-        return std::move(*rows);
+        // As entries, made here on the writer's thread: a page whose range
+        // has no uncommitted change is this vector, moved (page_overlay.hpp).
+        std::vector<cursor_entry> entries;
+        entries.reserve(rows->size());
+        for (auto& row : *rows)
+          entries.push_back(cursor_entry{std::move(row.peer),
+                                         std::move(row.stream_id),
+                                         row.updated_at, true});
+        return entries;
       },
       [self](close_atom) -> caf::result<ok_atom> {
         auto& st = self->state;

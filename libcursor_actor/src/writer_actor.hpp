@@ -17,6 +17,7 @@
 
 #include "cursor_actor/atoms.hpp"
 #include "cursor_actor/checkpoint_info.hpp"
+#include "cursor_actor/cursor_entry.hpp"
 #include "cursor_actor/options.hpp"
 #include "write_batch.hpp"
 
@@ -56,10 +57,11 @@ using writer_actor = caf::typed_actor<
     /// (see sqlite/backup.hpp); answers the number of rows in the copy.
     caf::replies_to<backup_atom, std::string>::with<uint64_t>,
     /// list(after, limit): the committed rows with a peer greater than `after`
-    /// (byte order), the `limit` smallest, sorted; the cursor actor overlays
-    /// its uncommitted changes to make a page of the paged `list`.
+    /// (byte order), the `limit` smallest, sorted, as durable entries; the
+    /// cursor actor overlays its marked peers to make a page of the paged
+    /// `list` (page_overlay.hpp).
     caf::replies_to<list_atom, std::string,
-                    uint32_t>::with<std::vector<stored_cursor>>,
+                    uint32_t>::with<std::vector<cursor_entry>>,
     /// close: TRUNCATE checkpoint, close the connection, then terminate.
     caf::replies_to<close_atom>::with<ok_atom>>;
 

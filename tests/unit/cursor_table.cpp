@@ -9,6 +9,7 @@
 
 #include "test.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -801,6 +802,115 @@ CAF_TEST(a freeze before the clearing ended takes what is still dirty) {
   CAF_CHECK(!table.commit_slice(100));
 }
 
+CAF_TEST(marked peers are listed in order within a range and a count) {
+  for (auto p : {"d", "b", "f", "a", "e", "c"})
+    set(p, id(1));
+  auto v = table.freeze();
+  pieces(table, 100, [](size_t) {});
+  table.begin_commit(v);
+  table.commit_slice(100); // every mark cleared
+  set("c", id(2));
+  set("e", id(2));
+  table.erase("a");
+  set("g", id(1));
+  auto marked = [&](const std::string& after, const std::string* bound,
+                    size_t max, bool& more) {
+    std::string out;
+    more = table.for_each_marked_in(after, bound, max,
+                                    [&](const std::string& p) { out += p; });
+    return out;
+  };
+  bool more = false;
+  // The index is built on demand, a slice of buckets at a time.
+  CAF_CHECK(!table.order_ready());
+  table.hold_order();
+  for (int n = 0; !table.build_order(1); ++n)
+    CAF_REQUIRE(n < 1000);
+  CAF_CHECK(table.order_ready());
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "aceg");
+  CAF_CHECK(!more);
+  CAF_CHECK_EQUAL(marked("a", nullptr, 2, more), "ce");
+  CAF_CHECK(more);
+  std::string bound = "e";
+  CAF_CHECK_EQUAL(marked("b", &bound, 10, more), "ce");
+  CAF_CHECK(!more);
+  CAF_CHECK_EQUAL(marked("b", &bound, 1, more), "c");
+  CAF_CHECK(more);
+  // Committed marks stay listed until they are cleared.
+  v = table.freeze();
+  pieces(table, 100, [](size_t) {});
+  table.begin_commit(v);
+  CAF_CHECK(table.clean());
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "aceg");
+  table.commit_slice(100);
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "");
+  // Marks made while it is held go in at once.
+  set("b", id(3));
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "b");
+  // Released and small: kept until a commit slice drops it (the pages of a
+  // listing share it); then a set no longer pays for it, and the next build
+  // finds the marks made meanwhile.
+  table.release_order();
+  CAF_CHECK(table.order_ready());
+  table.commit_slice(1);
+  CAF_CHECK(!table.order_ready());
+  set("d", id(3));
+  table.hold_order();
+  for (int n = 0; !table.build_order(1); ++n)
+    CAF_REQUIRE(n < 1000);
+  CAF_CHECK_EQUAL(marked("", nullptr, 10, more), "bd");
+  table.release_order();
+}
+
+CAF_TEST(a large index is built in slices across a rehash and sets) {
+  // More marks than a chunk: the build scans the marks' buckets a slice at
+  // a time; sets between slices (enough to rehash the marks) and a commit
+  // of some marks change nothing in the result.
+  auto n = cursor_table::chunk_size + 500;
+  for (size_t i = 0; i < n; ++i)
+    set(peer_name(i), id(1));
+  table.hold_order();
+  CAF_CHECK(!table.build_order(16));
+  size_t slices = 1;
+  size_t extra = 0;
+  while (!table.build_order(16)) {
+    CAF_REQUIRE(++slices < 100000);
+    if (slices % 50 == 0)
+      for (int k = 0; k < 400; ++k)
+        set(peer_name(n + extra++), id(1));
+  }
+  std::set<std::string> want;
+  table.for_each_dirty(
+      [&](const std::string& p, const cursor_value&, bool) { want.insert(p); });
+  std::vector<std::string> got;
+  bool more = table.for_each_marked_in(
+      "", nullptr, 1000000, [&](const std::string& p) { got.push_back(p); });
+  CAF_CHECK(!more);
+  CAF_CHECK(extra > 0);
+  CAF_CHECK_EQUAL(got.size(), n + extra);
+  CAF_CHECK(std::vector<std::string>(want.begin(), want.end()) == got);
+  table.release_order();
+}
+
+CAF_TEST(a held index outlives its size and a released large one waits) {
+  // Released while larger than a chunk: kept (dropping it would be one
+  // long call) until commit slices make it small.
+  auto n = cursor_table::chunk_size + 10;
+  table.hold_order();
+  CAF_REQUIRE(table.build_order(1000));
+  for (size_t i = 0; i < n; ++i)
+    set(peer_name(i), id(1));
+  table.release_order();
+  CAF_CHECK(table.order_ready());
+  auto v = table.freeze();
+  pieces(table, n, [](size_t) {});
+  table.begin_commit(v);
+  table.commit_slice(5);
+  CAF_CHECK(table.order_ready());
+  table.commit_slice(n);
+  CAF_CHECK(!table.order_ready());
+}
+
 CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
   // A model: `memory` is what the table must show, `disk` what committed
   // rounds wrote. Rounds are frozen, sent in pieces, committed or failed and
@@ -813,6 +923,7 @@ CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
   std::optional<uint64_t> frozen;
   std::vector<write_op> sent;
   bool more = false;
+  bool held = false;
   auto commit_sent = [&] {
     for (auto& op : sent) {
       if (op.erase) {
@@ -877,6 +988,38 @@ CAF_TEST(random rounds in pieces lose nothing and never write an old value) {
     }
     if (table.clean() && disk != memory)
       wrong += " clean but not on disk";
+    // The ordered marks (what the paged list's overlay reads), once built:
+    // in byte order, and a peer without a mark holds on disk exactly what
+    // memory shows (or is on neither).
+    if (step % 500 == 0) {
+      if (held)
+        table.release_order();
+      else
+        table.hold_order();
+      held = !held;
+    }
+    if (held)
+      table.build_order(1 + rng() % 4);
+    if (!table.order_ready()) {
+      CHECK_MSG(wrong.empty(), "step " << step << ":" << wrong);
+      continue;
+    }
+    std::vector<std::string> marked;
+    table.for_each_marked_in(
+        "", nullptr, 1000, [&](const std::string& p) { marked.push_back(p); });
+    if (!std::is_sorted(marked.begin(), marked.end())
+        || std::adjacent_find(marked.begin(), marked.end()) != marked.end())
+      wrong += " marks out of order";
+    for (size_t k = 0; k < 40; ++k) {
+      auto p = "p" + std::to_string(k);
+      if (std::binary_search(marked.begin(), marked.end(), p))
+        continue;
+      auto m = memory.find(p);
+      auto d = disk.find(p);
+      if ((m == memory.end()) != (d == disk.end())
+          || (m != memory.end() && m->second != d->second))
+        wrong += " unmarked " + p + " differs from disk";
+    }
     CHECK_MSG(wrong.empty(), "step " << step << ":" << wrong);
   }
   // Quiesce: one whole round commits everything.

@@ -19,10 +19,13 @@ caf::expected<uint64_t> settle(mock_script& script,
   if (outcome)
     return outcome;
   for (auto& op : batch.ops) {
-    if (op.erase)
+    if (op.erase) {
       script.disk.erase(op.peer);
-    else
+      script.disk_times.erase(op.peer);
+    } else {
       script.disk[op.peer] = op.stream_id;
+      script.disk_times[op.peer] = op.updated_at;
+    }
   }
   return static_cast<uint64_t>(batch.ops.size());
 }
@@ -38,14 +41,18 @@ caf::expected<uint64_t> backup(mock_script& script, const std::string& path) {
   return static_cast<uint64_t>(script.disk.size());
 }
 
-caf::expected<std::vector<cursor::stored_cursor>>
+caf::expected<std::vector<cursor::cursor_entry>>
 read_page(mock_script& script, const std::string& after, uint32_t limit) {
   if (script.fail_lists)
     return storage_error(10, "disk I/O error");
-  std::vector<cursor::stored_cursor> rows;
+  std::vector<cursor::cursor_entry> rows;
   for (auto i = script.disk.upper_bound(after);
-       i != script.disk.end() && rows.size() < limit; ++i)
-    rows.push_back(cursor::stored_cursor{i->first, i->second, 1});
+       i != script.disk.end() && rows.size() < limit; ++i) {
+    auto t = script.disk_times.find(i->first);
+    rows.push_back(cursor::cursor_entry{
+        i->first, i->second, t == script.disk_times.end() ? 1 : t->second,
+        true});
+  }
   return rows;
 }
 
@@ -68,8 +75,12 @@ mock_writer(mock_writer_actor::pointer self,
   return {
       [script](cursor::load_atom) {
         std::vector<cursor::stored_cursor> rows;
-        for (auto& kvp : script->disk)
-          rows.push_back(cursor::stored_cursor{kvp.first, kvp.second, 1});
+        for (auto& kvp : script->disk) {
+          auto t = script->disk_times.find(kvp.first);
+          rows.push_back(cursor::stored_cursor{
+              kvp.first, kvp.second,
+              t == script->disk_times.end() ? 1 : t->second});
+        }
         return rows;
       },
       [script](cursor::write_atom, uint64_t token, cursor::write_batch& piece) {
@@ -115,11 +126,11 @@ mock_writer(mock_writer_actor::pointer self,
       },
       [self, script](
           cursor::list_atom, const std::string& after,
-          uint32_t limit) -> caf::result<std::vector<cursor::stored_cursor>> {
+          uint32_t limit) -> caf::result<std::vector<cursor::cursor_entry>> {
         script->lists += 1;
         if (script->hold_lists) {
           auto rp = self->make_response_promise<
-              std::vector<cursor::stored_cursor>>();
+              std::vector<cursor::cursor_entry>>();
           script->held_lists.emplace_back(after, limit, rp);
           return rp;
         }

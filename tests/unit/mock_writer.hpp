@@ -49,6 +49,9 @@ struct mock_script {
   size_t dropped_pieces = 0;
   /// What committed batches left on "disk": peer -> stream ID.
   std::map<std::string, std::string> disk;
+  /// The `updated_at` committed with each peer of `disk` (1 if none was:
+  /// rows a test put on "disk" itself).
+  std::map<std::string, int64_t> disk_times;
   /// Outcome of the next backups, in order; when empty they succeed.
   std::deque<caf::error> backup_outcomes;
   /// Every backup that succeeded: the path and what was on "disk" then
@@ -70,7 +73,7 @@ struct mock_script {
   /// Held page reads and backups.
   std::vector<std::tuple<
       std::string, uint32_t,
-      caf::typed_response_promise<std::vector<cursor::stored_cursor>>>>
+      caf::typed_response_promise<std::vector<cursor::cursor_entry>>>>
       held_lists;
   std::vector<std::pair<std::string, caf::typed_response_promise<uint64_t>>>
       held_backups;
