@@ -42,7 +42,7 @@ if [ "$build" = 1 ]; then
     bench=OFF
   fi
   args=(-DCURSOR_SANITIZE="$sanitize" -DCURSOR_BUILD_BENCH="$bench"
-        -DCURSOR_WERROR=ON -DCURSOR_UNITY_BUILD=ON -DCURSOR_PRECOMPILE_HEADERS=ON
+        -DCURSOR_WERROR=ON -DCURSOR_UNITY_BUILD=ON
         -DCMAKE_BUILD_TYPE=RelWithDebInfo
         -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags")
   # Unset, a build directory keeps the launcher it was configured with (a
