@@ -115,6 +115,9 @@ caf::behavior tailer(caf::stateful_actor<tailer_state>* self,
 } // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread: no allocator backlog pauses the store
+  // (cursor_actor/allocator.hpp).
+  cursor::limit_allocator_pauses();
   tailer_config cfg;
   if (auto err = cfg.parse(argc, argv, "embedded_tailer.ini")) {
     std::cerr << "embedded_tailer: " << caf::actor_system_config::render(err)

@@ -23,7 +23,8 @@
 namespace cursor {
 
 /// Turns glibc's fastbins off for this process. Returns false, changing
-/// nothing, with another C library or when glibc refuses.
+/// nothing, with another C library or allocator (AddressSanitizer's
+/// refuses mallopt) or when glibc refuses.
 bool limit_allocator_pauses() noexcept;
 
 } // namespace cursor

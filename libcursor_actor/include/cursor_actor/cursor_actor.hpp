@@ -5,6 +5,7 @@
 // `cursor_actor::cursor_actor`.
 
 #include "cursor_actor/actors.hpp"
+#include "cursor_actor/allocator.hpp"
 #include "cursor_actor/backup_name.hpp"
 #include "cursor_actor/error.hpp"
 #include "cursor_actor/options.hpp"
