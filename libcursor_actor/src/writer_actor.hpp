@@ -33,6 +33,12 @@ constexpr commit_atom commit_atom_v = commit_atom{};
 
 /// The writer actor: the only code that touches SQLite. Spawned detached (its
 /// own thread) in production; local to the process, never published.
+///
+/// Contract the cursor actor relies on: every request is answered while it
+/// is handled, in the order the requests arrived (no answer is held back and
+/// delivered later). So when a page read's rows arrive, every commit the read
+/// saw has been acknowledged and none it did not see has (page_overlay.hpp);
+/// a writer that deferred a commit's answer would break the paged list.
 using writer_actor = caf::typed_actor<
     /// load: opens the database (creating file and schema if missing, refusing
     /// a foreign or newer file untouched) and returns every stored row.
